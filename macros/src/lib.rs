@@ -1,0 +1,51 @@
+//! Procedural macros of the Filmstrip SDK. Use them through the `filmstrip` crate, which
+//! documents them with examples; the generated code names only `::filmstrip` paths.
+
+mod complex_type;
+mod event;
+mod filter;
+mod methods;
+mod module;
+mod util;
+
+use proc_macro::TokenStream;
+
+/// Turns a struct into a filter: `#[filmstrip::filter(class = "X", formats(..), events(..))]`.
+#[proc_macro_attribute]
+pub fn filter(args: TokenStream, input: TokenStream) -> TokenStream {
+    filter::expand(args.into(), input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Marks the filter's `impl` block holding `transform_frame` and its `#[method]`s.
+#[proc_macro_attribute]
+pub fn methods(args: TokenStream, input: TokenStream) -> TokenStream {
+    methods::expand(args.into(), input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Makes the crate a Filmstrip module: `filmstrip::module! { name = "x", filters(A, B) }`.
+#[proc_macro]
+pub fn module(input: TokenStream) -> TokenStream {
+    module::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Makes a struct an event a filter can emit.
+#[proc_macro_derive(Event, attributes(event))]
+pub fn derive_event(input: TokenStream) -> TokenStream {
+    event::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Makes an enum (Kurento `ENUM`) or a struct (Kurento `REGISTER`) usable in a filter API.
+#[proc_macro_derive(ComplexType)]
+pub fn derive_complex_type(input: TokenStream) -> TokenStream {
+    complex_type::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}

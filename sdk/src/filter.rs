@@ -1,0 +1,149 @@
+//! The traits `#[filmstrip::filter]` and `#[filmstrip::methods]` implement, and the generic
+//! logic built on them: descriptors and invocation by name.
+
+use crate::descriptor::{
+    ClassDescriptor, ClassExtras, ComplexTypeDescriptor, ConstructorDescriptor, EventDescriptor,
+    MethodDescriptor, ParamDescriptor,
+};
+use crate::params::Params;
+use crate::{Context, Error, ErrorKind, Frame, PixelFormat, Result};
+use gst::glib;
+use serde_json::Value as Json;
+
+/// Names of one property in each world it appears in.
+#[derive(Debug)]
+pub struct PropertyNames {
+    /// Kurento name, camelCase: `plateWidthPercentage`.
+    pub name: &'static str,
+    /// GObject name, kebab-case: `plate-width-percentage`.
+    pub gobject: &'static str,
+    /// Kurento getter: `getPlateWidthPercentage`.
+    pub getter: &'static str,
+    /// Kurento setter: `setPlateWidthPercentage`.
+    pub setter: &'static str,
+}
+
+/// Implemented by `#[filmstrip::filter]` on a struct: identity, properties, element type.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a Filmstrip filter",
+    note = "put #[filmstrip::filter(class = \"...\")] on the struct"
+)]
+pub trait Filter: FilterMethods + Default + Send + 'static {
+    /// Kurento class name, e.g. `EdgeDetectFilter`.
+    const CLASS: &'static str;
+    /// GStreamer element factory name, e.g. `edgedetectfilter`.
+    const FACTORY: &'static str;
+    /// What the filter does (from the struct's doc comment).
+    const DOC: &'static str;
+    /// Accepted pixel formats, preferred first.
+    const FORMATS: &'static [PixelFormat];
+    /// The properties, in declaration order.
+    const PROPERTIES: &'static [PropertyNames];
+
+    /// GObject property declarations, in [`Self::PROPERTIES`] order.
+    fn param_specs() -> Vec<glib::ParamSpec>;
+    /// Property `index` as a GObject value.
+    fn property_value(&self, index: usize) -> glib::Value;
+    /// Sets property `index` from a value GObject already checked.
+    fn set_property_value(&mut self, index: usize, value: &glib::Value);
+    /// Property `index` as JSON.
+    fn property_json(&self, index: usize) -> Json;
+    /// Sets property `index` from JSON, checking type and range.
+    fn set_property_json(&mut self, index: usize, value: &Json) -> Result<()>;
+    /// Property descriptors, in [`Self::PROPERTIES`] order.
+    fn property_descriptors() -> Vec<ParamDescriptor>;
+    /// Descriptors of the events listed in `events(...)`.
+    fn event_descriptors() -> Vec<EventDescriptor>;
+    /// Adds the complex types used by properties and events to `out`.
+    fn complex_types(out: &mut Vec<ComplexTypeDescriptor>);
+    /// The GStreamer element type, registered on first use.
+    fn element_type() -> glib::Type;
+    /// The state inside `element`, if it is an element of this filter.
+    fn core(element: &gst::Element) -> Option<&crate::element::Core<Self>>;
+}
+
+/// Implemented by `#[filmstrip::methods]` on the filter's `impl` block.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no `#[filmstrip::methods]` impl block",
+    note = "add `#[filmstrip::methods] impl {Self} {{ fn transform_frame(&mut self, frame: &mut Frame, ctx: &mut Context<Self>) -> filmstrip::Result<()> {{ .. }} }}`"
+)]
+pub trait FilterMethods {
+    /// True when `transform_frame` takes `&Frame`: buffers then pass through uncopied.
+    const ANALYSIS_ONLY: bool;
+    /// Calls `transform_frame`.
+    fn process(&mut self, frame: &mut Frame<'_>, ctx: &mut Context<'_, Self>) -> Result<()>;
+    /// Calls the `#[method]` named `name`; `None` when there is none.
+    fn call(&mut self, name: &str, params: &Params<'_>) -> Option<Result<Json>>;
+    /// Method descriptors.
+    fn method_descriptors() -> Vec<MethodDescriptor>;
+    /// Adds the complex types used by methods to `out`.
+    fn complex_types(out: &mut Vec<ComplexTypeDescriptor>);
+}
+
+/// The class descriptor of `F`.
+pub fn class_descriptor<F: Filter>() -> ClassDescriptor {
+    ClassDescriptor {
+        name: F::CLASS.to_string(),
+        extends: "Filter".to_string(),
+        doc: F::DOC.to_string(),
+        constructor: ConstructorDescriptor {
+            doc: format!("Create an element of type {}", F::CLASS),
+            params: vec![ParamDescriptor {
+                name: "mediaPipeline".to_string(),
+                doc: "the parent MediaPipeline".to_string(),
+                type_name: "MediaPipeline".to_string(),
+                optional: false,
+                default_value: None,
+                minimum: None,
+                maximum: None,
+            }],
+        },
+        properties: F::property_descriptors(),
+        methods: F::method_descriptors(),
+        events: F::event_descriptors().into_iter().map(|e| e.name).collect(),
+        filmstrip: ClassExtras {
+            factory: F::FACTORY.to_string(),
+            formats: F::FORMATS.iter().map(|f| f.name().to_string()).collect(),
+            analysis_only: F::ANALYSIS_ONLY,
+        },
+    }
+}
+
+/// The complex types `F` uses anywhere in its API.
+pub fn complex_types<F: Filter>() -> Vec<ComplexTypeDescriptor> {
+    let mut out = Vec::new();
+    <F as Filter>::complex_types(&mut out);
+    <F as FilterMethods>::complex_types(&mut out);
+    out
+}
+
+/// What an invocation did.
+pub(crate) struct Invoked {
+    /// The return value.
+    pub value: Json,
+    /// The property it set, if it was a setter.
+    pub property_set: Option<usize>,
+}
+
+/// Runs operation `op` on `filter`: a `#[method]`, or a property getter or setter.
+pub(crate) fn invoke<F: Filter>(filter: &mut F, op: &str, params: &Json) -> Result<Invoked> {
+    let params = Params::new(op, params)?;
+    if let Some(result) = filter.call(op, &params) {
+        return result.map(|value| Invoked { value, property_set: None });
+    }
+    for (index, names) in F::PROPERTIES.iter().enumerate() {
+        if op == names.getter {
+            params.bind([])?;
+            return Ok(Invoked { value: filter.property_json(index), property_set: None });
+        }
+        if op == names.setter {
+            let [value] = params.bind([(names.name, false)])?;
+            filter.set_property_json(index, value)?;
+            return Ok(Invoked { value: Json::Null, property_set: Some(index) });
+        }
+    }
+    Err(Error::with_kind(
+        ErrorKind::UnknownOperation,
+        format!("{} has no operation {op:?}", F::CLASS),
+    ))
+}

@@ -1,0 +1,87 @@
+//! # Filmstrip
+//!
+//! Write a video filter as a plain Rust struct; get a real GStreamer element and a
+//! Kurento-style module that any Filmstrip host loads through a stable ABI.
+//!
+//! ```ignore
+//! use filmstrip::prelude::*;
+//!
+//! /// Inverts every pixel.
+//! #[filmstrip::filter(class = "InvertFilter", formats(Bgrx, Gray8))]
+//! pub struct Invert {
+//!     /// How much of the inverted picture to show, 0..1.
+//!     #[property(default = 1.0, min = 0.0, max = 1.0)]
+//!     strength: f64,
+//! }
+//!
+//! #[filmstrip::methods]
+//! impl Invert {
+//!     fn transform_frame(&mut self, frame: &mut Frame, _ctx: &mut Context<Self>) -> Result<()> {
+//!         let keep = (1.0 - self.strength) as f32;
+//!         for row in frame.plane_mut(0).rows_mut() {
+//!             for v in row {
+//!                 *v = (*v as f32 * keep + (255 - *v) as f32 * (1.0 - keep)) as u8;
+//!             }
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! filmstrip::module! { name = "invert", filters(Invert) }
+//! ```
+//!
+//! * `#[filmstrip::filter]` on the struct: class metadata, `#[property]` fields, events.
+//! * `#[filmstrip::methods]` on its `impl`: `transform_frame` and `#[method]`s. A
+//!   `transform_frame` taking `&Frame` makes an analysis-only filter whose buffers are never
+//!   copied; `&mut Frame` edits pixels in place.
+//! * [`module!`] in `lib.rs`: makes the cdylib a GStreamer plugin and a Filmstrip module.
+//! * `#[derive(Event)]` and `#[derive(ComplexType)]` for events, enums and structs.
+//! * Feature `opencv`: [`Frame::with_mat`] and [`Frame::with_mat_mut`], zero-copy `Mat` views.
+//! * Feature `testing`: [`testing::Harness`] pushes frames through a filter in tests.
+
+pub mod abi;
+mod context;
+#[cfg(feature = "opencv")]
+mod cv;
+pub mod descriptor;
+pub mod element;
+mod error;
+mod event;
+mod filter;
+mod frame;
+mod params;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod types;
+
+pub use context::Context;
+pub use error::{Error, ErrorKind, Result};
+pub use event::{EVENT_MESSAGE, EmittedEvent, Emits, Event};
+pub use filter::{Filter, FilterMethods, PropertyNames, class_descriptor};
+pub use filmstrip_macros::{ComplexType, Event, filter, methods, module};
+pub use frame::{Frame, PixelFormat, Plane, PlaneMut};
+pub use params::Params;
+
+pub use abi_stable;
+pub use gst;
+pub use gst::glib;
+pub use gst_base;
+pub use gst_video;
+#[cfg(feature = "opencv")]
+pub use opencv;
+pub use serde_json;
+
+/// What filter code needs in scope.
+pub mod prelude {
+    pub use crate::{ComplexType, Context, Error, Event, Frame, PixelFormat, Result};
+}
+
+/// Paths the generated code relies on; not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use gst::glib::subclass::prelude::*;
+    pub use gst::prelude::*;
+    pub use gst::subclass::prelude::*;
+    pub use gst_base::subclass::prelude::*;
+    pub use gst_video::subclass::prelude::*;
+}

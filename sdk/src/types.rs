@@ -1,0 +1,423 @@
+//! The Rust types a filter API can use, and how each travels as JSON, as a GObject property
+//! value and in a descriptor.
+//!
+//! Properties accept `bool`, `i32`, `u32`, `i64`, `u64`, `f32`, `f64`, `String` and enums
+//! deriving [`ComplexType`](crate::ComplexType). Method parameters, return values and event
+//! fields also accept `Vec<T>`, `Option<T>` (an optional parameter) and structs deriving
+//! [`ComplexType`](crate::ComplexType).
+
+use crate::descriptor::ComplexTypeDescriptor;
+use gst::glib;
+use gst::glib::prelude::*;
+use gst::glib::translate::{FromGlibPtrNone, IntoGlib};
+use serde_json::Value as Json;
+use std::ffi::CString;
+use std::fmt::Display;
+
+/// A value that crosses the filter API as JSON.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be used in a filter API",
+    note = "use bool, integers, floats, String, Vec<T>, Option<T>, or a type with #[derive(filmstrip::ComplexType)]"
+)]
+pub trait Type: Sized {
+    /// May be left out of a call (only `Option<T>`).
+    const OPTIONAL: bool = false;
+    /// The Kurento type name (`int`, `String`, `float[]`, ...).
+    fn kmd_type() -> String;
+    /// The JSON form.
+    fn to_json(&self) -> Json;
+    /// Parses the JSON form; the error says what was expected and what came.
+    fn from_json(value: &Json) -> Result<Self, String>;
+    /// Adds the descriptors of the complex types this type uses to `out`.
+    fn complex_types(_out: &mut Vec<ComplexTypeDescriptor>) {}
+}
+
+/// A value that can also be a GObject property.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a filter property",
+    note = "properties are bool, i32, u32, i64, u64, f32, f64, String, or an enum with #[derive(filmstrip::ComplexType)]"
+)]
+pub trait PropertyType: Type + Clone + Send + 'static {
+    /// The GObject property declaration. `min`/`max` narrow the range of numbers.
+    fn param_spec(
+        name: &str,
+        blurb: &str,
+        default: &Self,
+        min: Option<&Self>,
+        max: Option<&Self>,
+    ) -> glib::ParamSpec;
+    /// The GObject value.
+    fn to_value(&self) -> glib::Value;
+    /// Reads a GObject value that GObject already checked against [`Self::param_spec`].
+    fn from_value(value: &glib::Value) -> Self;
+}
+
+/// Short description of a JSON value for error messages: `string "abc"`, `number 3.5`.
+pub(crate) fn describe(value: &Json) -> String {
+    let text = value.to_string();
+    let text = if text.len() > 40 {
+        format!("{}...", &text[..text.floor_char_boundary(37)])
+    } else {
+        text
+    };
+    let kind = match value {
+        Json::Null => return "null".into(),
+        Json::Bool(_) => "boolean",
+        Json::Number(_) => "number",
+        Json::String(_) => "string",
+        Json::Array(_) => "list",
+        Json::Object(_) => "object",
+    };
+    format!("{kind} {text}")
+}
+
+fn expected(what: &str, value: &Json) -> String {
+    format!("expected {what}, got {}", describe(value))
+}
+
+/// Checks `value` against optional bounds, naming `name` in the error.
+pub fn check_range<T: PartialOrd + Display>(
+    name: &str,
+    value: &T,
+    min: Option<&T>,
+    max: Option<&T>,
+) -> crate::Result<()> {
+    let below = min.is_some_and(|min| value < min);
+    let above = max.is_some_and(|max| value > max);
+    if below || above {
+        let bound = |b: Option<&T>| b.map_or_else(|| "..".to_string(), T::to_string);
+        return Err(crate::Error::invalid_param(format!(
+            "{name}: {value} is out of range [{}, {}]",
+            bound(min),
+            bound(max)
+        )));
+    }
+    Ok(())
+}
+
+const PROPERTY_FLAGS: glib::ParamFlags = glib::ParamFlags::READWRITE;
+
+fn mutable_playing(flags: glib::ParamFlags) -> glib::ParamFlags {
+    flags | gst::PARAM_FLAG_MUTABLE_PLAYING
+}
+
+impl Type for bool {
+    fn kmd_type() -> String {
+        "boolean".into()
+    }
+    fn to_json(&self) -> Json {
+        Json::Bool(*self)
+    }
+    fn from_json(value: &Json) -> Result<Self, String> {
+        value.as_bool().ok_or_else(|| expected("boolean", value))
+    }
+}
+
+impl PropertyType for bool {
+    fn param_spec(name: &str, blurb: &str, default: &Self, _: Option<&Self>, _: Option<&Self>) -> glib::ParamSpec {
+        glib::ParamSpecBoolean::builder(name)
+            .blurb(blurb)
+            .default_value(*default)
+            .flags(mutable_playing(PROPERTY_FLAGS))
+            .build()
+    }
+    fn to_value(&self) -> glib::Value {
+        glib::Value::from(*self)
+    }
+    fn from_value(value: &glib::Value) -> Self {
+        value.get().expect("GObject checked the type")
+    }
+}
+
+/// Integers accept JSON numbers with no fractional part that fit the type.
+macro_rules! integer_type {
+    ($ty:ty, $kmd:literal, $spec:ident) => {
+        impl Type for $ty {
+            fn kmd_type() -> String {
+                $kmd.into()
+            }
+            fn to_json(&self) -> Json {
+                Json::from(*self)
+            }
+            fn from_json(value: &Json) -> Result<Self, String> {
+                let whole = value
+                    .as_i64()
+                    .map(i128::from)
+                    .or_else(|| value.as_u64().map(i128::from))
+                    .or_else(|| {
+                        value
+                            .as_f64()
+                            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
+                            .map(|f| f as i128)
+                    })
+                    .ok_or_else(|| expected(concat!("an integer (", $kmd, ")"), value))?;
+                <$ty>::try_from(whole).map_err(|_| {
+                    format!("{whole} does not fit in {}", stringify!($ty))
+                })
+            }
+        }
+
+        impl PropertyType for $ty {
+            fn param_spec(name: &str, blurb: &str, default: &Self, min: Option<&Self>, max: Option<&Self>) -> glib::ParamSpec {
+                glib::$spec::builder(name)
+                    .blurb(blurb)
+                    .minimum(min.copied().unwrap_or(<$ty>::MIN))
+                    .maximum(max.copied().unwrap_or(<$ty>::MAX))
+                    .default_value(*default)
+                    .flags(mutable_playing(PROPERTY_FLAGS))
+                    .build()
+            }
+            fn to_value(&self) -> glib::Value {
+                glib::Value::from(*self)
+            }
+            fn from_value(value: &glib::Value) -> Self {
+                value.get().expect("GObject checked the type")
+            }
+        }
+    };
+}
+
+integer_type!(i32, "int", ParamSpecInt);
+integer_type!(u32, "int", ParamSpecUInt);
+integer_type!(i64, "int64", ParamSpecInt64);
+integer_type!(u64, "int64", ParamSpecUInt64);
+
+macro_rules! float_type {
+    ($ty:ty, $kmd:literal, $spec:ident) => {
+        impl Type for $ty {
+            fn kmd_type() -> String {
+                $kmd.into()
+            }
+            fn to_json(&self) -> Json {
+                Json::from(*self)
+            }
+            fn from_json(value: &Json) -> Result<Self, String> {
+                value
+                    .as_f64()
+                    .map(|f| f as $ty)
+                    .ok_or_else(|| expected(concat!("a number (", $kmd, ")"), value))
+            }
+        }
+
+        impl PropertyType for $ty {
+            fn param_spec(name: &str, blurb: &str, default: &Self, min: Option<&Self>, max: Option<&Self>) -> glib::ParamSpec {
+                glib::$spec::builder(name)
+                    .blurb(blurb)
+                    .minimum(min.copied().unwrap_or(<$ty>::MIN))
+                    .maximum(max.copied().unwrap_or(<$ty>::MAX))
+                    .default_value(*default)
+                    .flags(mutable_playing(PROPERTY_FLAGS))
+                    .build()
+            }
+            fn to_value(&self) -> glib::Value {
+                glib::Value::from(*self)
+            }
+            fn from_value(value: &glib::Value) -> Self {
+                value.get().expect("GObject checked the type")
+            }
+        }
+    };
+}
+
+float_type!(f32, "float", ParamSpecFloat);
+float_type!(f64, "double", ParamSpecDouble);
+
+impl Type for String {
+    fn kmd_type() -> String {
+        "String".into()
+    }
+    fn to_json(&self) -> Json {
+        Json::String(self.clone())
+    }
+    fn from_json(value: &Json) -> Result<Self, String> {
+        value
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| expected("a string", value))
+    }
+}
+
+impl PropertyType for String {
+    fn param_spec(name: &str, blurb: &str, default: &Self, _: Option<&Self>, _: Option<&Self>) -> glib::ParamSpec {
+        glib::ParamSpecString::builder(name)
+            .blurb(blurb)
+            .default_value(Some(default.as_str()))
+            .flags(mutable_playing(PROPERTY_FLAGS))
+            .build()
+    }
+    fn to_value(&self) -> glib::Value {
+        glib::Value::from(self.as_str())
+    }
+    fn from_value(value: &glib::Value) -> Self {
+        value
+            .get::<Option<String>>()
+            .expect("GObject checked the type")
+            .unwrap_or_default()
+    }
+}
+
+impl<T: Type> Type for Vec<T> {
+    fn kmd_type() -> String {
+        format!("{}[]", T::kmd_type())
+    }
+    fn to_json(&self) -> Json {
+        Json::Array(self.iter().map(T::to_json).collect())
+    }
+    fn from_json(value: &Json) -> Result<Self, String> {
+        let items = value.as_array().ok_or_else(|| expected("a list", value))?;
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| T::from_json(item).map_err(|e| format!("item {i}: {e}")))
+            .collect()
+    }
+    fn complex_types(out: &mut Vec<ComplexTypeDescriptor>) {
+        T::complex_types(out);
+    }
+}
+
+impl<T: Type> Type for Option<T> {
+    const OPTIONAL: bool = true;
+    fn kmd_type() -> String {
+        T::kmd_type()
+    }
+    fn to_json(&self) -> Json {
+        self.as_ref().map_or(Json::Null, T::to_json)
+    }
+    fn from_json(value: &Json) -> Result<Self, String> {
+        match value {
+            Json::Null => Ok(None),
+            other => T::from_json(other).map(Some),
+        }
+    }
+    fn complex_types(out: &mut Vec<ComplexTypeDescriptor>) {
+        T::complex_types(out);
+    }
+}
+
+/// `()` is the return type of methods that return nothing (`void` in Kurento).
+impl Type for () {
+    fn kmd_type() -> String {
+        "void".into()
+    }
+    fn to_json(&self) -> Json {
+        Json::Null
+    }
+    fn from_json(value: &Json) -> Result<Self, String> {
+        match value {
+            Json::Null => Ok(()),
+            other => Err(expected("nothing", other)),
+        }
+    }
+}
+
+/// Adds `descriptor` to `out` unless a type of that name is already there.
+pub fn add_complex_type(out: &mut Vec<ComplexTypeDescriptor>, descriptor: ComplexTypeDescriptor) {
+    if !out.iter().any(|t| t.name == descriptor.name) {
+        out.push(descriptor);
+    }
+}
+
+/// Parses an enum value by its Kurento name (`EDGES`) or its nick (`edges`), ignoring case.
+pub fn enum_from_json(type_name: &str, names: &[&str], value: &Json) -> Result<usize, String> {
+    let text = value
+        .as_str()
+        .ok_or_else(|| expected(&format!("a {type_name} name"), value))?;
+    let folded = text.replace('-', "_");
+    names
+        .iter()
+        .position(|name| name.eq_ignore_ascii_case(&folded))
+        .ok_or_else(|| format!("{text:?} is not a {type_name}; expected one of {}", names.join(", ")))
+}
+
+/// Registers a GLib enum type for a [`ComplexType`](crate::ComplexType) enum, once.
+///
+/// `names` are the Kurento value names (`UPPER_SNAKE`); nicks are their kebab-case forms,
+/// which is what `gst-launch-1.0` accepts.
+pub fn register_enum(type_name: &str, names: &[&str]) -> glib::Type {
+    if let Some(existing) = glib::Type::from_name(type_name) {
+        return existing;
+    }
+    // GLib keeps pointers to the value table and its strings for the life of the process.
+    let leak = |s: String| CString::new(s).expect("no NUL in names").into_raw() as *const _;
+    let mut values: Vec<glib::gobject_ffi::GEnumValue> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| glib::gobject_ffi::GEnumValue {
+            value: i as i32,
+            value_name: leak(name.to_string()),
+            value_nick: leak(name.to_lowercase().replace('_', "-")),
+        })
+        .collect();
+    values.push(glib::gobject_ffi::GEnumValue {
+        value: 0,
+        value_name: std::ptr::null(),
+        value_nick: std::ptr::null(),
+    });
+    let values = Box::leak(values.into_boxed_slice());
+    let c_name = CString::new(type_name).expect("no NUL in type names");
+    // SAFETY: `values` is a NUL-terminated, leaked table, as g_enum_register_static requires.
+    unsafe {
+        glib::translate::from_glib(glib::gobject_ffi::g_enum_register_static(
+            c_name.as_ptr(),
+            values.as_ptr(),
+        ))
+    }
+}
+
+/// The property declaration of an enum registered with [`register_enum`].
+pub fn enum_param_spec(enum_type: glib::Type, name: &str, blurb: &str, default: usize) -> glib::ParamSpec {
+    let name = CString::new(name).expect("no NUL in names");
+    let blurb = CString::new(blurb).expect("no NUL in docs");
+    // SAFETY: plain GObject constructor; `from_glib_none` sinks the floating reference.
+    unsafe {
+        glib::ParamSpec::from_glib_none(glib::gobject_ffi::g_param_spec_enum(
+            name.as_ptr(),
+            std::ptr::null(),
+            blurb.as_ptr(),
+            enum_type.into_glib(),
+            default as i32,
+            mutable_playing(PROPERTY_FLAGS).into_glib(),
+        ))
+    }
+}
+
+/// The GObject value of an enum registered with [`register_enum`].
+pub fn enum_to_value(enum_type: glib::Type, index: usize) -> glib::Value {
+    let value = glib::Value::from_type(enum_type);
+    // SAFETY: `value` was initialised with an enum type.
+    unsafe { glib::gobject_ffi::g_value_set_enum(value.as_ptr(), index as i32) };
+    value
+}
+
+/// The index of an enum GObject value.
+pub fn enum_from_value(value: &glib::Value) -> usize {
+    use glib::translate::ToGlibPtr;
+    // SAFETY: GObject checked the value against the enum property's type.
+    unsafe { glib::gobject_ffi::g_value_get_enum(value.to_glib_none().0) as usize }
+}
+
+/// What `#[method]`s return: `filmstrip::Result<T>` with `T` a [`Type`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a method return type",
+    note = "methods return `filmstrip::Result<T>`, with `()` for nothing"
+)]
+pub trait MethodReturn {
+    /// The returned value's type.
+    type Value: Type;
+    /// The JSON result of the call.
+    fn into_json(self) -> crate::Result<Json>;
+}
+
+impl<T: Type> MethodReturn for crate::Result<T> {
+    type Value = T;
+    fn into_json(self) -> crate::Result<Json> {
+        self.map(|value| value.to_json())
+    }
+}
+
+/// The `return` entry of a method descriptor; `None` for `()`.
+pub fn return_descriptor<T: Type>() -> Option<crate::descriptor::ReturnDescriptor> {
+    let type_name = T::kmd_type();
+    (type_name != "void").then(|| crate::descriptor::ReturnDescriptor { type_name, doc: String::new() })
+}
