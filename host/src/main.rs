@@ -1,1 +1,177 @@
-fn main() {}
+//! `filmstrip`: lists, describes and runs Filmstrip video filter modules.
+
+use anyhow::{Context, Result};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
+use filmstrip_host::filter_spec::{self, FilterSpec};
+use filmstrip_host::output::Output;
+use filmstrip_host::{Registry, run, search_path};
+use serde_json::json;
+use std::io::{ErrorKind, Write};
+use std::process::ExitCode;
+
+const MODULES_HELP: &str = "\
+Modules are the *.so files found directly in the module directories: --modules-path if given,
+else $FILMSTRIP_MODULES_PATH (both colon-separated), else the directory holding this
+executable, where `cargo build` puts the workspace's modules.";
+
+/// Loads Filmstrip modules and runs video through their filters.
+#[derive(Parser)]
+#[command(name = "filmstrip", version, after_help = MODULES_HELP)]
+struct Cli {
+    /// Colon-separated directories to load modules from [default: $FILMSTRIP_MODULES_PATH, else
+    /// the directory of this executable].
+    #[arg(long, global = true, value_name = "DIR:DIR...")]
+    modules_path: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Lists the classes of every module found, then the files that were refused and why.
+    List {
+        /// Print a JSON array instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prints a class's descriptor: properties, methods and events.
+    Describe {
+        /// Class name, bare (EdgeDetectFilter) or qualified (edgedetect.EdgeDetectFilter).
+        class: String,
+    },
+    /// Runs a video through filters, printing module events on stdout as JSON lines.
+    Run {
+        /// Video file path, or URI (file://, http://, rtsp://...).
+        #[arg(long, value_name = "PATH|URI")]
+        input: String,
+        /// A filter to add, in order, with properties to set: Class[,prop=value...]. Values are
+        /// JSON, or strings when they do not parse as JSON.
+        #[arg(long = "filter", value_name = "CLASS[,PROP=VALUE...]")]
+        filters: Vec<String>,
+        /// An operation to invoke on the filter given before it, e.g. 'setMode=["OVERLAY"]'.
+        #[arg(long = "invoke", value_name = "OP=JSON")]
+        invocations: Vec<String>,
+        /// Output file (.webm, .mp4 or .mkv), or `null` to discard the video.
+        #[arg(long, value_name = "PATH|null")]
+        output: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
+    match execute(&cli, &matches) {
+        Ok(()) => ExitCode::SUCCESS,
+        // A reader that stops early, like `filmstrip list | head -1`, is not an error.
+        Err(err)
+            if err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("filmstrip: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn execute(cli: &Cli, matches: &ArgMatches) -> Result<()> {
+    gst::init().context("cannot initialise GStreamer")?;
+    let registry = Registry::load(&search_path::module_dirs(cli.modules_path.as_deref())?);
+    // Written to with `?` rather than println!, which panics when a reader closes the pipe.
+    let mut stdout = std::io::stdout().lock();
+    match &cli.command {
+        Command::List { json: true } => list_json(&registry, &mut stdout),
+        Command::List { json: false } => list_text(&registry, &mut stdout),
+        Command::Describe { class } => {
+            let (_, class) = registry.class(class)?;
+            writeln!(stdout, "{}", serde_json::to_string_pretty(class)?)?;
+            Ok(())
+        }
+        Command::Run { input, output, .. } => {
+            let run_matches = matches
+                .subcommand_matches("run")
+                .context("run arguments missing")?;
+            let filters = filters_in_order(run_matches)?;
+            let output = Output::parse(output)?;
+            run::run(&registry, input, &filters, &output, &mut stdout)
+        }
+    }
+}
+
+/// Pairs each `--invoke` with the `--filter` before it, which clap's typed fields cannot tell.
+fn filters_in_order(matches: &ArgMatches) -> Result<Vec<FilterSpec>> {
+    let positioned = |id: &str| -> Vec<(usize, &str)> {
+        let indices = matches.indices_of(id).into_iter().flatten();
+        let values = matches
+            .get_many::<String>(id)
+            .into_iter()
+            .flatten()
+            .map(String::as_str);
+        indices.zip(values).collect()
+    };
+    filter_spec::from_command_line(&positioned("filters"), &positioned("invocations"))
+}
+
+fn list_text(registry: &Registry, out: &mut impl Write) -> Result<()> {
+    let rows: Vec<[String; 5]> = registry
+        .classes()
+        .map(|(module, class)| {
+            let descriptor = &module.descriptor;
+            [
+                class.name.clone(),
+                class.filmstrip.factory.clone(),
+                descriptor.name.clone(),
+                descriptor.version.clone(),
+                module.path.display().to_string(),
+            ]
+        })
+        .collect();
+    let mut widths = [0; 5];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.len());
+        }
+    }
+    for row in &rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:width$}"))
+            .collect();
+        writeln!(out, "{}", cells.join("  ").trim_end())?;
+    }
+    for refusal in registry.refused() {
+        writeln!(
+            out,
+            "refused: {}: {}",
+            refusal.path.display(),
+            refusal.reason
+        )?;
+    }
+    Ok(())
+}
+
+fn list_json(registry: &Registry, out: &mut impl Write) -> Result<()> {
+    let loaded = registry.classes().map(|(module, class)| {
+        json!({
+            "class": class.name,
+            "factory": class.filmstrip.factory,
+            "module": module.descriptor.name,
+            "version": module.descriptor.version,
+            "path": module.path,
+        })
+    });
+    let refused = registry
+        .refused()
+        .iter()
+        .map(|refusal| json!({ "path": refusal.path, "refused": true, "reason": refusal.reason }));
+    writeln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(&loaded.chain(refused).collect::<Vec<_>>())?
+    )?;
+    Ok(())
+}

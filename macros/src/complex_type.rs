@@ -10,8 +10,14 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     no_generics(&input.generics, "a complex type")?;
     match &input.data {
         Data::Enum(data) => expand_enum(&input, data),
-        Data::Struct(data) => expand_struct(&input, named_fields(&data.fields, &input.ident, "#[derive(ComplexType)]")?),
-        Data::Union(_) => Err(syn::Error::new_spanned(&input.ident, "complex types are enums or structs")),
+        Data::Struct(data) => expand_struct(
+            &input,
+            named_fields(&data.fields, &input.ident, "#[derive(ComplexType)]")?,
+        ),
+        Data::Union(_) => Err(syn::Error::new_spanned(
+            &input.ident,
+            "complex types are enums or structs",
+        )),
     }
 }
 
@@ -19,13 +25,19 @@ fn expand_enum(input: &DeriveInput, data: &DataEnum) -> syn::Result<TokenStream>
     let ident = &input.ident;
     let type_doc = doc(&input.attrs);
     if data.variants.is_empty() {
-        return Err(syn::Error::new_spanned(ident, "an enum needs at least one variant"));
+        return Err(syn::Error::new_spanned(
+            ident,
+            "an enum needs at least one variant",
+        ));
     }
     let mut variants = Vec::new();
     let mut names = Vec::new();
     for variant in &data.variants {
         if !matches!(variant.fields, Fields::Unit) {
-            return Err(syn::Error::new_spanned(&variant.fields, "enum variants of a complex type carry no data"));
+            return Err(syn::Error::new_spanned(
+                &variant.fields,
+                "enum variants of a complex type carry no data",
+            ));
         }
         variants.push(&variant.ident);
         names.push(shouty(&variant.ident));
@@ -101,10 +113,18 @@ fn expand_struct(input: &DeriveInput, fields: &FieldsNamed) -> syn::Result<Token
     let ident = &input.ident;
     let type_doc = doc(&input.attrs);
     let kmd_name = ident.to_string();
-    let field_idents: Vec<_> = fields.named.iter().map(|f| f.ident.as_ref().expect("named field")).collect();
+    let field_idents: Vec<_> = fields
+        .named
+        .iter()
+        .map(|f| f.ident.as_ref().expect("named field"))
+        .collect();
     let json_names: Vec<String> = field_idents.iter().map(|i| camel(i)).collect();
     let types: Vec<_> = fields.named.iter().map(|f| &f.ty).collect();
-    let descriptors = fields.named.iter().zip(&json_names).map(|(f, name)| param_descriptor(name, &doc(&f.attrs), &f.ty));
+    let descriptors = fields
+        .named
+        .iter()
+        .zip(&json_names)
+        .map(|(f, name)| param_descriptor(name, &doc(&f.attrs), &f.ty));
     Ok(quote! {
         impl ::filmstrip::types::Type for #ident {
             fn kmd_type() -> ::std::string::String {

@@ -10,7 +10,10 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let input: DeriveInput = syn::parse2(input)?;
     no_generics(&input.generics, "an event")?;
     let Data::Struct(data) = &input.data else {
-        return Err(syn::Error::new_spanned(&input.ident, "events are structs with named fields"));
+        return Err(syn::Error::new_spanned(
+            &input.ident,
+            "events are structs with named fields",
+        ));
     };
     let fields = named_fields(&data.fields, &input.ident, "#[derive(Event)]")?;
     let ident = &input.ident;

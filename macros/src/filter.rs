@@ -8,7 +8,9 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Expr, Ident, ItemStruct, LitStr, Path, Type};
 
-const FORMATS: &[&str] = &["Bgr", "Bgrx", "Bgra", "Rgb", "Rgbx", "Rgba", "Gray8", "I420", "Nv12"];
+const FORMATS: &[&str] = &[
+    "Bgr", "Bgrx", "Bgra", "Rgb", "Rgbx", "Rgba", "Gray8", "I420", "Nv12",
+];
 
 struct Args {
     class: Option<LitStr>,
@@ -18,15 +20,26 @@ struct Args {
 }
 
 fn parse_args(args: TokenStream) -> syn::Result<Args> {
-    let mut parsed = Args { class: None, factory: None, formats: Vec::new(), events: Vec::new() };
+    let mut parsed = Args {
+        class: None,
+        factory: None,
+        formats: Vec::new(),
+        events: Vec::new(),
+    };
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("class") {
             parsed.class = Some(meta.value()?.parse()?);
         } else if meta.path.is_ident("factory") {
             let factory: LitStr = meta.value()?.parse()?;
-            let valid = factory.value().chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            let valid = factory
+                .value()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
             if !valid || factory.value().is_empty() {
-                return Err(syn::Error::new(factory.span(), "factory names use lowercase letters, digits and '-'"));
+                return Err(syn::Error::new(
+                    factory.span(),
+                    "factory names use lowercase letters, digits and '-'",
+                ));
             }
             parsed.factory = Some(factory);
         } else if meta.path.is_ident("formats") {
@@ -35,7 +48,10 @@ fn parse_args(args: TokenStream) -> syn::Result<Args> {
                 if !FORMATS.contains(&ident.to_string().as_str()) {
                     return Err(syn::Error::new(
                         ident.span(),
-                        format!("unknown pixel format `{ident}`; expected one of {}", FORMATS.join(", ")),
+                        format!(
+                            "unknown pixel format `{ident}`; expected one of {}",
+                            FORMATS.join(", ")
+                        ),
                     ));
                 }
                 parsed.formats.push(ident.clone());
@@ -47,7 +63,9 @@ fn parse_args(args: TokenStream) -> syn::Result<Args> {
                 Ok(())
             })?;
         } else {
-            return Err(meta.error("unknown filter attribute; expected `class`, `factory`, `formats` or `events`"));
+            return Err(meta.error(
+                "unknown filter attribute; expected `class`, `factory`, `formats` or `events`",
+            ));
         }
         Ok(())
     });
@@ -95,7 +113,8 @@ fn take_properties(item: &mut ItemStruct) -> syn::Result<Vec<Property>> {
                 } else if meta.path.is_ident("max") {
                     &mut property.max
                 } else {
-                    return Err(meta.error("unknown property attribute; expected `default`, `min` or `max`"));
+                    return Err(meta
+                        .error("unknown property attribute; expected `default`, `min` or `max`"));
                 };
                 *slot = Some(meta.value()?.parse()?);
                 Ok(())
@@ -109,10 +128,28 @@ fn take_properties(item: &mut ItemStruct) -> syn::Result<Vec<Property>> {
 /// A value of the property's type from a user expression; string literals become `String`s.
 fn typed_value(expr: &Expr, ty: &Type) -> TokenStream {
     let value = match expr {
-        Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(_), .. }) => quote!(::std::convert::From::from(#expr)),
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(_),
+            ..
+        }) => quote!(::std::convert::From::from(#expr)),
         _ => quote!(#expr),
     };
     quote_spanned!(expr.span()=> { let value: #ty = #value; value })
+}
+
+/// `err`, plus the user's struct without its `#[property]` attributes.
+///
+/// Without the struct, one mistake in the attribute cascades into "cannot find type" errors
+/// wherever the filter is named, such as its `#[filmstrip::methods]` block.
+pub fn error_with_item(err: syn::Error, input: TokenStream) -> TokenStream {
+    let mut out = err.into_compile_error();
+    if let Ok(mut item) = syn::parse2::<ItemStruct>(input) {
+        for field in item.fields.iter_mut() {
+            field.attrs.retain(|a| !a.path().is_ident("property"));
+        }
+        out.extend(quote!(#[allow(dead_code)] #item));
+    }
+    out
 }
 
 pub fn expand(args: TokenStream, input: TokenStream) -> syn::Result<TokenStream> {
@@ -120,7 +157,13 @@ pub fn expand(args: TokenStream, input: TokenStream) -> syn::Result<TokenStream>
     let mut item: ItemStruct = syn::parse2(input)?;
     no_generics(&item.generics, "a filter")?;
     if let Some(derive) = item.attrs.iter().find(|a| {
-        a.path().is_ident("derive") && a.meta.require_list().is_ok_and(|l| l.tokens.to_string().split(',').any(|t| t.trim() == "Default"))
+        a.path().is_ident("derive")
+            && a.meta.require_list().is_ok_and(|l| {
+                l.tokens
+                    .to_string()
+                    .split(',')
+                    .any(|t| t.trim() == "Default")
+            })
     }) {
         return Err(syn::Error::new_spanned(
             derive,
@@ -130,15 +173,30 @@ pub fn expand(args: TokenStream, input: TokenStream) -> syn::Result<TokenStream>
     let properties = take_properties(&mut item)?;
 
     let ident = &item.ident;
-    let class = args.class.as_ref().map_or_else(|| ident.to_string(), LitStr::value);
-    if class.is_empty() || !class.starts_with(|c: char| c.is_ascii_uppercase()) || !class.chars().all(|c| c.is_ascii_alphanumeric()) {
+    let class = args
+        .class
+        .as_ref()
+        .map_or_else(|| ident.to_string(), LitStr::value);
+    if class.is_empty()
+        || !class.starts_with(|c: char| c.is_ascii_uppercase())
+        || !class.chars().all(|c| c.is_ascii_alphanumeric())
+    {
         let span = args.class.as_ref().map_or(ident.span(), LitStr::span);
-        return Err(syn::Error::new(span, "class names are UpperCamelCase letters and digits, like `EdgeDetectFilter`"));
+        return Err(syn::Error::new(
+            span,
+            "class names are UpperCamelCase letters and digits, like `EdgeDetectFilter`",
+        ));
     }
-    let factory = args.factory.as_ref().map_or_else(|| class.to_lowercase(), LitStr::value);
+    let factory = args
+        .factory
+        .as_ref()
+        .map_or_else(|| class.to_lowercase(), LitStr::value);
     let class_doc = doc(&item.attrs);
     let formats: Vec<Ident> = if args.formats.is_empty() {
-        FORMATS.iter().map(|f| Ident::new(f, Span::call_site())).collect()
+        FORMATS
+            .iter()
+            .map(|f| Ident::new(f, Span::call_site()))
+            .collect()
     } else {
         args.formats.clone()
     };
@@ -149,7 +207,11 @@ pub fn expand(args: TokenStream, input: TokenStream) -> syn::Result<TokenStream>
     let defaults = all_fields.named.iter().map(|field| {
         let name = field.ident.as_ref().expect("named field");
         match properties.iter().find(|p| &p.ident == name) {
-            Some(Property { default: Some(expr), ty, .. }) => {
+            Some(Property {
+                default: Some(expr),
+                ty,
+                ..
+            }) => {
                 let value = typed_value(expr, ty);
                 quote!(#name: #value)
             }
@@ -167,7 +229,12 @@ pub fn expand(args: TokenStream, input: TokenStream) -> syn::Result<TokenStream>
     let mut type_checks = Vec::new();
     let mut complex = Vec::new();
     for (index, p) in properties.iter().enumerate() {
-        let Property { ident: field, ty, doc, .. } = p;
+        let Property {
+            ident: field,
+            ty,
+            doc,
+            ..
+        } = p;
         let pascal = field.unraw().to_string().to_upper_camel_case();
         let gobject = field.unraw().to_string().to_kebab_case();
         let name = camel(field);
@@ -176,7 +243,10 @@ pub fn expand(args: TokenStream, input: TokenStream) -> syn::Result<TokenStream>
         names.push(quote! {
             ::filmstrip::PropertyNames { name: #name, gobject: #gobject, getter: #getter, setter: #setter }
         });
-        let default = p.default.as_ref().map_or_else(|| quote!(<#ty as ::std::default::Default>::default()), |e| typed_value(e, ty));
+        let default = p.default.as_ref().map_or_else(
+            || quote!(<#ty as ::std::default::Default>::default()),
+            |e| typed_value(e, ty),
+        );
         let bound = |b: &Option<Expr>| match b {
             Some(e) => {
                 let v = typed_value(e, ty);
@@ -222,7 +292,9 @@ pub fn expand(args: TokenStream, input: TokenStream) -> syn::Result<TokenStream>
         complex.push(quote!(<#ty as ::filmstrip::types::Type>::complex_types(out);));
     }
     let events = &args.events;
-    let emits = events.iter().map(|e| quote_spanned!(e.span()=> impl ::filmstrip::Emits<#e> for #ident {}));
+    let emits = events
+        .iter()
+        .map(|e| quote_spanned!(e.span()=> impl ::filmstrip::Emits<#e> for #ident {}));
 
     Ok(quote! {
         #item

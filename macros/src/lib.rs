@@ -13,16 +13,18 @@ use proc_macro::TokenStream;
 /// Turns a struct into a filter: `#[filmstrip::filter(class = "X", formats(..), events(..))]`.
 #[proc_macro_attribute]
 pub fn filter(args: TokenStream, input: TokenStream) -> TokenStream {
-    filter::expand(args.into(), input.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
+    let input: proc_macro2::TokenStream = input.into();
+    filter::expand(args.into(), input.clone())
+        .unwrap_or_else(|err| filter::error_with_item(err, input))
         .into()
 }
 
 /// Marks the filter's `impl` block holding `transform_frame` and its `#[method]`s.
 #[proc_macro_attribute]
 pub fn methods(args: TokenStream, input: TokenStream) -> TokenStream {
-    methods::expand(args.into(), input.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
+    let input: proc_macro2::TokenStream = input.into();
+    methods::expand(args.into(), input.clone())
+        .unwrap_or_else(|err| methods::error_with_stub(err, input))
         .into()
 }
 

@@ -16,7 +16,11 @@ struct Method {
 
 /// Reads and strips `#[method]` / `#[method(name = "...")]`.
 fn take_method(function: &mut ImplItemFn) -> syn::Result<Option<Method>> {
-    let Some(position) = function.attrs.iter().position(|a| a.path().is_ident("method")) else {
+    let Some(position) = function
+        .attrs
+        .iter()
+        .position(|a| a.path().is_ident("method"))
+    else {
         return Ok(None);
     };
     let attr = function.attrs.remove(position);
@@ -33,22 +37,38 @@ fn take_method(function: &mut ImplItemFn) -> syn::Result<Option<Method>> {
     }
     let sig = &function.sig;
     if !sig.generics.params.is_empty() {
-        return Err(syn::Error::new_spanned(&sig.generics, "methods cannot be generic"));
+        return Err(syn::Error::new_spanned(
+            &sig.generics,
+            "methods cannot be generic",
+        ));
     }
     match sig.inputs.first() {
         Some(FnArg::Receiver(r)) if r.reference.is_some() => {}
-        _ => return Err(syn::Error::new_spanned(&sig.ident, "methods take `&mut self` or `&self`")),
+        _ => {
+            return Err(syn::Error::new_spanned(
+                &sig.ident,
+                "methods take `&mut self` or `&self`",
+            ));
+        }
     }
     let mut params = Vec::new();
     for input in sig.inputs.iter().skip(1) {
-        let FnArg::Typed(typed) = input else { unreachable!("receiver comes first") };
+        let FnArg::Typed(typed) = input else {
+            unreachable!("receiver comes first")
+        };
         let Pat::Ident(pat) = &*typed.pat else {
-            return Err(syn::Error::new_spanned(&typed.pat, "method parameters need plain names; they are their names in the API"));
+            return Err(syn::Error::new_spanned(
+                &typed.pat,
+                "method parameters need plain names; they are their names in the API",
+            ));
         };
         params.push((pat.ident.clone(), (*typed.ty).clone()));
     }
     let ReturnType::Type(_, output) = &sig.output else {
-        return Err(syn::Error::new_spanned(&sig.ident, "methods return `filmstrip::Result<T>`"));
+        return Err(syn::Error::new_spanned(
+            &sig.ident,
+            "methods return `filmstrip::Result<T>`",
+        ));
     };
     Ok(Some(Method {
         rust_name: sig.ident.clone(),
@@ -64,7 +84,12 @@ fn check_transform(function: &ImplItemFn) -> syn::Result<bool> {
     let sig = &function.sig;
     match sig.inputs.first() {
         Some(FnArg::Receiver(r)) if r.reference.is_some() && r.mutability.is_some() => {}
-        _ => return Err(syn::Error::new_spanned(&sig.ident, "`transform_frame` takes `&mut self`")),
+        _ => {
+            return Err(syn::Error::new_spanned(
+                &sig.ident,
+                "`transform_frame` takes `&mut self`",
+            ));
+        }
     }
     if sig.inputs.len() != 3 {
         return Err(syn::Error::new_spanned(
@@ -72,33 +97,88 @@ fn check_transform(function: &ImplItemFn) -> syn::Result<bool> {
             "`transform_frame` takes `(&mut self, frame: &mut Frame, ctx: &mut Context<Self>)`; use `frame: &Frame` to only read pixels",
         ));
     }
-    let FnArg::Typed(frame) = &sig.inputs[1] else { unreachable!("receiver comes first") };
+    let FnArg::Typed(frame) = &sig.inputs[1] else {
+        unreachable!("receiver comes first")
+    };
     match &*frame.ty {
         Type::Reference(reference) => Ok(reference.mutability.is_none()),
-        other => Err(syn::Error::new_spanned(other, "the frame parameter is `&mut Frame` (to edit pixels) or `&Frame` (to only read them)")),
+        other => Err(syn::Error::new_spanned(
+            other,
+            "the frame parameter is `&mut Frame` (to edit pixels) or `&Frame` (to only read them)",
+        )),
     }
+}
+
+/// `err`, plus the user's impl block and a placeholder `FilterMethods` impl.
+///
+/// Without them one mistake in the block cascades: the filter then "has no
+/// `#[filmstrip::methods]` impl block" and the block's imports look unused.
+pub fn error_with_stub(err: syn::Error, input: TokenStream) -> TokenStream {
+    let mut out = err.into_compile_error();
+    let Ok(mut item) = syn::parse2::<ItemImpl>(input) else {
+        return out;
+    };
+    if item.trait_.is_some() {
+        return out;
+    }
+    for impl_item in &mut item.items {
+        if let ImplItem::Fn(function) = impl_item {
+            function.attrs.retain(|a| !a.path().is_ident("method"));
+        }
+    }
+    let self_ty = &item.self_ty;
+    out.extend(quote! {
+        #[allow(dead_code)]
+        #item
+
+        impl ::filmstrip::FilterMethods for #self_ty {
+            const ANALYSIS_ONLY: bool = false;
+            fn process(&mut self, _: &mut ::filmstrip::Frame<'_>, _: &mut ::filmstrip::Context<'_, Self>) -> ::filmstrip::Result<()> {
+                ::std::unreachable!("placeholder of an impl block that failed to compile")
+            }
+            fn call(&mut self, _: &str, _: &::filmstrip::Params<'_>) -> ::std::option::Option<::filmstrip::Result<::filmstrip::serde_json::Value>> {
+                ::std::option::Option::None
+            }
+            fn method_descriptors() -> ::std::vec::Vec<::filmstrip::descriptor::MethodDescriptor> {
+                ::std::vec::Vec::new()
+            }
+            fn complex_types(_: &mut ::std::vec::Vec<::filmstrip::descriptor::ComplexTypeDescriptor>) {}
+        }
+    });
+    out
 }
 
 pub fn expand(args: TokenStream, input: TokenStream) -> syn::Result<TokenStream> {
     if !args.is_empty() {
-        return Err(syn::Error::new_spanned(args, "#[filmstrip::methods] takes no arguments"));
+        return Err(syn::Error::new_spanned(
+            args,
+            "#[filmstrip::methods] takes no arguments",
+        ));
     }
     let mut item: ItemImpl = syn::parse2(input)?;
     if let Some((_, path, _)) = &item.trait_ {
-        return Err(syn::Error::new_spanned(path, "#[filmstrip::methods] goes on an inherent impl block, not a trait impl"));
+        return Err(syn::Error::new_spanned(
+            path,
+            "#[filmstrip::methods] goes on an inherent impl block, not a trait impl",
+        ));
     }
     let self_ty = item.self_ty.clone();
     let mut analysis_only = None;
     let mut methods = Vec::new();
     for impl_item in &mut item.items {
-        let ImplItem::Fn(function) = impl_item else { continue };
+        let ImplItem::Fn(function) = impl_item else {
+            continue;
+        };
         if function.sig.ident == "transform_frame" {
             analysis_only = Some(check_transform(function)?);
         } else if let Some(method) = take_method(function)? {
             if let Some(previous) = methods.iter().find(|m: &&Method| m.name == method.name) {
                 return Err(syn::Error::new_spanned(
                     &method.rust_name,
-                    format!("two methods are named `{}` in the API (see `{}`)", method.name, previous.rust_name),
+                    format!(
+                        "two methods are named `{}` in the API (see `{}`)",
+                        method.name, previous.rust_name
+                    ),
                 ));
             }
             methods.push(method);

@@ -10,9 +10,15 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("name") {
             let value: LitStr = meta.value()?.parse()?;
-            let valid = value.value().chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            let valid = value
+                .value()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
             if !valid || !value.value().starts_with(|c: char| c.is_ascii_lowercase()) {
-                return Err(syn::Error::new(value.span(), "module names are lowercase letters, digits and '_', like `platedetector`"));
+                return Err(syn::Error::new(
+                    value.span(),
+                    "module names are lowercase letters, digits and '_', like `platedetector`",
+                ));
             }
             name = Some(value);
         } else if meta.path.is_ident("filters") {
@@ -27,10 +33,16 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     });
     syn::parse::Parser::parse2(parser, input)?;
     let Some(name) = name else {
-        return Err(syn::Error::new(Span::call_site(), "missing `name = \"...\"`, the Kurento module name"));
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "missing `name = \"...\"`, the Kurento module name",
+        ));
     };
     if filters.is_empty() {
-        return Err(syn::Error::new(Span::call_site(), "missing `filters(...)`: list the module's filter structs"));
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "missing `filters(...)`: list the module's filter structs",
+        ));
     }
     // GStreamer finds a plugin's entry point from its file name, which cargo takes from the crate.
     let crate_name = std::env::var("CARGO_CRATE_NAME").unwrap_or_else(|_| name.value());
@@ -41,7 +53,10 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         Ok(l) if l.contains("MPL") => "MPL",
         _ => "unknown",
     };
-    let loader = Ident::new(&abi_stable_shared::mangled_root_module_loader_name(), Span::call_site());
+    let loader = Ident::new(
+        &abi_stable_shared::mangled_root_module_loader_name(),
+        Span::call_site(),
+    );
     Ok(quote! {
         #[doc(hidden)]
         static __FILMSTRIP_MODULE: ::filmstrip::abi::ModuleInfo = ::filmstrip::abi::ModuleInfo {

@@ -39,10 +39,17 @@ pub fn shouty(ident: &Ident) -> String {
 use syn::ext::IdentExt;
 
 /// The named fields of a struct, or an error at `span_of` naming `what`.
-pub fn named_fields<'a>(fields: &'a Fields, span_of: &dyn ToTokens, what: &str) -> syn::Result<&'a FieldsNamed> {
+pub fn named_fields<'a>(
+    fields: &'a Fields,
+    span_of: &dyn ToTokens,
+    what: &str,
+) -> syn::Result<&'a FieldsNamed> {
     match fields {
         Fields::Named(named) => Ok(named),
-        _ => Err(syn::Error::new_spanned(span_of, format!("{what} needs a struct with named fields"))),
+        _ => Err(syn::Error::new_spanned(
+            span_of,
+            format!("{what} needs a struct with named fields"),
+        )),
     }
 }
 
@@ -66,6 +73,9 @@ pub fn no_generics(generics: &syn::Generics, what: &str) -> syn::Result<()> {
     if generics.params.is_empty() {
         Ok(())
     } else {
-        Err(syn::Error::new_spanned(generics, format!("{what} cannot be generic")))
+        Err(syn::Error::new_spanned(
+            generics,
+            format!("{what} cannot be generic"),
+        ))
     }
 }

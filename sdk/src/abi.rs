@@ -12,7 +12,9 @@ use crate::filter::{Filter, class_descriptor, complex_types};
 use crate::{Error, ErrorKind, Result};
 use abi_stable::library::RootModule;
 use abi_stable::std_types::{RResult, RStr, RString};
-use abi_stable::{StableAbi, declare_root_module_statics, package_version_strings, sabi_types::VersionStrings};
+use abi_stable::{
+    StableAbi, declare_root_module_statics, package_version_strings, sabi_types::VersionStrings,
+};
 use gst::glib::translate::FromGlibPtrNone;
 use gst::prelude::*;
 use serde_json::Value as Json;
@@ -65,11 +67,17 @@ impl ClassEntry {
     }
 }
 
-fn register_class<F: Filter>(plugin: &gst::Plugin) -> std::result::Result<(), gst::glib::BoolError> {
+fn register_class<F: Filter>(
+    plugin: &gst::Plugin,
+) -> std::result::Result<(), gst::glib::BoolError> {
     crate::element::register::<F>(Some(plugin))
 }
 
-fn invoke_class<F: Filter>(element: &gst::Element, op: &str, params: &Json) -> Option<Result<Json>> {
+fn invoke_class<F: Filter>(
+    element: &gst::Element,
+    op: &str,
+    params: &Json,
+) -> Option<Result<Json>> {
     F::core(element).map(|core| core.invoke(element, op, params))
 }
 
@@ -129,7 +137,9 @@ impl ModuleInfo {
 
     /// Registers every class's element factory; the GStreamer plugin entry point.
     pub fn register(&self, plugin: &gst::Plugin) -> std::result::Result<(), gst::glib::BoolError> {
-        self.classes.iter().try_for_each(|class| (class.register)(plugin))
+        self.classes
+            .iter()
+            .try_for_each(|class| (class.register)(plugin))
     }
 
     /// The root module's `descriptor` entry point.
@@ -143,16 +153,30 @@ impl ModuleInfo {
     ///
     /// # Safety
     /// `element` must point to a live `GstElement`.
-    pub unsafe fn invoke_raw(&self, element: *mut c_void, op: RStr<'_>, params: RStr<'_>) -> RResult<RString, RString> {
+    pub unsafe fn invoke_raw(
+        &self,
+        element: *mut c_void,
+        op: RStr<'_>,
+        params: RStr<'_>,
+    ) -> RResult<RString, RString> {
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: the caller guarantees a live element; we take our own reference.
             let element: gst::Element = unsafe { gst::Element::from_glib_none(element.cast()) };
             self.invoke(&element, op.as_str(), params.as_str())
         }))
-        .unwrap_or_else(|_| Err(Error::with_kind(ErrorKind::Panicked, "module panicked while invoking")));
+        .unwrap_or_else(|_| {
+            Err(Error::with_kind(
+                ErrorKind::Panicked,
+                "module panicked while invoking",
+            ))
+        });
         match outcome {
             Ok(value) => RResult::ROk(value.to_string().into()),
-            Err(err) => RResult::RErr(serde_json::to_string(&WireError::from(&err)).expect("errors serialise").into()),
+            Err(err) => RResult::RErr(
+                serde_json::to_string(&WireError::from(&err))
+                    .expect("errors serialise")
+                    .into(),
+            ),
         }
     }
 
@@ -162,7 +186,13 @@ impl ModuleInfo {
         self.classes
             .iter()
             .find_map(|class| (class.invoke)(element, op, &params))
-            .unwrap_or_else(|| Err(Error::new(format!("element {} is not from module {}", element.name(), self.name))))
+            .unwrap_or_else(|| {
+                Err(Error::new(format!(
+                    "element {} is not from module {}",
+                    element.name(),
+                    self.name
+                )))
+            })
     }
 }
 

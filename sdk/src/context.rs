@@ -1,6 +1,6 @@
 //! What a filter can do besides touching pixels: emit events, know where it is in the stream.
 
-use crate::event::{EmittedEvent, Emits, Event};
+use crate::event::{EmittedBy, EmittedEvent, Event};
 use gst::prelude::*;
 use std::marker::PhantomData;
 
@@ -39,9 +39,9 @@ impl<'a, F: ?Sized> Context<'a, F> {
     /// Sends `event` to the pipeline's bus, from where hosts deliver it to subscribers.
     ///
     /// Only events listed in the filter's `events(...)` compile.
-    pub fn emit<E: Event>(&mut self, event: E)
+    pub fn emit<E>(&mut self, event: E)
     where
-        F: Emits<E>,
+        E: Event + EmittedBy<F>,
     {
         let emitted = EmittedEvent {
             event_type: E::NAME.to_string(),

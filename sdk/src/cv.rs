@@ -57,7 +57,9 @@ impl Frame<'_> {
     fn mat_view(&self) -> Result<Mat> {
         let typ = match self.format() {
             PixelFormat::Bgr | PixelFormat::Rgb => CV_8UC3,
-            PixelFormat::Bgrx | PixelFormat::Bgra | PixelFormat::Rgbx | PixelFormat::Rgba => CV_8UC4,
+            PixelFormat::Bgrx | PixelFormat::Bgra | PixelFormat::Rgbx | PixelFormat::Rgba => {
+                CV_8UC4
+            }
             PixelFormat::Gray8 => CV_8UC1,
             other => {
                 return Err(Error::new(format!(

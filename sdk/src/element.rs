@@ -84,16 +84,27 @@ impl<F: Filter> Core<F> {
 
     /// Runs an operation by name: a method, or a property getter or setter.
     pub fn invoke(&self, element: &gst::Element, op: &str, params: &Json) -> Result<Json> {
-        let Invoked { value, property_set } = self.guarded(|filter| invoke(filter, op, params))?;
+        let Invoked {
+            value,
+            property_set,
+        } = self.guarded(|filter| invoke(filter, op, params))?;
         if let Some(index) = property_set {
             element.notify(F::PROPERTIES[index].gobject);
         }
         Ok(value)
     }
 
-    fn process(&self, element: &gst::Element, frame: Option<Frame<'_>>) -> std::result::Result<gst::FlowSuccess, gst::FlowError> {
+    fn process(
+        &self,
+        element: &gst::Element,
+        frame: Option<Frame<'_>>,
+    ) -> std::result::Result<gst::FlowSuccess, gst::FlowError> {
         let Some(mut frame) = frame else {
-            gst::element_error!(element, gst::CoreError::Negotiation, ("{}: unsupported frame format", F::CLASS));
+            gst::element_error!(
+                element,
+                gst::CoreError::Negotiation,
+                ("{}: unsupported frame format", F::CLASS)
+            );
             return Err(gst::FlowError::NotNegotiated);
         };
         let number = self.frames.fetch_add(1, Ordering::Relaxed);
@@ -134,7 +145,11 @@ impl<F: Filter> Core<F> {
 
     /// Element metadata shown by `gst-inspect-1.0`.
     pub fn metadata() -> gst::subclass::ElementMetadata {
-        let classification = if F::ANALYSIS_ONLY { "Filter/Analyzer/Video" } else { "Filter/Effect/Video" };
+        let classification = if F::ANALYSIS_ONLY {
+            "Filter/Analyzer/Video"
+        } else {
+            "Filter/Effect/Video"
+        };
         let summary = F::DOC.lines().next().unwrap_or(F::CLASS);
         gst::subclass::ElementMetadata::new(F::CLASS, classification, summary, "Filmstrip module")
     }
@@ -147,7 +162,11 @@ impl<F: Filter> Core<F> {
         [gst::PadDirection::Src, gst::PadDirection::Sink]
             .into_iter()
             .map(|direction| {
-                let name = if direction == gst::PadDirection::Src { "src" } else { "sink" };
+                let name = if direction == gst::PadDirection::Src {
+                    "src"
+                } else {
+                    "sink"
+                };
                 gst::PadTemplate::new(name, direction, gst::PadPresence::Always, &caps)
                     .expect("valid pad template")
             })
@@ -156,7 +175,9 @@ impl<F: Filter> Core<F> {
 }
 
 /// Registers `F`'s element factory with `plugin` (or with the application when `None`).
-pub fn register<F: Filter>(plugin: Option<&gst::Plugin>) -> std::result::Result<(), glib::BoolError> {
+pub fn register<F: Filter>(
+    plugin: Option<&gst::Plugin>,
+) -> std::result::Result<(), glib::BoolError> {
     gst::Element::register(plugin, F::FACTORY, gst::Rank::NONE, F::element_type())
 }
 
@@ -220,8 +241,9 @@ macro_rules! __element {
                 }
 
                 fn pad_templates() -> &'static [$crate::gst::PadTemplate] {
-                    static TEMPLATES: ::std::sync::OnceLock<::std::vec::Vec<$crate::gst::PadTemplate>> =
-                        ::std::sync::OnceLock::new();
+                    static TEMPLATES: ::std::sync::OnceLock<
+                        ::std::vec::Vec<$crate::gst::PadTemplate>,
+                    > = ::std::sync::OnceLock::new();
                     TEMPLATES.get_or_init($crate::element::Core::<$filter>::pad_templates)
                 }
             }
@@ -237,14 +259,16 @@ macro_rules! __element {
                 fn transform_frame_ip(
                     &self,
                     frame: &mut $crate::gst_video::VideoFrameRef<&mut $crate::gst::BufferRef>,
-                ) -> ::std::result::Result<$crate::gst::FlowSuccess, $crate::gst::FlowError> {
+                ) -> ::std::result::Result<$crate::gst::FlowSuccess, $crate::gst::FlowError>
+                {
                     self.core.transform_writable(self.obj().upcast_ref(), frame)
                 }
 
                 fn transform_frame_ip_passthrough(
                     &self,
                     frame: &$crate::gst_video::VideoFrameRef<&$crate::gst::BufferRef>,
-                ) -> ::std::result::Result<$crate::gst::FlowSuccess, $crate::gst::FlowError> {
+                ) -> ::std::result::Result<$crate::gst::FlowSuccess, $crate::gst::FlowError>
+                {
                     self.core.transform_readable(self.obj().upcast_ref(), frame)
                 }
             }

@@ -26,6 +26,17 @@ pub trait Event: Send + 'static {
 )]
 pub trait Emits<E: Event> {}
 
+/// `F: Emits<E>` stated with the event first, the bound of [`Context::emit`](crate::Context::emit).
+///
+/// With `F: Emits<E>` as the bound, a filter declaring one event made the compiler infer `E`
+/// from that single impl before looking at the argument, so emitting an undeclared event
+/// read as "expected `Declared`, found `Other`". With `E` as the self type the bound waits
+/// for the argument's type and then fails with [`Emits`]'s message.
+#[doc(hidden)]
+pub trait EmittedBy<F: ?Sized> {}
+
+impl<E: Event, F: Emits<E> + ?Sized> EmittedBy<F> for E {}
+
 /// An event as it arrives on the bus.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmittedEvent {
@@ -61,6 +72,8 @@ impl EmittedEvent {
             .field("source", &self.source)
             .field("data", Json::Object(self.fields.clone()).to_string())
             .build();
-        gst::message::Element::builder(structure).src(element).build()
+        gst::message::Element::builder(structure)
+            .src(element)
+            .build()
     }
 }

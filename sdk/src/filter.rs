@@ -129,17 +129,26 @@ pub(crate) struct Invoked {
 pub(crate) fn invoke<F: Filter>(filter: &mut F, op: &str, params: &Json) -> Result<Invoked> {
     let params = Params::new(op, params)?;
     if let Some(result) = filter.call(op, &params) {
-        return result.map(|value| Invoked { value, property_set: None });
+        return result.map(|value| Invoked {
+            value,
+            property_set: None,
+        });
     }
     for (index, names) in F::PROPERTIES.iter().enumerate() {
         if op == names.getter {
             params.bind([])?;
-            return Ok(Invoked { value: filter.property_json(index), property_set: None });
+            return Ok(Invoked {
+                value: filter.property_json(index),
+                property_set: None,
+            });
         }
         if op == names.setter {
             let [value] = params.bind([(names.name, false)])?;
             filter.set_property_json(index, value)?;
-            return Ok(Invoked { value: Json::Null, property_set: Some(index) });
+            return Ok(Invoked {
+                value: Json::Null,
+                property_set: Some(index),
+            });
         }
     }
     Err(Error::with_kind(

@@ -58,7 +58,10 @@ impl PixelFormat {
 
     /// The format for a GStreamer format, if supported.
     pub fn from_video_format(format: VideoFormat) -> Option<Self> {
-        Self::ALL.iter().copied().find(|f| f.to_video_format() == format)
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|f| f.to_video_format() == format)
     }
 
     /// GStreamer's name for it (`BGR`, `I420`, ...).
@@ -115,24 +118,62 @@ unsafe impl Send for Frame<'_> {}
 impl<'a> Frame<'a> {
     /// Wraps a frame mapped for writing.
     pub(crate) fn writable(frame: &'a mut VideoFrameRef<&mut gst::BufferRef>) -> Option<Self> {
-        let mut planes = [RawPlane { data: std::ptr::null_mut(), len: 0, stride: 0 }; 3];
-        for (i, plane) in planes.iter_mut().enumerate().take(frame.n_planes() as usize) {
+        let mut planes = [RawPlane {
+            data: std::ptr::null_mut(),
+            len: 0,
+            stride: 0,
+        }; 3];
+        for (i, plane) in planes
+            .iter_mut()
+            .enumerate()
+            .take(frame.n_planes() as usize)
+        {
             let stride = frame.plane_stride()[i] as usize;
             let data = frame.plane_data_mut(i as u32).ok()?;
-            *plane = RawPlane { data: data.as_mut_ptr(), len: data.len(), stride };
+            *plane = RawPlane {
+                data: data.as_mut_ptr(),
+                len: data.len(),
+                stride,
+            };
         }
-        Self::new(frame.format(), frame.width(), frame.height(), frame.buffer().pts(), planes, true)
+        Self::new(
+            frame.format(),
+            frame.width(),
+            frame.height(),
+            frame.buffer().pts(),
+            planes,
+            true,
+        )
     }
 
     /// Wraps a frame mapped for reading only.
     pub(crate) fn readable(frame: &'a VideoFrameRef<&gst::BufferRef>) -> Option<Self> {
-        let mut planes = [RawPlane { data: std::ptr::null_mut(), len: 0, stride: 0 }; 3];
-        for (i, plane) in planes.iter_mut().enumerate().take(frame.n_planes() as usize) {
+        let mut planes = [RawPlane {
+            data: std::ptr::null_mut(),
+            len: 0,
+            stride: 0,
+        }; 3];
+        for (i, plane) in planes
+            .iter_mut()
+            .enumerate()
+            .take(frame.n_planes() as usize)
+        {
             let stride = frame.plane_stride()[i] as usize;
             let data = frame.plane_data(i as u32).ok()?;
-            *plane = RawPlane { data: data.as_ptr().cast_mut(), len: data.len(), stride };
+            *plane = RawPlane {
+                data: data.as_ptr().cast_mut(),
+                len: data.len(),
+                stride,
+            };
         }
-        Self::new(frame.format(), frame.width(), frame.height(), frame.buffer().pts(), planes, false)
+        Self::new(
+            frame.format(),
+            frame.width(),
+            frame.height(),
+            frame.buffer().pts(),
+            planes,
+            false,
+        )
     }
 
     fn new(
@@ -191,20 +232,34 @@ impl<'a> Frame<'a> {
     /// Plane `index`, read-only. Panics if the format has no such plane.
     pub fn plane(&self, index: usize) -> Plane<'_> {
         let raw = self.raw(index);
-        let (width, height, bytes_per_pixel) = self.format.plane_layout(index, self.width, self.height);
+        let (width, height, bytes_per_pixel) =
+            self.format.plane_layout(index, self.width, self.height);
         // SAFETY: `raw` describes a plane mapped for at least the lifetime of `self`.
         let data = unsafe { std::slice::from_raw_parts(raw.data, raw.len) };
-        Plane { data, stride: raw.stride, width, height, bytes_per_pixel }
+        Plane {
+            data,
+            stride: raw.stride,
+            width,
+            height,
+            bytes_per_pixel,
+        }
     }
 
     /// Plane `index`, writable. Panics if the format has no such plane.
     pub fn plane_mut(&mut self, index: usize) -> PlaneMut<'_> {
         assert!(self.writable, "analysis-only filters get read-only frames");
         let raw = self.raw(index);
-        let (width, height, bytes_per_pixel) = self.format.plane_layout(index, self.width, self.height);
+        let (width, height, bytes_per_pixel) =
+            self.format.plane_layout(index, self.width, self.height);
         // SAFETY: the plane is mapped writable for the lifetime of `self`, borrowed mutably.
         let data = unsafe { std::slice::from_raw_parts_mut(raw.data, raw.len) };
-        PlaneMut { data, stride: raw.stride, width, height, bytes_per_pixel }
+        PlaneMut {
+            data,
+            stride: raw.stride,
+            width,
+            height,
+            bytes_per_pixel,
+        }
     }
 
     /// Start address of plane 0, for OpenCV views.

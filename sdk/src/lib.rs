@@ -56,9 +56,11 @@ pub mod types;
 
 pub use context::Context;
 pub use error::{Error, ErrorKind, Result};
-pub use event::{EVENT_MESSAGE, EmittedEvent, Emits, Event};
-pub use filter::{Filter, FilterMethods, PropertyNames, class_descriptor};
+#[doc(hidden)]
+pub use event::EmittedBy;
+pub use event::{EVENT_MESSAGE, Emits, EmittedEvent, Event};
 pub use filmstrip_macros::{ComplexType, Event, filter, methods, module};
+pub use filter::{Filter, FilterMethods, PropertyNames, class_descriptor};
 pub use frame::{Frame, PixelFormat, Plane, PlaneMut};
 pub use params::Params;
 

@@ -27,7 +27,11 @@ impl<'a> Params<'a> {
                 )));
             }
         };
-        Ok(Self { operation, by_position, by_name })
+        Ok(Self {
+            operation,
+            by_position,
+            by_name,
+        })
     }
 
     /// The operation being called.
@@ -45,10 +49,14 @@ impl<'a> Params<'a> {
                 self.by_position.len()
             )));
         }
-        if let Some(map) = self.by_name {
-            if let Some(unknown) = map.keys().find(|k| !declared.iter().any(|(name, _)| name == k)) {
-                return Err(Error::invalid_param(format!("{op} has no parameter {unknown:?}")));
-            }
+        let unknown = self.by_name.and_then(|map| {
+            map.keys()
+                .find(|k| !declared.iter().any(|(name, _)| name == k))
+        });
+        if let Some(unknown) = unknown {
+            return Err(Error::invalid_param(format!(
+                "{op} has no parameter {unknown:?}"
+            )));
         }
         let mut bound = [&MISSING; N];
         for (i, (name, optional)) in declared.iter().enumerate() {
@@ -59,7 +67,11 @@ impl<'a> Params<'a> {
             match given {
                 Some(value) => bound[i] = value,
                 None if *optional => {}
-                None => return Err(Error::invalid_param(format!("{op}: missing parameter {name}"))),
+                None => {
+                    return Err(Error::invalid_param(format!(
+                        "{op}: missing parameter {name}"
+                    )));
+                }
             }
         }
         Ok(bound)

@@ -31,7 +31,12 @@ impl<F: Filter> Harness<F> {
     /// Panics if GStreamer cannot start or the format is not one the filter accepts.
     pub fn new(format: PixelFormat, width: u32, height: u32) -> Self {
         gst::init().expect("GStreamer initialises");
-        assert!(F::FORMATS.contains(&format), "{} does not accept {}", F::CLASS, format.name());
+        assert!(
+            F::FORMATS.contains(&format),
+            "{} does not accept {}",
+            F::CLASS,
+            format.name()
+        );
         let element: gst::Element = gst::glib::Object::with_type(F::element_type())
             .downcast()
             .expect("filters are elements");
@@ -43,7 +48,14 @@ impl<F: Filter> Harness<F> {
             .build()
             .expect("valid video info");
         harness.set_src_caps(info.to_caps().expect("caps from info"));
-        Self { harness, element, bus, info, pushed: 0, _filter: PhantomData }
+        Self {
+            harness,
+            element,
+            bus,
+            info,
+            pushed: 0,
+            _filter: PhantomData,
+        }
     }
 
     /// The element under test, e.g. to set GObject properties.
@@ -72,8 +84,15 @@ impl<F: Filter> Harness<F> {
     ///
     /// On failure the error is the message the element posted (filter error or panic).
     pub fn push(&mut self, frame: &[u8]) -> Result<Vec<u8>> {
-        assert_eq!(frame.len(), self.frame_size(), "frame size for {:?}", self.info);
-        let buffer = self.push_buffer(gst::Buffer::from_slice(frame.to_vec()))?;
+        assert_eq!(
+            frame.len(),
+            self.frame_size(),
+            "frame size for {:?}",
+            self.info
+        );
+        // Writable memory, as buffer pools hand out: `from_slice` memory is read-only, so
+        // writing filters would get a copy and tests would not see what pipelines do.
+        let buffer = self.push_buffer(gst::Buffer::from_mut_slice(frame.to_vec()))?;
         let map = buffer.map_readable().expect("output buffers are readable");
         Ok(map.to_vec())
     }
@@ -88,9 +107,13 @@ impl<F: Filter> Harness<F> {
         }
         self.pushed += 1;
         if self.harness.push(buffer).is_err() {
-            return Err(self.error().unwrap_or_else(|| Error::new("push failed with no error message")));
+            return Err(self
+                .error()
+                .unwrap_or_else(|| Error::new("push failed with no error message")));
         }
-        self.harness.pull().map_err(|e| Error::new(format!("no output buffer: {e}")))
+        self.harness
+            .pull()
+            .map_err(|e| Error::new(format!("no output buffer: {e}")))
     }
 
     fn error(&self) -> Option<Error> {

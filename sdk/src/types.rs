@@ -114,7 +114,13 @@ impl Type for bool {
 }
 
 impl PropertyType for bool {
-    fn param_spec(name: &str, blurb: &str, default: &Self, _: Option<&Self>, _: Option<&Self>) -> glib::ParamSpec {
+    fn param_spec(
+        name: &str,
+        blurb: &str,
+        default: &Self,
+        _: Option<&Self>,
+        _: Option<&Self>,
+    ) -> glib::ParamSpec {
         glib::ParamSpecBoolean::builder(name)
             .blurb(blurb)
             .default_value(*default)
@@ -151,14 +157,19 @@ macro_rules! integer_type {
                             .map(|f| f as i128)
                     })
                     .ok_or_else(|| expected(concat!("an integer (", $kmd, ")"), value))?;
-                <$ty>::try_from(whole).map_err(|_| {
-                    format!("{whole} does not fit in {}", stringify!($ty))
-                })
+                <$ty>::try_from(whole)
+                    .map_err(|_| format!("{whole} does not fit in {}", stringify!($ty)))
             }
         }
 
         impl PropertyType for $ty {
-            fn param_spec(name: &str, blurb: &str, default: &Self, min: Option<&Self>, max: Option<&Self>) -> glib::ParamSpec {
+            fn param_spec(
+                name: &str,
+                blurb: &str,
+                default: &Self,
+                min: Option<&Self>,
+                max: Option<&Self>,
+            ) -> glib::ParamSpec {
                 glib::$spec::builder(name)
                     .blurb(blurb)
                     .minimum(min.copied().unwrap_or(<$ty>::MIN))
@@ -200,7 +211,13 @@ macro_rules! float_type {
         }
 
         impl PropertyType for $ty {
-            fn param_spec(name: &str, blurb: &str, default: &Self, min: Option<&Self>, max: Option<&Self>) -> glib::ParamSpec {
+            fn param_spec(
+                name: &str,
+                blurb: &str,
+                default: &Self,
+                min: Option<&Self>,
+                max: Option<&Self>,
+            ) -> glib::ParamSpec {
                 glib::$spec::builder(name)
                     .blurb(blurb)
                     .minimum(min.copied().unwrap_or(<$ty>::MIN))
@@ -238,7 +255,13 @@ impl Type for String {
 }
 
 impl PropertyType for String {
-    fn param_spec(name: &str, blurb: &str, default: &Self, _: Option<&Self>, _: Option<&Self>) -> glib::ParamSpec {
+    fn param_spec(
+        name: &str,
+        blurb: &str,
+        default: &Self,
+        _: Option<&Self>,
+        _: Option<&Self>,
+    ) -> glib::ParamSpec {
         glib::ParamSpecString::builder(name)
             .blurb(blurb)
             .default_value(Some(default.as_str()))
@@ -327,7 +350,12 @@ pub fn enum_from_json(type_name: &str, names: &[&str], value: &Json) -> Result<u
     names
         .iter()
         .position(|name| name.eq_ignore_ascii_case(&folded))
-        .ok_or_else(|| format!("{text:?} is not a {type_name}; expected one of {}", names.join(", ")))
+        .ok_or_else(|| {
+            format!(
+                "{text:?} is not a {type_name}; expected one of {}",
+                names.join(", ")
+            )
+        })
 }
 
 /// Registers a GLib enum type for a [`ComplexType`](crate::ComplexType) enum, once.
@@ -366,7 +394,12 @@ pub fn register_enum(type_name: &str, names: &[&str]) -> glib::Type {
 }
 
 /// The property declaration of an enum registered with [`register_enum`].
-pub fn enum_param_spec(enum_type: glib::Type, name: &str, blurb: &str, default: usize) -> glib::ParamSpec {
+pub fn enum_param_spec(
+    enum_type: glib::Type,
+    name: &str,
+    blurb: &str,
+    default: usize,
+) -> glib::ParamSpec {
     let name = CString::new(name).expect("no NUL in names");
     let blurb = CString::new(blurb).expect("no NUL in docs");
     // SAFETY: plain GObject constructor; `from_glib_none` sinks the floating reference.
@@ -419,5 +452,8 @@ impl<T: Type> MethodReturn for crate::Result<T> {
 /// The `return` entry of a method descriptor; `None` for `()`.
 pub fn return_descriptor<T: Type>() -> Option<crate::descriptor::ReturnDescriptor> {
     let type_name = T::kmd_type();
-    (type_name != "void").then(|| crate::descriptor::ReturnDescriptor { type_name, doc: String::new() })
+    (type_name != "void").then(|| crate::descriptor::ReturnDescriptor {
+        type_name,
+        doc: String::new(),
+    })
 }

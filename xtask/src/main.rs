@@ -24,7 +24,10 @@ fn main() -> ExitCode {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 /// Runs `program args` in the workspace root, failing with the command line on a non-zero exit.
@@ -71,7 +74,8 @@ fn demo() -> Result<(), String> {
     run(&cargo, &["build", "--workspace", "--release"])?;
     let root = workspace_root();
     let out_dir = root.join("target/demo");
-    std::fs::create_dir_all(&out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
+    std::fs::create_dir_all(&out_dir)
+        .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
     let input = out_dir.join("input.mp4");
     let output = out_dir.join("output.webm");
     let filmstrip = root.join("target/release/filmstrip");
@@ -81,8 +85,20 @@ fn demo() -> Result<(), String> {
     run(
         "gst-launch-1.0",
         &[
-            "-q", "videotestsrc", "pattern=ball", "num-buffers=150", "!", "video/x-raw,width=640,height=480,framerate=30/1",
-            "!", "x264enc", "speed-preset=ultrafast", "!", "mp4mux", "!", "filesink", &location,
+            "-q",
+            "videotestsrc",
+            "pattern=ball",
+            "num-buffers=150",
+            "!",
+            "video/x-raw,width=640,height=480,framerate=30/1",
+            "!",
+            "x264enc",
+            "speed-preset=ultrafast",
+            "!",
+            "mp4mux",
+            "!",
+            "filesink",
+            &location,
         ],
     )?;
     run(

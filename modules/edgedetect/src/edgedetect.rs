@@ -21,7 +21,11 @@ pub struct EdgeDensityChanged {
 }
 
 /// Finds edges with the Canny detector and shows them alone or over the picture.
-#[filmstrip::filter(class = "EdgeDetectFilter", formats(Bgr, Bgrx, Bgra, Gray8), events(EdgeDensityChanged))]
+#[filmstrip::filter(
+    class = "EdgeDetectFilter",
+    formats(Bgr, Bgrx, Bgra, Gray8),
+    events(EdgeDensityChanged)
+)]
 pub struct EdgeDetect {
     /// Lower Canny threshold; the upper one is twice it. Lower values find more edges.
     #[property(default = 80.0, min = 0.0, max = 1000.0)]
@@ -54,7 +58,8 @@ impl EdgeDetect {
                 None => picture,
             };
             imgproc::canny_def(source, edges, threshold, threshold * 2.0)?;
-            let density = f64::from(count_non_zero(edges)?) / (edges.rows() * edges.cols()).max(1) as f64;
+            let density =
+                f64::from(count_non_zero(edges)?) / (edges.rows() * edges.cols()).max(1) as f64;
             match mode {
                 EdgeMode::Edges => {
                     picture.set_to_def(&Scalar::all(0.0))?;
@@ -67,7 +72,10 @@ impl EdgeDetect {
             debug_assert_eq!(edges.typ(), CV_8UC1);
             Ok(density)
         })?;
-        if self.last_density.is_none_or(|last| (density - last).abs() >= self.report_step) {
+        if self
+            .last_density
+            .is_none_or(|last| (density - last).abs() >= self.report_step)
+        {
             self.last_density = Some(density);
             ctx.emit(EdgeDensityChanged { density });
         }

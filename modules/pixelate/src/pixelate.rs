@@ -17,7 +17,8 @@ impl Pixelate {
     fn transform_frame(&mut self, frame: &mut Frame, _ctx: &mut Context<Self>) -> Result<()> {
         let (width, height) = (frame.width(), frame.height());
         let [x, y, w, h] = self.region.unwrap_or([0.0, 0.0, 1.0, 1.0]);
-        let to_px = |fraction: f64, size: usize| ((fraction * size as f64).round() as usize).min(size);
+        let to_px =
+            |fraction: f64, size: usize| ((fraction * size as f64).round() as usize).min(size);
         let (left, top) = (to_px(x, width), to_px(y, height));
         let (right, bottom) = (to_px(x + w, width), to_px(y + h, height));
         for index in 0..frame.n_planes() {
@@ -25,7 +26,11 @@ impl Pixelate {
             // Chroma planes of YUV formats are subsampled: scale the region and blocks with them.
             let (sx, sy) = (width / plane.width().max(1), height / plane.height().max(1));
             let block = (self.block_size as usize / sx.max(sy)).max(1);
-            pixelate_plane(&mut plane, (left / sx, top / sy, right.div_ceil(sx), bottom.div_ceil(sy)), block);
+            pixelate_plane(
+                &mut plane,
+                (left / sx, top / sy, right.div_ceil(sx), bottom.div_ceil(sy)),
+                block,
+            );
         }
         Ok(())
     }
@@ -35,7 +40,9 @@ impl Pixelate {
     fn set_region(&mut self, x: f64, y: f64, width: f64, height: f64) -> Result<()> {
         let valid = |v: f64| (0.0..=1.0).contains(&v);
         if ![x, y, width, height].into_iter().all(valid) || width == 0.0 || height == 0.0 {
-            return Err(Error::invalid_param("setRegion: x, y, width and height are fractions in 0..1, width and height above 0"));
+            return Err(Error::invalid_param(
+                "setRegion: x, y, width and height are fractions in 0..1, width and height above 0",
+            ));
         }
         self.region = Some([x, y, width, height]);
         Ok(())
@@ -50,7 +57,11 @@ impl Pixelate {
 }
 
 /// Averages `block`-sized squares of `plane` inside `(left, top, right, bottom)`.
-fn pixelate_plane(plane: &mut filmstrip::PlaneMut, (left, top, right, bottom): (usize, usize, usize, usize), block: usize) {
+fn pixelate_plane(
+    plane: &mut filmstrip::PlaneMut,
+    (left, top, right, bottom): (usize, usize, usize, usize),
+    block: usize,
+) {
     let channels = plane.bytes_per_pixel();
     let (right, bottom) = (right.min(plane.width()), bottom.min(plane.height()));
     let mut sums = [0u32; 4];

@@ -1,0 +1,13 @@
+//! The Filmstrip host: finds module libraries, loads them through the stable ABI and runs
+//! video files through their filters.
+//!
+//! The `filmstrip` binary is a thin command line over this library.
+
+pub mod filter_spec;
+mod module_file;
+pub mod output;
+pub mod registry;
+pub mod run;
+pub mod search_path;
+
+pub use registry::{LoadedModule, Refusal, Registry};

@@ -1,0 +1,6 @@
+#[filmstrip::filter(class = "Scale")]
+pub struct Scale<T> {
+    factor: T,
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[filmstrip::filter(class = "Flip")]
+pub struct Flip(bool);
+
+fn main() {}

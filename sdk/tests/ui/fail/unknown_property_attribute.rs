@@ -1,0 +1,7 @@
+#[filmstrip::filter(class = "Blur")]
+pub struct Blur {
+    #[property(default = 3, step = 2)]
+    radius: u32,
+}
+
+fn main() {}
