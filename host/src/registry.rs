@@ -74,16 +74,12 @@ impl Registry {
             Some((module, class)) => (Some(module), class),
             None => (None, name),
         };
-        let found = self
-            .modules
-            .iter()
-            .filter(|module| module_name.is_none_or(|wanted| module.descriptor.name == wanted))
-            .find_map(|module| {
-                module
-                    .descriptor
-                    .class(class_name)
-                    .map(|class| (module, class))
-            });
+        let found = self.modules.iter().find_map(|module| {
+            let class = module.descriptor.class(class_name)?;
+            let in_module =
+                module_name.is_none_or(|wanted| module.descriptor.module_of(class) == wanted);
+            in_module.then_some((module, class))
+        });
         match found {
             Some(found) => Ok(found),
             None => bail!(

@@ -17,6 +17,7 @@ struct Args {
     factory: Option<LitStr>,
     formats: Vec<Ident>,
     events: Vec<Path>,
+    kurento_module: Option<LitStr>,
 }
 
 fn parse_args(args: TokenStream) -> syn::Result<Args> {
@@ -25,6 +26,7 @@ fn parse_args(args: TokenStream) -> syn::Result<Args> {
         factory: None,
         formats: Vec::new(),
         events: Vec::new(),
+        kurento_module: None,
     };
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("class") {
@@ -57,6 +59,8 @@ fn parse_args(args: TokenStream) -> syn::Result<Args> {
                 parsed.formats.push(ident.clone());
                 Ok(())
             })?;
+        } else if meta.path.is_ident("kurento_module") {
+            parsed.kurento_module = Some(meta.value()?.parse()?);
         } else if meta.path.is_ident("events") {
             meta.parse_nested_meta(|event| {
                 parsed.events.push(event.path);
@@ -64,7 +68,7 @@ fn parse_args(args: TokenStream) -> syn::Result<Args> {
             })?;
         } else {
             return Err(meta.error(
-                "unknown filter attribute; expected `class`, `factory`, `formats` or `events`",
+                "unknown filter attribute; expected `class`, `factory`, `formats`, `events` or `kurento_module`",
             ));
         }
         Ok(())
@@ -200,6 +204,10 @@ pub fn expand(args: TokenStream, input: TokenStream) -> syn::Result<TokenStream>
     } else {
         args.formats.clone()
     };
+    let kurento_module = match &args.kurento_module {
+        Some(module) => quote!(::std::option::Option::Some(#module)),
+        None => quote!(::std::option::Option::None),
+    };
     let element_mod = format_ident!("__filmstrip_element_{}", ident);
     let type_name = format!("_{}", class);
 
@@ -317,6 +325,7 @@ pub fn expand(args: TokenStream, input: TokenStream) -> syn::Result<TokenStream>
             const FACTORY: &'static str = #factory;
             const DOC: &'static str = #class_doc;
             const FORMATS: &'static [::filmstrip::PixelFormat] = &[#(::filmstrip::PixelFormat::#formats),*];
+            const KURENTO_MODULE: ::std::option::Option<&'static str> = #kurento_module;
             const PROPERTIES: &'static [::filmstrip::PropertyNames] = &[#(#names),*];
 
             fn param_specs() -> ::std::vec::Vec<::filmstrip::glib::ParamSpec> {

@@ -64,6 +64,10 @@ pub struct ClassExtras {
     pub formats: Vec<String>,
     /// True when the filter only reads pixels, so buffers pass without a copy.
     pub analysis_only: bool,
+    /// The Kurento module the class belongs to when not its library's module, e.g. `filters`
+    /// for a class that stands in for one of Kurento's built-in filters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kurento_module: Option<String>,
 }
 
 /// A class constructor.
@@ -159,5 +163,14 @@ impl ModuleDescriptor {
     /// Finds a class by its Kurento name.
     pub fn class(&self, name: &str) -> Option<&ClassDescriptor> {
         self.remote_classes.iter().find(|c| c.name == name)
+    }
+
+    /// The Kurento module `class` belongs to: its own override, else this module.
+    pub fn module_of<'a>(&'a self, class: &'a ClassDescriptor) -> &'a str {
+        class
+            .filmstrip
+            .kurento_module
+            .as_deref()
+            .unwrap_or(&self.name)
     }
 }

@@ -115,11 +115,22 @@ impl<F: Filter> Core<F> {
         match outcome {
             Ok(()) => Ok(gst::FlowSuccess::Ok),
             Err(err) => {
-                let code = match err.kind() {
-                    ErrorKind::Panicked => gst::LibraryError::Failed,
-                    _ => gst::LibraryError::Settings,
-                };
-                gst::element_error!(element, code, ("{}", err.message()), ["frame {number}"]);
+                // A panic is a bug in the module; an `Err` is the filter failing on this stream.
+                if err.kind() == ErrorKind::Panicked {
+                    gst::element_error!(
+                        element,
+                        gst::LibraryError::Failed,
+                        ("{}", err.message()),
+                        ["frame {number}"]
+                    );
+                } else {
+                    gst::element_error!(
+                        element,
+                        gst::StreamError::Failed,
+                        ("{}", err.message()),
+                        ["frame {number}"]
+                    );
+                }
                 Err(gst::FlowError::Error)
             }
         }

@@ -37,6 +37,8 @@ pub trait Filter: FilterMethods + Default + Send + 'static {
     const DOC: &'static str;
     /// Accepted pixel formats, preferred first.
     const FORMATS: &'static [PixelFormat];
+    /// The Kurento module the class presents itself in, when not its library's module.
+    const KURENTO_MODULE: Option<&'static str>;
     /// The properties, in declaration order.
     const PROPERTIES: &'static [PropertyNames];
 
@@ -105,6 +107,7 @@ pub fn class_descriptor<F: Filter>() -> ClassDescriptor {
             factory: F::FACTORY.to_string(),
             formats: F::FORMATS.iter().map(|f| f.name().to_string()).collect(),
             analysis_only: F::ANALYSIS_ONLY,
+            kurento_module: F::KURENTO_MODULE.map(str::to_string),
         },
     }
 }

@@ -98,6 +98,27 @@ struct RawPlane {
     stride: usize,
 }
 
+/// The planes of a mapped frame, from `plane(i)` giving plane `i`'s start, length and stride.
+fn collect_planes(
+    n_planes: u32,
+    mut plane: impl FnMut(u32) -> Option<(*mut u8, usize, i32)>,
+) -> Option<[RawPlane; 3]> {
+    let mut planes = [RawPlane {
+        data: std::ptr::null_mut(),
+        len: 0,
+        stride: 0,
+    }; 3];
+    for (i, slot) in planes.iter_mut().enumerate().take(n_planes as usize) {
+        let (data, len, stride) = plane(i as u32)?;
+        *slot = RawPlane {
+            data,
+            len,
+            stride: usize::try_from(stride).ok()?,
+        };
+    }
+    Some(planes)
+}
+
 /// One mapped video frame.
 ///
 /// Filters that take `&mut Frame` in `transform_frame` edit the picture in place. Filters
@@ -118,59 +139,32 @@ unsafe impl Send for Frame<'_> {}
 impl<'a> Frame<'a> {
     /// Wraps a frame mapped for writing.
     pub(crate) fn writable(frame: &'a mut VideoFrameRef<&mut gst::BufferRef>) -> Option<Self> {
-        let mut planes = [RawPlane {
-            data: std::ptr::null_mut(),
-            len: 0,
-            stride: 0,
-        }; 3];
-        for (i, plane) in planes
-            .iter_mut()
-            .enumerate()
-            .take(frame.n_planes() as usize)
-        {
-            let stride = frame.plane_stride()[i] as usize;
-            let data = frame.plane_data_mut(i as u32).ok()?;
-            *plane = RawPlane {
-                data: data.as_mut_ptr(),
-                len: data.len(),
-                stride,
-            };
-        }
-        Self::new(
-            frame.format(),
-            frame.width(),
-            frame.height(),
-            frame.buffer().pts(),
-            planes,
-            true,
-        )
+        let (format, width, height) = (frame.format(), frame.width(), frame.height());
+        let pts = frame.buffer().pts();
+        let planes = collect_planes(frame.n_planes(), |i| {
+            let stride = frame.plane_stride()[i as usize];
+            let data = frame.plane_data_mut(i).ok()?;
+            Some((data.as_mut_ptr(), data.len(), stride))
+        })?;
+        Self::new(format, width, height, pts, planes, true)
     }
 
     /// Wraps a frame mapped for reading only.
     pub(crate) fn readable(frame: &'a VideoFrameRef<&gst::BufferRef>) -> Option<Self> {
-        let mut planes = [RawPlane {
-            data: std::ptr::null_mut(),
-            len: 0,
-            stride: 0,
-        }; 3];
-        for (i, plane) in planes
-            .iter_mut()
-            .enumerate()
-            .take(frame.n_planes() as usize)
-        {
-            let stride = frame.plane_stride()[i] as usize;
-            let data = frame.plane_data(i as u32).ok()?;
-            *plane = RawPlane {
-                data: data.as_ptr().cast_mut(),
-                len: data.len(),
-                stride,
-            };
-        }
+        let planes = collect_planes(frame.n_planes(), |i| {
+            let data = frame.plane_data(i).ok()?;
+            Some((
+                data.as_ptr().cast_mut(),
+                data.len(),
+                frame.plane_stride()[i as usize],
+            ))
+        })?;
+        let pts = frame.buffer().pts();
         Self::new(
             frame.format(),
             frame.width(),
             frame.height(),
-            frame.buffer().pts(),
+            pts,
             planes,
             false,
         )

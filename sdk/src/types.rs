@@ -37,7 +37,7 @@ pub trait Type: Sized {
     message = "`{Self}` cannot be a filter property",
     note = "properties are bool, i32, u32, i64, u64, f32, f64, String, or an enum with #[derive(filmstrip::ComplexType)]"
 )]
-pub trait PropertyType: Type + Clone + Send + 'static {
+pub trait PropertyType: Type + Send + 'static {
     /// The GObject property declaration. `min`/`max` narrow the range of numbers.
     fn param_spec(
         name: &str,
@@ -136,8 +136,30 @@ impl PropertyType for bool {
 }
 
 /// Integers accept JSON numbers with no fractional part that fit the type.
-macro_rules! integer_type {
-    ($ty:ty, $kmd:literal, $spec:ident) => {
+fn integer_from_json<T: TryFrom<i128>>(value: &Json, kmd: &str, rust: &str) -> Result<T, String> {
+    let whole = value
+        .as_i64()
+        .map(i128::from)
+        .or_else(|| value.as_u64().map(i128::from))
+        .or_else(|| {
+            value
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
+                .map(|f| f as i128)
+        })
+        .ok_or_else(|| expected(&format!("an integer ({kmd})"), value))?;
+    T::try_from(whole).map_err(|_| format!("{whole} does not fit in {rust}"))
+}
+
+fn float_from_json(value: &Json, kmd: &str) -> Result<f64, String> {
+    value
+        .as_f64()
+        .ok_or_else(|| expected(&format!("a number ({kmd})"), value))
+}
+
+/// Numbers: JSON through `$from_json`, GObject properties with an optional narrower range.
+macro_rules! number_type {
+    ($ty:ty, $kmd:literal, $spec:ident, $from_json:expr) => {
         impl Type for $ty {
             fn kmd_type() -> String {
                 $kmd.into()
@@ -146,19 +168,7 @@ macro_rules! integer_type {
                 Json::from(*self)
             }
             fn from_json(value: &Json) -> Result<Self, String> {
-                let whole = value
-                    .as_i64()
-                    .map(i128::from)
-                    .or_else(|| value.as_u64().map(i128::from))
-                    .or_else(|| {
-                        value
-                            .as_f64()
-                            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
-                            .map(|f| f as i128)
-                    })
-                    .ok_or_else(|| expected(concat!("an integer (", $kmd, ")"), value))?;
-                <$ty>::try_from(whole)
-                    .map_err(|_| format!("{whole} does not fit in {}", stringify!($ty)))
+                $from_json(value)
             }
         }
 
@@ -188,56 +198,25 @@ macro_rules! integer_type {
     };
 }
 
-integer_type!(i32, "int", ParamSpecInt);
-integer_type!(u32, "int", ParamSpecUInt);
-integer_type!(i64, "int64", ParamSpecInt64);
-integer_type!(u64, "int64", ParamSpecUInt64);
-
-macro_rules! float_type {
-    ($ty:ty, $kmd:literal, $spec:ident) => {
-        impl Type for $ty {
-            fn kmd_type() -> String {
-                $kmd.into()
-            }
-            fn to_json(&self) -> Json {
-                Json::from(*self)
-            }
-            fn from_json(value: &Json) -> Result<Self, String> {
-                value
-                    .as_f64()
-                    .map(|f| f as $ty)
-                    .ok_or_else(|| expected(concat!("a number (", $kmd, ")"), value))
-            }
-        }
-
-        impl PropertyType for $ty {
-            fn param_spec(
-                name: &str,
-                blurb: &str,
-                default: &Self,
-                min: Option<&Self>,
-                max: Option<&Self>,
-            ) -> glib::ParamSpec {
-                glib::$spec::builder(name)
-                    .blurb(blurb)
-                    .minimum(min.copied().unwrap_or(<$ty>::MIN))
-                    .maximum(max.copied().unwrap_or(<$ty>::MAX))
-                    .default_value(*default)
-                    .flags(mutable_playing(PROPERTY_FLAGS))
-                    .build()
-            }
-            fn to_value(&self) -> glib::Value {
-                glib::Value::from(*self)
-            }
-            fn from_value(value: &glib::Value) -> Self {
-                value.get().expect("GObject checked the type")
-            }
-        }
-    };
-}
-
-float_type!(f32, "float", ParamSpecFloat);
-float_type!(f64, "double", ParamSpecDouble);
+number_type!(i32, "int", ParamSpecInt, |v| integer_from_json(
+    v, "int", "i32"
+));
+number_type!(u32, "int", ParamSpecUInt, |v| integer_from_json(
+    v, "int", "u32"
+));
+number_type!(i64, "int64", ParamSpecInt64, |v| integer_from_json(
+    v, "int64", "i64"
+));
+number_type!(u64, "int64", ParamSpecUInt64, |v| integer_from_json(
+    v, "int64", "u64"
+));
+number_type!(f32, "float", ParamSpecFloat, |v| float_from_json(
+    v, "float"
+)
+.map(|f| f as f32));
+number_type!(f64, "double", ParamSpecDouble, |v| float_from_json(
+    v, "double"
+));
 
 impl Type for String {
     fn kmd_type() -> String {
