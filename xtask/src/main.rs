@@ -87,7 +87,8 @@ fn demo() -> Result<(), String> {
         &[
             "-q",
             "videotestsrc",
-            "pattern=ball",
+            "pattern=smpte",
+            "horizontal-speed=3",
             "num-buffers=150",
             "!",
             "video/x-raw,width=640,height=480,framerate=30/1",
@@ -112,7 +113,7 @@ fn demo() -> Result<(), String> {
             "--invoke",
             r#"setMode=["OVERLAY"]"#,
             "--filter",
-            "PixelateFilter,blockSize=4",
+            "PixelateFilter,blockSize=8",
             "--output",
             output.to_str().expect("UTF-8 path"),
         ],
