@@ -12,9 +12,11 @@ struct Method {
     doc: String,
     params: Vec<(syn::Ident, Type)>,
     output: Type,
+    /// Frames pass through untouched while it runs instead of waiting for it.
+    slow: bool,
 }
 
-/// Reads and strips `#[method]` / `#[method(name = "...")]`.
+/// Reads and strips `#[method]` / `#[method(name = "...", slow)]`.
 fn take_method(function: &mut ImplItemFn) -> syn::Result<Option<Method>> {
     let Some(position) = function
         .attrs
@@ -25,13 +27,17 @@ fn take_method(function: &mut ImplItemFn) -> syn::Result<Option<Method>> {
     };
     let attr = function.attrs.remove(position);
     let mut name = camel(&function.sig.ident);
+    let mut slow = false;
     if !matches!(attr.meta, syn::Meta::Path(_)) {
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("name") {
                 name = meta.value()?.parse::<LitStr>()?.value();
                 Ok(())
+            } else if meta.path.is_ident("slow") {
+                slow = true;
+                Ok(())
             } else {
-                Err(meta.error("unknown method attribute; expected `name`"))
+                Err(meta.error("unknown method attribute; expected `name` or `slow`"))
             }
         })?;
     }
@@ -76,6 +82,7 @@ fn take_method(function: &mut ImplItemFn) -> syn::Result<Option<Method>> {
         doc: doc(&function.attrs),
         params,
         output: (**output).clone(),
+        slow,
     }))
 }
 
@@ -206,6 +213,7 @@ pub fn expand(args: TokenStream, input: TokenStream) -> syn::Result<TokenStream>
             })())
         }
     });
+    let slow_names = methods.iter().filter(|m| m.slow).map(|m| &m.name);
     let descriptors = methods.iter().map(|m| {
         let (name, doc, output) = (&m.name, &m.doc, &m.output);
         let params = m.params.iter().map(|(ident, ty)| param_descriptor(&camel(ident), "", ty));
@@ -257,6 +265,10 @@ pub fn expand(args: TokenStream, input: TokenStream) -> syn::Result<TokenStream>
 
             fn method_descriptors() -> ::std::vec::Vec<::filmstrip::descriptor::MethodDescriptor> {
                 ::std::vec![#(#descriptors),*]
+            }
+
+            fn is_slow(name: &str) -> bool {
+                [#(#slow_names),*].contains(&name)
             }
 
             fn complex_types(out: &mut ::std::vec::Vec<::filmstrip::descriptor::ComplexTypeDescriptor>) {

@@ -9,14 +9,16 @@ use gst_base::prelude::*;
 use gst_video::VideoFrameRef;
 use serde_json::Value as Json;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, TryLockError};
 
 /// State of one element: the user's filter and what the element tracks around it.
 pub struct Core<F> {
     filter: Mutex<F>,
     frames: AtomicU64,
     panicked: AtomicBool,
+    /// `#[method(slow)]` calls under way: frames pass through untouched instead of waiting.
+    slow_calls: AtomicUsize,
 }
 
 impl<F: Filter> Default for Core<F> {
@@ -25,6 +27,7 @@ impl<F: Filter> Default for Core<F> {
             filter: Mutex::new(F::default()),
             frames: AtomicU64::new(0),
             panicked: AtomicBool::new(false),
+            slow_calls: AtomicUsize::new(0),
         }
     }
 }
@@ -38,7 +41,8 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 impl<F: Filter> Core<F> {
-    fn lock(&self) -> Result<MutexGuard<'_, F>> {
+    /// Locks the filter; with `wait` false, `None` when someone else holds it.
+    fn lock(&self, wait: bool) -> Result<Option<MutexGuard<'_, F>>> {
         if self.panicked.load(Ordering::Acquire) {
             return Err(Error::with_kind(
                 ErrorKind::Panicked,
@@ -46,12 +50,26 @@ impl<F: Filter> Core<F> {
             ));
         }
         // A poisoned lock means a panic we are about to report; its data is still sound.
-        Ok(self.filter.lock().unwrap_or_else(|e| e.into_inner()))
+        let guard = match self.filter.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) if !wait => return Ok(None),
+            Err(TryLockError::WouldBlock) => self.filter.lock().unwrap_or_else(|e| e.into_inner()),
+        };
+        Ok(Some(guard))
     }
 
     /// Runs `f` on the filter, turning a panic into [`ErrorKind::Panicked`] for good.
     fn guarded<R>(&self, f: impl FnOnce(&mut F) -> Result<R>) -> Result<R> {
-        let mut filter = self.lock()?;
+        let filter = self.lock(true)?.expect("waiting locks always lock");
+        self.run_guarded(filter, f)
+    }
+
+    fn run_guarded<R>(
+        &self,
+        mut filter: MutexGuard<'_, F>,
+        f: impl FnOnce(&mut F) -> Result<R>,
+    ) -> Result<R> {
         match catch_unwind(AssertUnwindSafe(|| f(&mut filter))) {
             Ok(result) => result,
             Err(payload) => {
@@ -84,10 +102,18 @@ impl<F: Filter> Core<F> {
 
     /// Runs an operation by name: a method, or a property getter or setter.
     pub fn invoke(&self, element: &gst::Element, op: &str, params: &Json) -> Result<Json> {
+        let slow = F::is_slow(op);
+        if slow {
+            self.slow_calls.fetch_add(1, Ordering::AcqRel);
+        }
+        let outcome = self.guarded(|filter| invoke(filter, op, params));
+        if slow {
+            self.slow_calls.fetch_sub(1, Ordering::AcqRel);
+        }
         let Invoked {
             value,
             property_set,
-        } = self.guarded(|filter| invoke(filter, op, params))?;
+        } = outcome?;
         if let Some(index) = property_set {
             element.notify(F::PROPERTIES[index].gobject);
         }
@@ -108,10 +134,16 @@ impl<F: Filter> Core<F> {
             return Err(gst::FlowError::NotNegotiated);
         };
         let number = self.frames.fetch_add(1, Ordering::Relaxed);
-        let outcome = self.guarded(|filter| {
-            let mut ctx = Context::new(element, F::CLASS, number);
-            filter.process(&mut frame, &mut ctx)
-        });
+        // While a slow method (a download, say) holds the filter, the video keeps flowing.
+        let wait = self.slow_calls.load(Ordering::Acquire) == 0;
+        let outcome = match self.lock(wait) {
+            Ok(Some(filter)) => self.run_guarded(filter, |filter| {
+                let mut ctx = Context::new(element, F::CLASS, number);
+                filter.process(&mut frame, &mut ctx)
+            }),
+            Ok(None) => Ok(()),
+            Err(err) => Err(err),
+        };
         match outcome {
             Ok(()) => Ok(gst::FlowSuccess::Ok),
             Err(err) => {

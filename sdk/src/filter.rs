@@ -78,6 +78,10 @@ pub trait FilterMethods {
     fn call(&mut self, name: &str, params: &Params<'_>) -> Option<Result<Json>>;
     /// Method descriptors.
     fn method_descriptors() -> Vec<MethodDescriptor>;
+    /// Whether `name` is a `#[method(slow)]`: frames pass through untouched while it runs.
+    fn is_slow(_name: &str) -> bool {
+        false
+    }
     /// Adds the complex types used by methods to `out`.
     fn complex_types(out: &mut Vec<ComplexTypeDescriptor>);
 }
