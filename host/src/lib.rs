@@ -4,6 +4,8 @@
 //! The `filmstrip` binary is a thin command line over this library.
 
 pub mod filter_spec;
+pub mod install;
+pub mod kmd;
 mod module_file;
 pub mod output;
 pub mod registry;

@@ -1,12 +1,13 @@
 //! `filmstrip`: lists, describes and runs Filmstrip video filter modules.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use filmstrip_host::filter_spec::{self, FilterSpec};
 use filmstrip_host::output::Output;
-use filmstrip_host::{Registry, run, search_path};
+use filmstrip_host::{Registry, install, kmd, run, search_path};
 use serde_json::json;
 use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const MODULES_HELP: &str = "\
@@ -36,8 +37,26 @@ enum Command {
     },
     /// Prints a class's descriptor: properties, methods and events.
     Describe {
-        /// Class name, bare (EdgeDetectFilter) or qualified (edgedetect.EdgeDetectFilter).
+        /// Class name, bare (EdgeDetectFilter) or qualified (edgedetect.EdgeDetectFilter); with
+        /// --kmd, a module name (edgedetect) or a module file (libedgedetect.so).
         class: String,
+        /// Print the whole module's descriptor as a Kurento `.kmd.json`, for Kurento's client
+        /// code generators.
+        #[arg(long)]
+        kmd: bool,
+    },
+    /// Builds a module crate and installs it into the first modules directory, once it passes
+    /// the same checks as `list`; on any failure the modules directory is left as it was.
+    Install {
+        /// A crate directory (./blur, /src/blur), or a crate on a registry: NAME[@VERSION].
+        #[arg(value_name = "PATH|NAME[@VERSION]")]
+        source: String,
+        /// Registry to take NAME from, as named in cargo's configuration [default: crates.io].
+        #[arg(long)]
+        registry: Option<String>,
+        /// Build with cargo's dev profile instead of release.
+        #[arg(long)]
+        debug: bool,
     },
     /// Runs a video through filters, printing module events on stdout as JSON lines.
     Run {
@@ -79,26 +98,69 @@ fn main() -> ExitCode {
 
 fn execute(cli: &Cli, matches: &ArgMatches) -> Result<()> {
     gst::init().context("cannot initialise GStreamer")?;
-    let registry = Registry::load(&search_path::module_dirs(cli.modules_path.as_deref())?);
+    let dirs = search_path::module_dirs(cli.modules_path.as_deref())?;
     // Written to with `?` rather than println!, which panics when a reader closes the pipe.
     let mut stdout = std::io::stdout().lock();
     match &cli.command {
-        Command::List { json: true } => list_json(&registry, &mut stdout),
-        Command::List { json: false } => list_text(&registry, &mut stdout),
-        Command::Describe { class } => {
+        Command::List { json: true } => list_json(&Registry::load(&dirs), &mut stdout),
+        Command::List { json: false } => list_text(&Registry::load(&dirs), &mut stdout),
+        Command::Describe { class, kmd: false } => {
+            let registry = Registry::load(&dirs);
             let (_, class) = registry.class(class)?;
             writeln!(stdout, "{}", serde_json::to_string_pretty(class)?)?;
             Ok(())
         }
+        Command::Describe { class, kmd: true } => describe_kmd(class, &dirs, &mut stdout),
         Command::Run { input, output, .. } => {
             let run_matches = matches
                 .subcommand_matches("run")
                 .context("run arguments missing")?;
             let filters = filters_in_order(run_matches)?;
             let output = Output::parse(output)?;
-            run::run(&registry, input, &filters, &output, &mut stdout)
+            run::run(
+                &Registry::load(&dirs),
+                input,
+                &filters,
+                &output,
+                &mut stdout,
+            )
+        }
+        Command::Install {
+            source,
+            registry,
+            debug,
+        } => {
+            let options = install::Options {
+                registry: registry.clone(),
+                debug: *debug,
+            };
+            let (first, others) = dirs.split_first().context("no modules directory")?;
+            let source_spec = install::Source::parse(source);
+            let installed = install::install(&source_spec, &options, first, others)
+                .map_err(|err| anyhow!("cannot install {source}: {err:#}"))?;
+            eprintln!("filmstrip: installed {}", installed.display());
+            Ok(())
         }
     }
+}
+
+/// Prints the `.kmd.json` of a module given by name, or by file without loading the others.
+fn describe_kmd(module: &str, dirs: &[PathBuf], out: &mut impl Write) -> Result<()> {
+    let registry = if module.ends_with(".so") {
+        Registry::load_files(&[PathBuf::from(module)])
+    } else {
+        Registry::load(dirs)
+    };
+    if let Some(refusal) = registry
+        .refused()
+        .iter()
+        .find(|r| r.path == Path::new(module))
+    {
+        bail!("{module}: {}", refusal.reason);
+    }
+    let kmd = kmd::kurento_kmd(&registry.module(module)?.descriptor);
+    writeln!(out, "{}", serde_json::to_string_pretty(&kmd)?)?;
+    Ok(())
 }
 
 /// Pairs each `--invoke` with the `--filter` before it, which clap's typed fields cannot tell.

@@ -58,6 +58,31 @@ impl Registry {
         registry
     }
 
+    /// Loads the given module files, in order, with the same checks as [`load`](Self::load).
+    pub fn load_files(files: &[PathBuf]) -> Self {
+        let mut registry = Self::default();
+        files.iter().for_each(|file| registry.add(file));
+        registry
+    }
+
+    /// Finds a loaded module by its name (`pixelate`) or its file path.
+    pub fn module(&self, name_or_path: &str) -> Result<&LoadedModule> {
+        let found = self.modules.iter().find(|module| {
+            module.descriptor.name == name_or_path || module.path == Path::new(name_or_path)
+        });
+        match found {
+            Some(module) => Ok(module),
+            None => {
+                let names: Vec<&str> = self
+                    .modules
+                    .iter()
+                    .map(|module| module.descriptor.name.as_str())
+                    .collect();
+                bail!("unknown module {name_or_path}; known: {}", names.join(", "))
+            }
+        }
+    }
+
     /// The modules that loaded, in load order.
     pub fn modules(&self) -> &[LoadedModule] {
         &self.modules
@@ -152,7 +177,7 @@ impl Registry {
 }
 
 /// The `*.so` files directly in `dir`, sorted so that load order and duplicate refusals are stable.
-fn libraries_in(dir: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn libraries_in(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let entries =
         std::fs::read_dir(dir).map_err(|err| format!("cannot read module directory: {err}"))?;
     let mut files: Vec<PathBuf> = entries

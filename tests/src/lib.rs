@@ -66,7 +66,7 @@ impl Outcome {
     pub fn assert_success(&self) -> &Self {
         assert!(
             self.success,
-            "filmstrip failed ({:?}):\nstdout: {}\nstderr: {}",
+            "command failed ({:?}):\nstdout: {}\nstderr: {}",
             self.code, self.stdout, self.stderr
         );
         self
@@ -75,7 +75,13 @@ impl Outcome {
 
 /// Runs the built `filmstrip` binary with `args`, ignoring any module path of the environment.
 pub fn filmstrip(args: &[&str]) -> Outcome {
-    let binary = profile_dir().join("filmstrip");
+    run_built("filmstrip", args, &[])
+}
+
+/// Runs a binary of the workspace (`filmstrip`, `xtask`) with `args` and extra environment
+/// variables, ignoring any module path of the environment.
+pub fn run_built(name: &str, args: &[&str], envs: &[(&str, &str)]) -> Outcome {
+    let binary = profile_dir().join(name);
     assert!(
         binary.is_file(),
         "{} is missing: run `cargo build --workspace` first",
@@ -84,14 +90,21 @@ pub fn filmstrip(args: &[&str]) -> Outcome {
     let output = Command::new(&binary)
         .args(args)
         .env_remove("FILMSTRIP_MODULES_PATH")
+        .envs(envs.iter().copied())
         .output()
-        .expect("filmstrip starts");
+        .unwrap_or_else(|err| panic!("{name} starts: {err}"));
     Outcome {
         success: output.status.success(),
         code: output.status.code(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
+}
+
+/// The target directory shared by the crates the tests build outside the workspace, kept
+/// between runs so that reruns only rebuild those crates.
+pub fn outside_target_dir() -> PathBuf {
+    profile_dir().parent().unwrap().join("outside")
 }
 
 /// Runs `gst-launch-1.0` with a pipeline description, panicking with its output on failure.
@@ -155,4 +168,147 @@ pub fn busy_block_share(frames: &[Vec<u8>], block: usize, tolerance: u8) -> f64 
         }
     }
     busy as f64 / total.max(1) as f64
+}
+
+/// The cargo running the tests.
+pub fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
+}
+
+/// The next minor SDK version, which this host's SDK must refuse.
+pub fn other_sdk_version() -> String {
+    let mut parts = env!("CARGO_PKG_VERSION")
+        .split('.')
+        .map(|part| part.parse::<u64>().unwrap());
+    let (major, minor) = (parts.next().unwrap(), parts.next().unwrap());
+    format!("{major}.{}.0", minor + 1)
+}
+
+const MISMATCH_MODULE: &str = r#"
+use filmstrip::prelude::*;
+
+/// Leaves frames alone.
+#[filmstrip::filter(class = "MismatchFilter")]
+pub struct Mismatch {
+    /// Unused.
+    #[property(default = 1, min = 0, max = 10)]
+    level: u32,
+}
+
+#[filmstrip::methods]
+impl Mismatch {
+    fn transform_frame(&mut self, _frame: &Frame, _ctx: &mut Context<Self>) -> Result<()> {
+        Ok(())
+    }
+}
+
+filmstrip::module! { name = "mismatch", filters(Mismatch) }
+"#;
+
+const MISMATCH_MANIFEST: &str = r#"[package]
+name = "mismatch"
+description = "A module built against another SDK version"
+version = "0.1.0"
+edition.workspace = true
+license.workspace = true
+
+[lib]
+crate-type = ["cdylib"]
+
+[dependencies]
+filmstrip.workspace = true
+"#;
+
+/// Copies directory `from` to `to`, recursively.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A copy of the workspace with the SDK at `version` and a one-filter module on top of it.
+pub fn write_mismatch_workspace(root: &Path, version: &str) {
+    let workspace = workspace_root();
+    copy_tree(&workspace.join("sdk"), &root.join("sdk"));
+    copy_tree(&workspace.join("macros"), &root.join("macros"));
+    std::fs::write(root.join("README.md"), "").unwrap();
+    std::fs::copy(workspace.join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
+
+    // Keep the real workspace's package settings, dependencies and profiles; replace its
+    // member list and let `filmstrip` resolve to the copy whatever its version.
+    let manifest = std::fs::read_to_string(workspace.join("Cargo.toml")).unwrap();
+    let shared = &manifest[manifest
+        .find("[workspace.package]")
+        .expect("workspace package table")..];
+    let shared: Vec<String> = shared
+        .lines()
+        .map(|line| {
+            if line.starts_with("filmstrip = ") {
+                r#"filmstrip = { path = "sdk" }"#.to_string()
+            } else {
+                line.to_string()
+            }
+        })
+        .collect();
+    let header = "[workspace]\nresolver = \"3\"\nmembers = [\"sdk\", \"macros\", \"mismatch\"]\n\n";
+    std::fs::write(
+        root.join("Cargo.toml"),
+        header.to_string() + &shared.join("\n"),
+    )
+    .unwrap();
+
+    let sdk_manifest = std::fs::read_to_string(root.join("sdk/Cargo.toml")).unwrap();
+    assert!(
+        sdk_manifest.contains("version.workspace = true"),
+        "the SDK manifest changed shape"
+    );
+    let sdk_manifest = sdk_manifest.replacen(
+        "version.workspace = true",
+        &format!("version = \"{version}\""),
+        1,
+    );
+    std::fs::write(root.join("sdk/Cargo.toml"), sdk_manifest).unwrap();
+
+    std::fs::create_dir_all(root.join("mismatch/src")).unwrap();
+    std::fs::write(root.join("mismatch/Cargo.toml"), MISMATCH_MANIFEST).unwrap();
+    std::fs::write(root.join("mismatch/src/lib.rs"), MISMATCH_MODULE).unwrap();
+}
+
+/// The target directory of the mismatch module, kept between runs.
+pub fn mismatch_target_dir() -> PathBuf {
+    profile_dir().parent().unwrap().join("abi-mismatch")
+}
+
+/// Builds the mismatch module and returns its library. The target directory persists in the
+/// workspace's target directory so that reruns only rebuild the copied crates.
+pub fn build_mismatch_module(root: &Path) -> PathBuf {
+    let target = mismatch_target_dir();
+    let cargo = cargo();
+    let build = |offline: bool| {
+        let mut command = Command::new(&cargo);
+        command
+            .args(["build", "--quiet", "--package", "mismatch"])
+            .current_dir(root)
+            .env("CARGO_TARGET_DIR", &target);
+        if offline {
+            command.arg("--offline");
+        }
+        command.output().expect("cargo starts")
+    };
+    let output = Some(build(true))
+        .filter(|output| output.status.success())
+        .unwrap_or_else(|| build(false));
+    assert!(
+        output.status.success(),
+        "building the mismatch module failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    target.join("debug/libmismatch.so")
 }

@@ -96,6 +96,92 @@ fn describe_prints_the_class_descriptor() {
     }
 }
 
+/// Every object key in `value`, recursively.
+fn keys(value: &Json, found: &mut Vec<String>) {
+    match value {
+        Json::Object(map) => {
+            for (key, value) in map {
+                found.push(key.clone());
+                keys(value, found);
+            }
+        }
+        Json::Array(items) => items.iter().for_each(|item| keys(item, found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn describe_kmd_prints_the_module_in_kurentos_format() {
+    let by_name = filmstrip(&["describe", "--kmd", "edgedetect"])
+        .assert_success()
+        .json();
+    let library = module_library("edgedetect");
+    let by_file = filmstrip(&["describe", "--kmd", library.to_str().unwrap()])
+        .assert_success()
+        .json();
+    assert_eq!(by_name, by_file);
+    let kmd = by_name;
+    assert_eq!(kmd["name"], "edgedetect");
+    assert_eq!(kmd["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(kmd["kurentoVersion"], "^7.0.0");
+    assert_eq!(kmd["imports"][0]["name"], "core");
+    assert_eq!(
+        kmd["code"]["api"]["js"]["nodeName"],
+        "kurento-module-edgedetect"
+    );
+    assert!(kmd["code"]["api"]["java"]["packageName"].is_string());
+    assert!(kmd["code"]["implementation"]["cppNamespace"].is_string());
+
+    let class = &kmd["remoteClasses"][0];
+    assert_eq!(class["name"], "EdgeDetectFilter");
+    assert_eq!(class["extends"], "Filter");
+    assert_eq!(
+        class["constructor"]["params"][0],
+        json!({ "name": "mediaPipeline", "doc": "the parent MediaPipeline", "type": "MediaPipeline" })
+    );
+    assert_eq!(
+        class["properties"][0],
+        json!({ "name": "threshold", "doc": "Lower Canny threshold; the upper one is twice it. Lower values find more edges.", "type": "double", "defaultValue": 80.0 })
+    );
+    assert!(
+        class["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|method| method["name"] == "setMode" && method["params"][0]["type"] == "EdgeMode")
+    );
+    assert_eq!(class["events"], json!(["EdgeDensityChanged"]));
+    assert_eq!(kmd["events"][0]["name"], "EdgeDensityChanged");
+    assert_eq!(kmd["events"][0]["extends"], "Media");
+    assert_eq!(kmd["events"][0]["properties"][0]["name"], "density");
+    assert_eq!(
+        kmd["complexTypes"][0],
+        json!({ "name": "EdgeMode", "typeFormat": "ENUM", "doc": "What the filter draws.", "values": ["EDGES", "OVERLAY"] })
+    );
+
+    let mut found = Vec::new();
+    keys(&kmd, &mut found);
+    for filmstrip_only in ["filmstrip", "minimum", "maximum"] {
+        assert!(
+            !found.iter().any(|key| key == filmstrip_only),
+            "{filmstrip_only} left in {kmd:#}"
+        );
+    }
+}
+
+#[test]
+fn describe_kmd_of_an_unknown_module_names_the_known_ones() {
+    let outcome = filmstrip(&["describe", "--kmd", "nosuchmodule"]);
+    assert!(!outcome.success);
+    assert!(
+        outcome
+            .stderr
+            .starts_with("filmstrip: unknown module nosuchmodule; known: "),
+        "{}",
+        outcome.stderr
+    );
+}
+
 #[test]
 fn describe_names_the_known_classes_when_the_class_is_unknown() {
     let outcome = filmstrip(&["describe", "pixelate.EdgeDetectFilter"]);

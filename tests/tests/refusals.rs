@@ -1,10 +1,12 @@
 //! Files on the module path that are not usable modules are refused with one line each,
 //! and never keep the good modules beside them from loading.
 
-use filmstrip_tests::{filmstrip, module_library, profile_dir, workspace_root};
+use filmstrip_tests::{
+    build_mismatch_module, filmstrip, mismatch_target_dir, module_library, other_sdk_version,
+    run_built, write_mismatch_workspace,
+};
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// A module directory holding a copy of the real pixelate module.
 fn modules_dir_with_pixelate() -> tempfile::TempDir {
@@ -123,138 +125,6 @@ fn missing_directory_is_reported() {
     );
 }
 
-/// The next minor SDK version, which this host's SDK must refuse.
-fn other_sdk_version() -> String {
-    let mut parts = env!("CARGO_PKG_VERSION")
-        .split('.')
-        .map(|part| part.parse::<u64>().unwrap());
-    let (major, minor) = (parts.next().unwrap(), parts.next().unwrap());
-    format!("{major}.{}.0", minor + 1)
-}
-
-const MISMATCH_MODULE: &str = r#"
-use filmstrip::prelude::*;
-
-/// Leaves frames alone.
-#[filmstrip::filter(class = "MismatchFilter")]
-pub struct Mismatch {
-    /// Unused.
-    #[property(default = 1, min = 0, max = 10)]
-    level: u32,
-}
-
-#[filmstrip::methods]
-impl Mismatch {
-    fn transform_frame(&mut self, _frame: &Frame, _ctx: &mut Context<Self>) -> Result<()> {
-        Ok(())
-    }
-}
-
-filmstrip::module! { name = "mismatch", filters(Mismatch) }
-"#;
-
-const MISMATCH_MANIFEST: &str = r#"[package]
-name = "mismatch"
-description = "A module built against another SDK version"
-version = "0.1.0"
-edition.workspace = true
-license.workspace = true
-
-[lib]
-crate-type = ["cdylib"]
-
-[dependencies]
-filmstrip.workspace = true
-"#;
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-/// A copy of the workspace with the SDK at `version` and a one-filter module on top of it.
-fn write_mismatch_workspace(root: &Path, version: &str) {
-    let workspace = workspace_root();
-    copy_tree(&workspace.join("sdk"), &root.join("sdk"));
-    copy_tree(&workspace.join("macros"), &root.join("macros"));
-    std::fs::write(root.join("README.md"), "").unwrap();
-    std::fs::copy(workspace.join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
-
-    // Keep the real workspace's package settings, dependencies and profiles; replace its
-    // member list and let `filmstrip` resolve to the copy whatever its version.
-    let manifest = std::fs::read_to_string(workspace.join("Cargo.toml")).unwrap();
-    let shared = &manifest[manifest
-        .find("[workspace.package]")
-        .expect("workspace package table")..];
-    let shared: Vec<String> = shared
-        .lines()
-        .map(|line| {
-            if line.starts_with("filmstrip = ") {
-                r#"filmstrip = { path = "sdk" }"#.to_string()
-            } else {
-                line.to_string()
-            }
-        })
-        .collect();
-    let header = "[workspace]\nresolver = \"3\"\nmembers = [\"sdk\", \"macros\", \"mismatch\"]\n\n";
-    std::fs::write(
-        root.join("Cargo.toml"),
-        header.to_string() + &shared.join("\n"),
-    )
-    .unwrap();
-
-    let sdk_manifest = std::fs::read_to_string(root.join("sdk/Cargo.toml")).unwrap();
-    assert!(
-        sdk_manifest.contains("version.workspace = true"),
-        "the SDK manifest changed shape"
-    );
-    let sdk_manifest = sdk_manifest.replacen(
-        "version.workspace = true",
-        &format!("version = \"{version}\""),
-        1,
-    );
-    std::fs::write(root.join("sdk/Cargo.toml"), sdk_manifest).unwrap();
-
-    std::fs::create_dir_all(root.join("mismatch/src")).unwrap();
-    std::fs::write(root.join("mismatch/Cargo.toml"), MISMATCH_MANIFEST).unwrap();
-    std::fs::write(root.join("mismatch/src/lib.rs"), MISMATCH_MODULE).unwrap();
-}
-
-/// Builds the mismatch module and returns its library. The target directory persists in the
-/// workspace's target directory so that reruns only rebuild the copied crates.
-fn build_mismatch_module(root: &Path) -> PathBuf {
-    let target = profile_dir().parent().unwrap().join("abi-mismatch");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let build = |offline: bool| {
-        let mut command = Command::new(&cargo);
-        command
-            .args(["build", "--quiet", "--package", "mismatch"])
-            .current_dir(root)
-            .env("CARGO_TARGET_DIR", &target);
-        if offline {
-            command.arg("--offline");
-        }
-        command.output().expect("cargo starts")
-    };
-    let output = Some(build(true))
-        .filter(|output| output.status.success())
-        .unwrap_or_else(|| build(false));
-    assert!(
-        output.status.success(),
-        "building the mismatch module failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    target.join("debug/libmismatch.so")
-}
-
 #[test]
 fn module_built_against_another_sdk_version_is_refused() {
     let version = other_sdk_version();
@@ -271,5 +141,54 @@ fn module_built_against_another_sdk_version_is_refused() {
     assert_eq!(
         refusals(dir.path()),
         [("libmismatch.so".to_string(), expected)]
+    );
+}
+
+#[test]
+fn install_refuses_a_module_built_against_another_sdk_version() {
+    let version = other_sdk_version();
+    let sources = tempfile::tempdir().unwrap();
+    write_mismatch_workspace(sources.path(), &version);
+    // Built first, where the refusal test above builds it, so install only reuses it.
+    build_mismatch_module(sources.path());
+
+    // An older file of the same name must survive the refused install untouched.
+    let dir = modules_dir_with_pixelate();
+    let existing = dir.path().join("libmismatch.so");
+    std::fs::copy(module_library("pixelate"), &existing).unwrap();
+    let before = std::fs::read(&existing).unwrap();
+
+    let crate_dir = sources.path().join("mismatch");
+    let source = crate_dir.to_str().unwrap();
+    let target = mismatch_target_dir();
+    let outcome = run_built(
+        "filmstrip",
+        &[
+            "--modules-path",
+            dir.path().to_str().unwrap(),
+            "install",
+            source,
+            "--debug",
+        ],
+        &[("CARGO_TARGET_DIR", target.to_str().unwrap())],
+    );
+    assert!(!outcome.success);
+    assert_eq!(
+        outcome.stderr.lines().last().unwrap(),
+        format!(
+            "filmstrip: cannot install {source}: built against Filmstrip SDK {version}, incompatible with this host's SDK {}",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+    assert_eq!(std::fs::read(&existing).unwrap(), before);
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["libmismatch.so", "libpixelate.so"],
+        "no partial file left"
     );
 }
