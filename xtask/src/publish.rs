@@ -4,7 +4,6 @@ use crate::util::{cargo, run_in, workspace_root};
 use anyhow::{Context, Result, bail};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// What to publish, and where.
 #[derive(clap::Args)]
@@ -84,19 +83,7 @@ struct Package {
 }
 
 fn path_dependencies() -> Result<BTreeMap<String, Package>> {
-    let output = Command::new(cargo())
-        .args(["metadata", "--no-deps", "--format-version", "1"])
-        .current_dir(workspace_root())
-        .output()
-        .context("cannot run cargo metadata")?;
-    if !output.status.success() {
-        bail!(
-            "cargo metadata failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)?;
-    let packages = metadata["packages"].as_array().context("no packages")?;
+    let packages = crate::util::workspace_packages()?;
     let root = workspace_root();
     let mut graph = BTreeMap::new();
     for package in packages {

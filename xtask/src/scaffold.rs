@@ -3,11 +3,10 @@
 //! cargo-generate runs as a library, so no git, network or extra binary is needed; the
 //! template stays usable with the stock `cargo generate` CLI outside this repository.
 
-use crate::util::{cargo, workspace_root};
+use crate::util::workspace_root;
 use anyhow::{Context, Result, bail};
 use cargo_generate::{GenerateArgs, TemplatePath, Vcs};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// What to scaffold.
 #[derive(clap::Args)]
@@ -82,19 +81,7 @@ fn default_class(name: &str) -> String {
 
 /// Workspace packages and their directories; a new module must not clash with their lib names.
 fn workspace_packages() -> Result<Vec<(String, PathBuf)>> {
-    let output = Command::new(cargo())
-        .args(["metadata", "--no-deps", "--format-version", "1"])
-        .current_dir(workspace_root())
-        .output()
-        .context("cannot run cargo metadata")?;
-    if !output.status.success() {
-        bail!(
-            "cargo metadata failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)?;
-    let packages = metadata["packages"].as_array().context("no packages")?;
+    let packages = crate::util::workspace_packages()?;
     Ok(packages
         .iter()
         .filter_map(|package| {

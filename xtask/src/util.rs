@@ -1,4 +1,4 @@
-//! Running commands from the workspace root.
+//! Running commands from the workspace root, and what cargo knows of the workspace.
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -34,4 +34,24 @@ pub fn run_in(dir: &Path, program: &str, args: &[&str]) -> Result<()> {
         bail!("`{program} {}` failed ({status})", args.join(" "));
     }
     Ok(())
+}
+
+/// The workspace's packages, as `cargo metadata` describes them.
+pub fn workspace_packages() -> Result<Vec<serde_json::Value>> {
+    let output = Command::new(cargo())
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .current_dir(workspace_root())
+        .output()
+        .context("cannot run cargo metadata")?;
+    if !output.status.success() {
+        bail!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let mut metadata: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    match metadata["packages"].take() {
+        serde_json::Value::Array(packages) => Ok(packages),
+        _ => bail!("cargo metadata lists no packages"),
+    }
 }
