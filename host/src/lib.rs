@@ -11,5 +11,6 @@ pub mod output;
 pub mod registry;
 pub mod run;
 pub mod search_path;
+pub mod serve;
 
 pub use registry::{LoadedModule, Refusal, Registry};

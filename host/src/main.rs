@@ -4,7 +4,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use filmstrip_host::filter_spec::{self, FilterSpec};
 use filmstrip_host::output::Output;
-use filmstrip_host::{Registry, install, kmd, run, search_path};
+use filmstrip_host::{Registry, install, kmd, run, search_path, serve};
 use serde_json::json;
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -57,6 +57,19 @@ enum Command {
         /// Build with cargo's dev profile instead of release.
         #[arg(long)]
         debug: bool,
+    },
+    /// Serves the Kurento protocol (JSON-RPC 2.0 over WebSocket) at ws://BIND:PORT/PATH, so
+    /// Kurento clients create pipelines of the loaded modules' filters.
+    Serve {
+        /// TCP port; 0 picks a free one (the first line printed names it).
+        #[arg(long, default_value_t = 8888)]
+        port: u16,
+        /// WebSocket path; other paths are refused with HTTP 404.
+        #[arg(long, default_value = "kurento")]
+        path: String,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
     },
     /// Runs a video through filters, printing module events on stdout as JSON lines.
     Run {
@@ -124,6 +137,22 @@ fn execute(cli: &Cli, matches: &ArgMatches) -> Result<()> {
                 &output,
                 &mut stdout,
             )
+        }
+        Command::Serve { port, path, bind } => {
+            let registry = Registry::load(&dirs);
+            for refusal in registry.refused() {
+                eprintln!(
+                    "filmstrip: refused {}: {}",
+                    refusal.path.display(),
+                    refusal.reason
+                );
+            }
+            let options = serve::Options {
+                bind: bind.clone(),
+                port: *port,
+                path: path.clone(),
+            };
+            serve::serve(registry, &options, &mut stdout)
         }
         Command::Install {
             source,

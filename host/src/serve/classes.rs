@@ -1,0 +1,383 @@
+//! Operations of the built-in classes (MediaObject, MediaElement, MediaPipeline,
+//! ServerManager, PlayerEndpoint), and module operations through `LoadedModule::invoke`.
+
+use super::objects::{self, Media, Object};
+use super::rpc::{RpcError, string_param};
+use super::server::{MANAGER_ID, Server, State};
+use crate::kmd;
+use gst::prelude::*;
+use serde_json::{Map, Value as Json, json};
+
+/// `invoke`: runs `operation` on `object` and returns its value.
+pub fn invoke(server: &Server, params: &Map<String, Json>) -> Result<Json, RpcError> {
+    let object_id = string_param(params, "object")?;
+    let operation = string_param(params, "operation")?;
+    let args = match params.get("operationParams") {
+        None | Some(Json::Null) => Map::new(),
+        Some(Json::Object(args)) => args.clone(),
+        Some(_) => {
+            return Err(RpcError::invalid_params(
+                "operationParams must be an object",
+            ));
+        }
+    };
+    let mut state = server.lock();
+    state.object(object_id)?;
+    if let Some(value) = media_object_op(&mut state, object_id, operation, &args)? {
+        return Ok(value);
+    }
+    let object = state.object(object_id)?;
+    match &object.media {
+        Media::Manager => manager_op(server, &state, operation, &args),
+        Media::Pipeline { pipeline, .. } => match operation {
+            "getGstreamerDot" => Ok(json!(dot(pipeline.upcast_ref()))),
+            _ => Err(unknown_operation(object, operation)),
+        },
+        Media::Element(_) => {
+            if let Some(value) = element_op(&mut state, object_id, operation, &args)? {
+                return Ok(value);
+            }
+            let Some((module, filter)) = media_filter(&state, object_id) else {
+                return Err(unknown_operation(state.object(object_id)?, operation));
+            };
+            // Module calls may be slow (a download): they run without the server's lock.
+            drop(state);
+            let module = &server.registry.modules()[module];
+            module
+                .invoke(&filter, operation, &Json::Object(args))
+                .map_err(|err| RpcError::from_module(&err))
+        }
+    }
+}
+
+fn media_filter(state: &State, id: &str) -> Option<(usize, gst::Element)> {
+    state.objects.get(id)?.element()?.filter.clone()
+}
+
+fn unknown_operation(object: &Object, operation: &str) -> RpcError {
+    RpcError::operation_not_found(format!("{} has no operation {operation}", object.type_name))
+}
+
+fn arg<'a>(args: &'a Map<String, Json>, name: &str) -> Result<&'a str, RpcError> {
+    string_param(args, name)
+}
+
+fn dot(bin: &gst::Bin) -> String {
+    bin.debug_to_dot_data(gst::DebugGraphDetails::all())
+        .to_string()
+}
+
+/// Operations every object has; `None` when `operation` is not one of them.
+fn media_object_op(
+    state: &mut State,
+    id: &str,
+    operation: &str,
+    args: &Map<String, Json>,
+) -> Result<Option<Json>, RpcError> {
+    let object = state.object(id)?;
+    let value = match operation {
+        "getId" => json!(object.id),
+        "getName" => json!(object.name),
+        "getTags" => object.tags_json(),
+        "getTag" => {
+            let key = arg(args, "key")?;
+            match object.tags.iter().find(|(known, _)| known == key) {
+                Some((_, value)) => json!(value),
+                None => return Err(RpcError::illegal_param(format!("no tag {key}"))),
+            }
+        }
+        "getChildren" => json!(object.children),
+        "getParent" => json!(object.parent),
+        "getMediaPipeline" => json!(object.media_pipeline()),
+        "getCreationTime" => json!(object.creation_time),
+        "setName" | "addTag" | "removeTag" => {
+            let name = arg(
+                args,
+                if operation == "setName" {
+                    "name"
+                } else {
+                    "key"
+                },
+            )?;
+            let value = if operation == "addTag" {
+                Some(arg(args, "value")?.to_string())
+            } else {
+                None
+            };
+            let name = name.to_string();
+            let object = state
+                .objects
+                .get_mut(id)
+                .ok_or_else(|| RpcError::object_not_found(id))?;
+            match (operation, value) {
+                ("setName", _) => object.name = name,
+                ("addTag", Some(value)) => {
+                    object.tags.retain(|(key, _)| *key != name);
+                    object.tags.push((name, value));
+                }
+                _ => object.tags.retain(|(key, _)| *key != name),
+            }
+            Json::Null
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(value))
+}
+
+/// ServerManager operations.
+fn manager_op(
+    server: &Server,
+    state: &State,
+    operation: &str,
+    args: &Map<String, Json>,
+) -> Result<Json, RpcError> {
+    match operation {
+        "getInfo" => Ok(server_info(server)),
+        "getPipelines" => {
+            let mut pipelines: Vec<&str> = state
+                .objects
+                .values()
+                .filter(|object| matches!(object.media, Media::Pipeline { .. }))
+                .map(|object| object.id.as_str())
+                .collect();
+            pipelines.sort_unstable();
+            Ok(json!(pipelines))
+        }
+        "getSessions" => {
+            let mut sessions: Vec<&String> = state.sessions.keys().collect();
+            sessions.sort_unstable();
+            Ok(json!(sessions))
+        }
+        "getCpuCount" => Ok(json!(
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        )),
+        "getUsedMemory" => Ok(json!(used_memory_kib())),
+        "getKmd" => {
+            let name = arg(args, "moduleName")?;
+            let module = server
+                .registry
+                .module(name)
+                .map_err(|_| RpcError::kmd_not_found(format!("no module {name}")))?;
+            Ok(json!(kmd::kurento_kmd(&module.descriptor).to_string()))
+        }
+        _ => Err(unknown_operation(state.object(MANAGER_ID)?, operation)),
+    }
+}
+
+/// Resident memory of this process in KiB, as Kurento reports it.
+fn used_memory_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+        .unwrap_or_default()
+}
+
+/// `ServerInfo`: the built-in Kurento modules, then every loaded module.
+pub fn server_info(server: &Server) -> Json {
+    let kurento_version = server
+        .registry
+        .modules()
+        .first()
+        .map(|module| module.descriptor.kurento_version.clone())
+        .unwrap_or_else(|| "7.0.0".to_string());
+    let generation = server.started.to_string();
+    let module_classes = |name: &str| -> Vec<String> {
+        server
+            .registry
+            .classes()
+            .filter(|(module, class)| module.descriptor.module_of(class) == name)
+            .map(|(_, class)| class.name.clone())
+            .collect()
+    };
+    let mut filters = module_classes("filters");
+    filters.sort();
+    let mut modules = vec![
+        json!({"name": "core", "version": kurento_version, "generationTime": generation,
+               "factories": ["MediaPipeline"]}),
+        json!({"name": "elements", "version": kurento_version, "generationTime": generation,
+               "factories": ["PassThrough", "PlayerEndpoint"]}),
+        json!({"name": "filters", "version": kurento_version, "generationTime": generation,
+               "factories": filters}),
+    ];
+    for module in server.registry.modules() {
+        let name = &module.descriptor.name;
+        if ["core", "elements", "filters"].contains(&name.as_str()) {
+            continue;
+        }
+        let generation = std::fs::metadata(&module.path)
+            .and_then(|meta| meta.modified())
+            .ok()
+            .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|elapsed| elapsed.as_secs().to_string())
+            .unwrap_or_else(|| generation.clone());
+        modules.push(json!({
+            "name": name,
+            "version": module.descriptor.version,
+            "generationTime": generation,
+            "factories": module_classes(name),
+        }));
+    }
+    json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "modules": modules,
+        "type": "KMS",
+        "capabilities": ["transactions"],
+    })
+}
+
+/// MediaElement and PlayerEndpoint operations; `None` when not one of them.
+fn element_op(
+    state: &mut State,
+    id: &str,
+    operation: &str,
+    args: &Map<String, Json>,
+) -> Result<Option<Json>, RpcError> {
+    let media = state
+        .object(id)?
+        .element()
+        .ok_or_else(|| RpcError::internal("not an element"))?;
+    let value = match operation {
+        "connect" => {
+            connect(state, id, arg(args, "sink")?)?;
+            Json::Null
+        }
+        "disconnect" => {
+            disconnect(state, id, arg(args, "sink")?)?;
+            Json::Null
+        }
+        "getSourceConnections" => {
+            let sources: Vec<Json> = media
+                .source
+                .iter()
+                .map(|(source, _)| connection(source, id))
+                .collect();
+            json!(sources)
+        }
+        "getSinkConnections" => {
+            let sinks: Vec<Json> = media
+                .sinks
+                .iter()
+                .map(|sink| connection(id, sink))
+                .collect();
+            json!(sinks)
+        }
+        "getGstreamerDot" => json!(dot(&media.bin)),
+        "play" | "stop" | "pause" if media.player.is_some() => {
+            let bin = media.bin.clone();
+            let playing = operation == "play";
+            if playing {
+                bin.set_locked_state(false);
+                // A URI that cannot be played shows up as an `Error` event, as on KMS.
+                let _ = bin.sync_state_with_parent();
+            } else {
+                bin.set_locked_state(true);
+                let target = if operation == "stop" {
+                    gst::State::Null
+                } else {
+                    gst::State::Paused
+                };
+                let _ = bin.set_state(target);
+            }
+            if let Some(media) = state.objects.get_mut(id).and_then(Object::element_mut) {
+                media.player = Some(playing);
+            }
+            Json::Null
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(value))
+}
+
+fn connection(source: &str, sink: &str) -> Json {
+    json!({"source": source, "sink": sink, "type": "VIDEO",
+           "sourceDescription": "default", "sinkDescription": "default"})
+}
+
+/// Feeds `sink` from `source`, replacing whatever fed `sink` before.
+pub fn connect(state: &mut State, source: &str, sink: &str) -> Result<(), RpcError> {
+    let sink_object = state.object(sink)?;
+    let source_object = state.object(source)?;
+    let (Some(sink_media), Some(_)) = (sink_object.element(), source_object.element()) else {
+        return Err(RpcError::illegal_param(format!(
+            "{sink} is not a media element"
+        )));
+    };
+    if source == sink || sink_object.parent != source_object.parent {
+        return Err(RpcError::illegal_param(
+            "an element connects only to another element of its pipeline",
+        ));
+    }
+    if sink_media.sink.is_none() {
+        return Err(RpcError::illegal_param(format!(
+            "{} takes no input",
+            sink_object.type_name
+        )));
+    }
+    match &sink_media.source {
+        Some((current, _)) if current == source => return Ok(()),
+        Some((current, _)) => {
+            let current = current.clone();
+            disconnect(state, &current, sink)?;
+        }
+        None => {}
+    }
+    let (Some(source_media), Some(sink_media)) = (
+        state.object(source)?.element(),
+        state.object(sink)?.element(),
+    ) else {
+        return Err(RpcError::internal("elements vanished"));
+    };
+    let pad = objects::link(source_media, sink_media)
+        .map_err(|err| RpcError::unexpected(format!("{err:#}")))?;
+    if let Some(media) = state.objects.get_mut(sink).and_then(Object::element_mut) {
+        media.source = Some((source.to_string(), pad));
+    }
+    if let Some(media) = state.objects.get_mut(source).and_then(Object::element_mut) {
+        media.sinks.push(sink.to_string());
+    }
+    announce(state, "ElementConnected", source, sink);
+    Ok(())
+}
+
+/// Stops `source` feeding `sink`.
+pub fn disconnect(state: &mut State, source: &str, sink: &str) -> Result<(), RpcError> {
+    state.object(source)?;
+    let pad = match state
+        .object(sink)?
+        .element()
+        .and_then(|m| m.source.as_ref())
+    {
+        Some((current, pad)) if current == source => pad.clone(),
+        _ => {
+            return Err(RpcError::illegal_param(format!(
+                "{source} is not connected to {sink}"
+            )));
+        }
+    };
+    if let Some(media) = state.objects.get(source).and_then(Object::element) {
+        objects::unlink(media, &pad);
+    }
+    if let Some(media) = state.objects.get_mut(sink).and_then(Object::element_mut) {
+        media.source = None;
+    }
+    if let Some(media) = state.objects.get_mut(source).and_then(Object::element_mut) {
+        media.sinks.retain(|known| known != sink);
+    }
+    announce(state, "ElementDisconnected", source, sink);
+    Ok(())
+}
+
+/// Raises `ElementConnected` or `ElementDisconnected` on the source, as KMS does: the event's
+/// `source` is the element that feeds `sink`.
+fn announce(state: &State, event_type: &str, source: &str, sink: &str) {
+    let fields = json!({"sink": sink, "mediaType": "VIDEO",
+        "sourceMediaDescription": "default", "sinkMediaDescription": "default"});
+    state.dispatch(
+        source,
+        event_type,
+        fields.as_object().unwrap_or(&Map::new()),
+    );
+}

@@ -1,0 +1,764 @@
+//! `filmstrip serve`: the Kurento protocol over WebSocket, spoken by a real client socket to
+//! the real binary.
+
+use filmstrip_tests::{make_clip, profile_dir};
+use serde_json::{Value as Json, json};
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tungstenite::{Message, WebSocket};
+
+/// A `filmstrip serve` process on a free loopback port, killed on drop.
+struct Served {
+    child: Child,
+    url: String,
+}
+
+impl Served {
+    fn start() -> Self {
+        let binary = profile_dir().join("filmstrip");
+        let mut child = Command::new(&binary)
+            .args(["serve", "--port", "0"])
+            .env_remove("FILMSTRIP_MODULES_PATH")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("filmstrip serve starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+            .to_string();
+        assert!(url.ends_with("/kurento"), "{url}");
+        Self { child, url }
+    }
+
+    fn client(&self) -> Client {
+        Client::connect(&self.url)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A WebSocket client that numbers its requests and keeps notifications aside.
+struct Client {
+    socket: WebSocket<TcpStream>,
+    next_id: u64,
+    session: Option<String>,
+    notifications: Vec<Json>,
+}
+
+impl Client {
+    fn connect(url: &str) -> Self {
+        let address = url
+            .strip_prefix("ws://")
+            .and_then(|rest| rest.split('/').next())
+            .unwrap();
+        let stream = TcpStream::connect(address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        let (socket, _) = tungstenite::client(url, stream).expect("handshake");
+        Self {
+            socket,
+            next_id: 0,
+            session: None,
+            notifications: Vec::new(),
+        }
+    }
+
+    fn send_text(&mut self, text: String) {
+        self.socket.send(Message::text(text)).unwrap();
+    }
+
+    fn receive(&mut self) -> Json {
+        loop {
+            match self.socket.read().expect("a message") {
+                Message::Text(text) => return serde_json::from_str(&text).unwrap(),
+                Message::Close(_) => panic!("the server closed the connection"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// The response to the request with `id`, keeping notifications that arrive first.
+    fn response(&mut self, id: &Json) -> Json {
+        loop {
+            let message = self.receive();
+            if message.get("method").is_some() {
+                self.notifications.push(message);
+            } else {
+                assert_eq!(&message["id"], id, "response to another request: {message}");
+                return message;
+            }
+        }
+    }
+
+    /// Sends a request (with the session id once known) and returns the whole response.
+    fn call(&mut self, method: &str, mut params: Json) -> Json {
+        self.next_id += 1;
+        let id = json!(self.next_id);
+        if let (Some(session), Some(map)) = (&self.session, params.as_object_mut()) {
+            map.entry("sessionId").or_insert(json!(session));
+        }
+        let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        self.send_text(request.to_string());
+        let response = self.response(&id);
+        if let Some(session) = response.pointer("/result/sessionId").and_then(Json::as_str) {
+            self.session = Some(session.to_string());
+        }
+        response
+    }
+
+    /// The `result` of a request that must succeed.
+    fn ok(&mut self, method: &str, params: Json) -> Json {
+        let response = self.call(method, params);
+        assert!(
+            response.get("result").is_some(),
+            "{method} failed: {response}"
+        );
+        response["result"].clone()
+    }
+
+    /// The error code of a request that must fail.
+    fn error_code(&mut self, method: &str, params: Json) -> i64 {
+        let response = self.call(method, params);
+        response
+            .pointer("/error/code")
+            .and_then(Json::as_i64)
+            .unwrap_or_else(|| panic!("{method} should fail: {response}"))
+    }
+
+    fn invoke(&mut self, object: &str, operation: &str, params: Json) -> Json {
+        self.ok(
+            "invoke",
+            json!({"object": object, "operation": operation, "operationParams": params}),
+        )["value"]
+            .clone()
+    }
+
+    fn invoke_error(&mut self, object: &str, operation: &str, params: Json) -> i64 {
+        self.error_code(
+            "invoke",
+            json!({"object": object, "operation": operation, "operationParams": params}),
+        )
+    }
+
+    fn create(&mut self, type_name: &str, pipeline: Option<&str>) -> String {
+        let mut params = json!({"type": type_name});
+        if let Some(pipeline) = pipeline {
+            params["constructorParams"] = json!({"mediaPipeline": pipeline});
+        }
+        let value = self.ok("create", params)["value"].clone();
+        value.as_str().expect("an object id").to_string()
+    }
+
+    /// Waits for an `onEvent` of `event_type`, up to `timeout`.
+    fn event(&mut self, event_type: &str, timeout: Duration) -> Json {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(index) = self
+                .notifications
+                .iter()
+                .position(|n| n.pointer("/params/value/type") == Some(&json!(event_type)))
+            {
+                return self.notifications.remove(index);
+            }
+            assert!(Instant::now() < deadline, "no {event_type} event in time");
+            let message = self.receive();
+            assert_eq!(message["method"], "onEvent", "unexpected message {message}");
+            self.notifications.push(message);
+        }
+    }
+}
+
+const MANAGER: &str = "manager_ServerManager";
+
+#[test]
+fn sessions_ping_and_protocol_errors() {
+    let served = Served::start();
+    let mut client = served.client();
+    let pong = client.ok("ping", json!({"interval": 5000}));
+    assert_eq!(pong["value"], "pong");
+    let session = pong["sessionId"].as_str().unwrap().to_string();
+    assert_eq!(session.len(), 36, "a UUID: {session}");
+    // Later requests carry the session, or reuse the connection's.
+    assert_eq!(client.ok("ping", json!({}))["sessionId"], session);
+    client.session = None;
+    assert_eq!(client.ok("ping", json!({}))["sessionId"], session);
+    let sessions = client.invoke(MANAGER, "getSessions", json!({}));
+    assert!(sessions.as_array().unwrap().contains(&json!(session)));
+
+    assert_eq!(
+        client.error_code("ping", json!({"sessionId": "nope"})),
+        40007
+    );
+    assert_eq!(client.error_code("frobnicate", json!({})), -32601);
+    assert_eq!(client.error_code("create", json!({})), -32602);
+    assert_eq!(
+        client.error_code("invoke", json!({"object": MANAGER})),
+        -32602
+    );
+
+    let mut raw = |text: &str| {
+        client.send_text(text.to_string());
+        client.receive()
+    };
+    let parse = raw("{not json");
+    assert_eq!(parse["error"]["code"], -32700);
+    assert_eq!(parse["id"], Json::Null);
+    assert_eq!(raw("[1,2]")["error"]["code"], -32600);
+    assert_eq!(raw(r#"{"jsonrpc":"2.0","id":7}"#)["error"]["code"], -32600);
+    let wrong = raw(r#"{"jsonrpc":"2.0","id":8,"method":"ping","params":3}"#);
+    assert_eq!(
+        (wrong["id"].clone(), wrong["error"]["code"].clone()),
+        (json!(8), json!(-32602))
+    );
+    let big = format!(
+        r#"{{"jsonrpc":"2.0","id":9,"method":"ping","params":{{"pad":"{}"}}}}"#,
+        "x".repeat(3 << 19)
+    );
+    let too_big = raw(&big);
+    assert_eq!(too_big["error"]["code"], -32600, "{}", too_big["error"]);
+    // Nothing of that broke the connection.
+    assert_eq!(client.ok("ping", json!({}))["value"], "pong");
+    assert_eq!(client.error_code("ping", json!({"sessionId": 3})), -32602);
+}
+
+#[test]
+fn other_paths_are_refused_at_the_handshake() {
+    let served = Served::start();
+    let url = served.url.replace("/kurento", "/other");
+    let address = url[5..].split('/').next().unwrap().to_string();
+    let stream = TcpStream::connect(address).unwrap();
+    match tungstenite::client(url.as_str(), stream) {
+        Err(tungstenite::HandshakeError::Failure(tungstenite::Error::Http(response))) => {
+            assert_eq!(response.status(), 404);
+        }
+        Err(other) => panic!("expected a 404, got {other:?}"),
+        Ok(_) => panic!("expected a 404, got a WebSocket"),
+    }
+    // The server still serves its own path.
+    assert_eq!(served.client().ok("ping", json!({}))["value"], "pong");
+}
+
+#[test]
+fn server_manager_describes_itself_and_the_modules() {
+    let served = Served::start();
+    let mut client = served.client();
+    let described = client.ok("describe", json!({"object": MANAGER}));
+    assert_eq!(described["type"], "ServerManager");
+    assert_eq!(described["qualifiedType"], "kurento.ServerManager");
+
+    let info = client.invoke(MANAGER, "getInfo", json!({}));
+    assert_eq!(info["type"], "KMS");
+    assert_eq!(info["capabilities"], json!(["transactions"]));
+    let modules = info["modules"].as_array().unwrap();
+    let module = |name: &str| {
+        modules
+            .iter()
+            .find(|module| module["name"] == name)
+            .unwrap_or_else(|| panic!("module {name} missing from {modules:?}"))
+            .clone()
+    };
+    for name in [
+        "core",
+        "elements",
+        "filters",
+        "edgedetect",
+        "pixelate",
+        "faceoverlay",
+    ] {
+        let module = module(name);
+        assert!(module["version"].is_string() && module["generationTime"].is_string());
+    }
+    assert_eq!(module("core")["factories"], json!(["MediaPipeline"]));
+    assert!(
+        module("filters")["factories"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("FaceOverlayFilter"))
+    );
+    assert_eq!(module("pixelate")["factories"], json!(["PixelateFilter"]));
+    assert!(
+        module("edgedetect")["factories"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("EdgeDetectFilter"))
+    );
+    let faceoverlay = module("faceoverlay");
+    assert!(
+        !faceoverlay["factories"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("FaceOverlayFilter"))
+    );
+
+    assert!(
+        client
+            .invoke(MANAGER, "getCpuCount", json!({}))
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    assert!(
+        client
+            .invoke(MANAGER, "getUsedMemory", json!({}))
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert_eq!(client.invoke(MANAGER, "getPipelines", json!({})), json!([]));
+    let kmd = client.invoke(MANAGER, "getKmd", json!({"moduleName": "pixelate"}));
+    let kmd: Json = serde_json::from_str(kmd.as_str().unwrap()).unwrap();
+    assert_eq!(kmd["name"], "pixelate");
+    assert_eq!(
+        client.invoke_error(MANAGER, "getKmd", json!({"moduleName": "nope"})),
+        40500
+    );
+    assert_eq!(client.invoke_error(MANAGER, "getKmd", json!({})), -32602);
+    assert_eq!(client.invoke_error(MANAGER, "explode", json!({})), 40105);
+    assert_eq!(client.invoke(MANAGER, "getName", json!({})), MANAGER);
+    assert_eq!(
+        client.error_code("release", json!({"object": MANAGER})),
+        40107
+    );
+    assert_eq!(
+        client.error_code("describe", json!({"object": "nope"})),
+        40101
+    );
+}
+
+#[test]
+fn pipelines_hold_module_filters_with_kurento_ids_and_properties() {
+    let served = Served::start();
+    let mut client = served.client();
+    client.ok(
+        "subscribe",
+        json!({"object": MANAGER, "type": "ObjectCreated"}),
+    );
+    client.ok(
+        "subscribe",
+        json!({"object": MANAGER, "type": "ObjectDestroyed"}),
+    );
+    let pipeline = client.create("MediaPipeline", None);
+    let created = client.event("ObjectCreated", Duration::from_secs(5));
+    assert_eq!(created["params"]["value"]["object"], MANAGER);
+    assert_eq!(created["params"]["value"]["data"]["object"], pipeline);
+    assert!(pipeline.ends_with("_kurento.MediaPipeline"), "{pipeline}");
+    assert_eq!(
+        client.ok("describe", json!({"object": pipeline}))["type"],
+        "MediaPipeline"
+    );
+    let dot = client.invoke(&pipeline, "getGstreamerDot", json!({}));
+    assert!(dot.as_str().unwrap().contains("digraph"));
+
+    let pixelate = client.create("PixelateFilter", Some(&pipeline));
+    assert!(pixelate.starts_with(&format!("{pipeline}/")), "{pixelate}");
+    assert!(pixelate.ends_with("_pixelate.PixelateFilter"), "{pixelate}");
+    let qualified = client.create("pixelate.PixelateFilter", Some(&pipeline));
+    let face = client.create("kurento.FaceOverlayFilter", Some(&pipeline));
+    assert!(face.ends_with("_kurento.FaceOverlayFilter"), "{face}");
+    let described = client.ok("describe", json!({"object": face}));
+    assert_eq!(described["qualifiedType"], "kurento.FaceOverlayFilter");
+    assert_eq!(described["hierarchy"][0], "kurento.Filter");
+    let described = client.ok("describe", json!({"object": pixelate}));
+    assert_eq!(described["qualifiedType"], "pixelate.PixelateFilter");
+
+    client.invoke(&pixelate, "setBlockSize", json!({"blockSize": 8}));
+    assert_eq!(client.invoke(&pixelate, "getBlockSize", json!({})), 8);
+    assert_eq!(
+        client.invoke_error(&pixelate, "setBlockSize", json!({"blockSize": 1})),
+        40107
+    );
+    assert_eq!(
+        client.invoke_error(&pixelate, "setBlockSize", json!({"blockSize": "big"})),
+        40107
+    );
+    assert_eq!(client.invoke_error(&pixelate, "explode", json!({})), 40105);
+    assert_eq!(client.invoke(&pixelate, "getBlockSize", json!({})), 8);
+
+    // Module methods, with the module's own one-line error.
+    let region = json!({"x": 0.0, "y": 0.0, "width": 0.5, "height": 0.5});
+    assert_eq!(client.invoke(&pixelate, "setRegion", region), Json::Null);
+    let bad_region = json!({"x": 0.0, "y": 0.0, "width": 2.0, "height": 0.5});
+    let response = client.call(
+        "invoke",
+        json!({"object": pixelate, "operation": "setRegion", "operationParams": bad_region}),
+    );
+    assert_eq!(response["error"]["code"], 40107);
+    let message = response["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("setRegion") && !message.contains('\n'),
+        "{message}"
+    );
+    assert_eq!(
+        client.invoke(&pixelate, "clearRegion", json!({})),
+        Json::Null
+    );
+
+    // MediaObject basics.
+    assert_eq!(client.invoke(&pixelate, "getName", json!({})), pixelate);
+    client.invoke(&pixelate, "setName", json!({"name": "pix"}));
+    assert_eq!(client.invoke(&pixelate, "getName", json!({})), "pix");
+    client.invoke(&pixelate, "addTag", json!({"key": "k", "value": "v"}));
+    assert_eq!(client.invoke(&pixelate, "getTag", json!({"key": "k"})), "v");
+    assert_eq!(
+        client.invoke(&pixelate, "getTags", json!({})),
+        json!([{"key": "k", "value": "v"}])
+    );
+    client.invoke(&pixelate, "removeTag", json!({"key": "k"}));
+    assert_eq!(client.invoke(&pixelate, "getTags", json!({})), json!([]));
+    assert_eq!(
+        client.invoke_error(&pixelate, "getTag", json!({"key": "k"})),
+        40107
+    );
+    assert_eq!(client.invoke(&pixelate, "getParent", json!({})), pipeline);
+    assert_eq!(
+        client.invoke(&pixelate, "getMediaPipeline", json!({})),
+        pipeline
+    );
+    assert_eq!(
+        client.invoke(&pipeline, "getMediaPipeline", json!({})),
+        pipeline
+    );
+    assert!(
+        client
+            .invoke(&pixelate, "getCreationTime", json!({}))
+            .as_u64()
+            .unwrap()
+            > 1_600_000_000
+    );
+    assert_eq!(
+        client.invoke(&pipeline, "getChildren", json!({})),
+        json!([pixelate, qualified, face])
+    );
+
+    // Connections between elements.
+    client.ok(
+        "subscribe",
+        json!({"object": pixelate, "type": "ElementConnected"}),
+    );
+    client.ok(
+        "subscribe",
+        json!({"object": pixelate, "type": "ElementDisconnected"}),
+    );
+    client.invoke(&pixelate, "connect", json!({"sink": qualified}));
+    let connected = client.event("ElementConnected", Duration::from_secs(5));
+    let data = &connected["params"]["value"]["data"];
+    assert_eq!(
+        (&data["source"], &data["sink"]),
+        (&json!(pixelate), &json!(qualified))
+    );
+    assert_eq!(data["mediaType"], "VIDEO");
+    assert_eq!(
+        client.invoke(&qualified, "getSourceConnections", json!({}))[0]["source"],
+        pixelate
+    );
+    assert_eq!(
+        client.invoke(&pixelate, "getSinkConnections", json!({}))[0]["sink"],
+        qualified
+    );
+    assert_eq!(
+        client.invoke_error(&pixelate, "connect", json!({"sink": MANAGER})),
+        40107
+    );
+    assert_eq!(
+        client.invoke_error(&pixelate, "connect", json!({"sink": "nope"})),
+        40101
+    );
+    client.invoke(&pixelate, "disconnect", json!({"sink": qualified}));
+    let disconnected = client.event("ElementDisconnected", Duration::from_secs(5));
+    assert_eq!(disconnected["params"]["value"]["data"]["sink"], qualified);
+    assert_eq!(
+        client.invoke(&pixelate, "getSinkConnections", json!({})),
+        json!([])
+    );
+    assert_eq!(
+        client.invoke_error(&pixelate, "disconnect", json!({"sink": qualified})),
+        40107
+    );
+    client.invoke(&pixelate, "connect", json!({"sink": qualified}));
+
+    // Unknown types and bad constructor parameters.
+    assert_eq!(
+        client.error_code("create", json!({"type": "NoSuchFilter"})),
+        40108
+    );
+    let not_kurento =
+        json!({"type": "kurento.PixelateFilter", "constructorParams": {"mediaPipeline": pipeline}});
+    assert_eq!(client.error_code("create", not_kurento), 40108);
+    let face_module = json!({"type": "filters.FaceOverlayFilter", "constructorParams": {"mediaPipeline": pipeline}});
+    let other_face = client.ok("create", face_module)["value"].clone();
+    client.ok("release", json!({"object": other_face}));
+    assert_eq!(
+        client.error_code("create", json!({"type": "ServerManager"})),
+        40100
+    );
+    assert_eq!(
+        client.error_code("create", json!({"type": "PixelateFilter"})),
+        -32602
+    );
+    let elsewhere =
+        json!({"type": "PixelateFilter", "constructorParams": {"mediaPipeline": "gone"}});
+    assert_eq!(client.error_code("create", elsewhere), 40101);
+    let in_filter =
+        json!({"type": "PixelateFilter", "constructorParams": {"mediaPipeline": pixelate}});
+    assert_eq!(client.error_code("create", in_filter), 40107);
+
+    // Release: an element, then the pipeline with the rest.
+    client.ok("release", json!({"object": qualified}));
+    assert_eq!(client.invoke_error(&qualified, "getName", json!({})), 40101);
+    assert_eq!(
+        client.invoke(&pixelate, "getSinkConnections", json!({})),
+        json!([])
+    );
+    assert_eq!(
+        client.invoke(&pipeline, "getChildren", json!({})),
+        json!([pixelate, face])
+    );
+    assert_eq!(
+        client.invoke(MANAGER, "getPipelines", json!({})),
+        json!([pipeline])
+    );
+    client.ok("release", json!({"object": pipeline}));
+    assert_eq!(client.invoke(MANAGER, "getPipelines", json!({})), json!([]));
+    assert_eq!(
+        client.invoke_error(&pixelate, "getBlockSize", json!({})),
+        40101
+    );
+    let destroyed: Vec<Json> = client
+        .notifications
+        .iter()
+        .filter(|n| n.pointer("/params/value/type") == Some(&json!("ObjectDestroyed")))
+        .map(|n| n["params"]["value"]["data"]["objectId"].clone())
+        .collect();
+    for id in [&qualified, &pixelate, &face, &pipeline] {
+        assert!(destroyed.contains(&json!(id)), "{id} not in {destroyed:?}");
+    }
+    assert_eq!(
+        client.error_code("release", json!({"object": pipeline})),
+        40101
+    );
+}
+
+#[test]
+fn transactions_run_in_order_with_newrefs() {
+    let served = Served::start();
+    let mut client = served.client();
+    client.ok("ping", json!({}));
+    let operations = json!([
+        {"id": 0, "method": "create", "params": {"type": "MediaPipeline"}},
+        {"id": 1, "method": "create", "params": {"type": "PixelateFilter",
+            "constructorParams": {"mediaPipeline": "newref:0"}}},
+        {"id": 2, "method": "invoke", "params": {"object": "newref:1",
+            "operation": "setBlockSize", "operationParams": {"blockSize": 32}}},
+        {"id": 3, "method": "invoke", "params": {"object": "newref:1", "operation": "explode"}},
+        {"id": 4, "method": "invoke", "params": {"object": "newref:9", "operation": "getName"}},
+    ]);
+    let result = client.ok("transaction", json!({"operations": operations}));
+    let responses = result["value"].as_array().unwrap();
+    assert_eq!(responses.len(), 5);
+    let pipeline = responses[0]["result"]["value"].as_str().unwrap();
+    let filter = responses[1]["result"]["value"].as_str().unwrap();
+    assert!(filter.starts_with(pipeline));
+    assert_eq!(responses[2]["result"]["value"], Json::Null);
+    assert_eq!(responses[3]["error"]["code"], 40105);
+    assert_eq!(responses[4]["error"]["code"], -32602);
+    assert_eq!(client.invoke(filter, "getBlockSize", json!({})), 32);
+    assert_eq!(client.error_code("transaction", json!({})), -32602);
+}
+
+#[test]
+fn sessions_close_and_reconnect() {
+    let served = Served::start();
+    let mut first = served.client();
+    let pipeline = first.create("MediaPipeline", None);
+    let session = first.session.clone().unwrap();
+
+    // A new connection resumes the session with `connect`.
+    let mut second = served.client();
+    let connected = second.ok("connect", json!({"sessionId": session}));
+    assert_eq!(connected["sessionId"], session);
+    assert!(connected["serverId"].is_string());
+    assert_eq!(
+        second.error_code("connect", json!({"sessionId": "gone"})),
+        40007
+    );
+    second.session = Some(session.clone());
+    assert_eq!(
+        second.invoke(MANAGER, "getPipelines", json!({})),
+        json!([pipeline])
+    );
+
+    second.ok("closeSession", json!({}));
+    assert_eq!(first.error_code("ping", json!({})), 40007);
+    first.session = None;
+    assert_eq!(first.invoke(MANAGER, "getPipelines", json!({})), json!([]));
+}
+
+#[test]
+fn subscriptions_deliver_module_events_from_played_media() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path());
+    let uri = format!("file://{}", clip.display());
+    let served = Served::start();
+    let mut client = served.client();
+    let pipeline = client.create("MediaPipeline", None);
+    let player = client
+        .ok(
+            "create",
+            json!({"type": "PlayerEndpoint", "constructorParams": {"mediaPipeline": pipeline, "uri": uri}}),
+        )["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(player.ends_with("_kurento.PlayerEndpoint"), "{player}");
+    let pass = client.create("PassThrough", Some(&pipeline));
+    let edges = client.create("EdgeDetectFilter", Some(&pipeline));
+    let pixelate = client.create("PixelateFilter", Some(&pipeline));
+    client.invoke(&player, "connect", json!({"sink": pass}));
+    client.invoke(&pass, "connect", json!({"sink": edges}));
+    assert_eq!(
+        client.invoke_error(&edges, "connect", json!({"sink": player})),
+        40107
+    );
+
+    assert_eq!(
+        client.error_code("subscribe", json!({"object": edges, "type": "Nope"})),
+        40106
+    );
+    assert_eq!(
+        client.error_code("subscribe", json!({"object": "x", "type": "Error"})),
+        40101
+    );
+    let unused =
+        client.ok("subscribe", json!({"object": pixelate, "type": "Error"}))["value"].clone();
+    client.ok(
+        "unsubscribe",
+        json!({"object": pixelate, "subscription": unused}),
+    );
+    assert_eq!(
+        client.error_code("unsubscribe", json!({"subscription": unused})),
+        -32602
+    );
+    let subscription = client.ok(
+        "subscribe",
+        json!({"object": edges, "type": "EdgeDensityChanged"}),
+    );
+    assert!(subscription["value"].is_string());
+    client.ok(
+        "subscribe",
+        json!({"object": player, "type": "EndOfStream"}),
+    );
+
+    client.invoke(&player, "play", json!({}));
+    let event = client.event("EdgeDensityChanged", Duration::from_secs(60));
+    let value = &event["params"]["value"];
+    assert_eq!(event["jsonrpc"], "2.0");
+    assert_eq!(value["object"], edges);
+    assert_eq!(value["type"], "EdgeDensityChanged");
+    let data = &value["data"];
+    assert_eq!(data["source"], edges);
+    assert_eq!(data["type"], "EdgeDensityChanged");
+    assert_eq!(data["tags"], json!([]));
+    assert!(data["density"].is_f64(), "{data}");
+    let millis: u128 = data["timestampMillis"].as_str().unwrap().parse().unwrap();
+    assert!(millis > 1_600_000_000_000);
+
+    let end = client.event("EndOfStream", Duration::from_secs(60));
+    assert_eq!(end["params"]["value"]["object"], player);
+    assert_eq!(end["params"]["value"]["data"]["source"], player);
+
+    client.invoke(&player, "stop", json!({}));
+    client.ok("release", json!({"object": pipeline}));
+    assert_eq!(client.invoke(MANAGER, "getPipelines", json!({})), json!([]));
+}
+
+#[test]
+fn notifications_get_no_reply_and_garbage_stalls_nobody() {
+    use std::io::Write;
+    let served = Served::start();
+    // A raw TCP client sending garbage and then nothing holds only its own thread.
+    let address = served.url[5..].split('/').next().unwrap().to_string();
+    let mut garbage = TcpStream::connect(&address).unwrap();
+    garbage.write_all(b"\x00\xffGET nonsense\r\n").unwrap();
+    let _idle = TcpStream::connect(&address).unwrap();
+
+    let mut client = served.client();
+    client.send_text(r#"{"jsonrpc":"2.0","method":"ping"}"#.to_string());
+    client
+        .socket
+        .send(Message::binary(vec![0xff, 0xfe]))
+        .unwrap();
+    assert_eq!(client.receive()["error"]["code"], -32700);
+    // The notification got no answer: the next message is this request's response.
+    let pong = client.ok("ping", json!({}));
+    assert_eq!(pong["value"], "pong");
+    assert_eq!(served.client().ok("ping", json!({}))["value"], "pong");
+}
+
+#[test]
+fn players_report_errors_and_replay_after_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path());
+    let served = Served::start();
+    let mut client = served.client();
+    let pipeline = client.create("MediaPipeline", None);
+    let create_player = |client: &mut Client, uri: String| {
+        let params = json!({"type": "PlayerEndpoint",
+            "constructorParams": {"mediaPipeline": pipeline, "uri": uri}});
+        client.ok("create", params)["value"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let no_uri = json!({"type": "PlayerEndpoint", "constructorParams": {"mediaPipeline": pipeline, "uri": "clip.mp4"}});
+    assert_eq!(client.error_code("create", no_uri), 40107);
+
+    let missing = create_player(
+        &mut client,
+        format!("file://{}/missing.mp4", dir.path().display()),
+    );
+    client.ok("subscribe", json!({"object": missing, "type": "Error"}));
+    client.ok("subscribe", json!({"object": pipeline, "type": "Error"}));
+    client.invoke(&missing, "play", json!({}));
+    let error = client.event("Error", Duration::from_secs(30));
+    let objects = [
+        error["params"]["value"]["object"].clone(),
+        client.event("Error", Duration::from_secs(30))["params"]["value"]["object"].clone(),
+    ];
+    assert!(
+        objects.contains(&json!(missing)) && objects.contains(&json!(pipeline)),
+        "{objects:?}"
+    );
+    assert!(error["params"]["value"]["data"]["description"].is_string());
+    client.ok("release", json!({"object": missing}));
+
+    let player = create_player(&mut client, format!("file://{}", clip.display()));
+    let pixelate = client.create("PixelateFilter", Some(&pipeline));
+    client.invoke(&player, "connect", json!({"sink": pixelate}));
+    assert_eq!(client.invoke_error(&pixelate, "play", json!({})), 40105);
+    client.ok(
+        "subscribe",
+        json!({"object": player, "type": "EndOfStream"}),
+    );
+    client.invoke(&player, "play", json!({}));
+    client.event("EndOfStream", Duration::from_secs(60));
+    client.invoke(&player, "stop", json!({}));
+    client.invoke(&player, "pause", json!({}));
+    client.invoke(&player, "play", json!({}));
+    client.event("EndOfStream", Duration::from_secs(60));
+    client.ok("release", json!({"object": pipeline}));
+    assert_eq!(client.invoke(MANAGER, "getPipelines", json!({})), json!([]));
+}
