@@ -32,6 +32,18 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// A temporary module directory holding a copy of the real pixelate module, the known-good
+/// neighbour of the modules a test adds.
+pub fn modules_dir_with_pixelate() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(
+        module_library("pixelate"),
+        dir.path().join("libpixelate.so"),
+    )
+    .expect("copy of libpixelate.so");
+    dir
+}
+
 /// A module library built next to the binary, e.g. `module_library("pixelate")`.
 pub fn module_library(crate_name: &str) -> PathBuf {
     let path = profile_dir().join(format!("lib{crate_name}.so"));

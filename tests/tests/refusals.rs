@@ -2,22 +2,11 @@
 //! and never keep the good modules beside them from loading.
 
 use filmstrip_tests::{
-    build_mismatch_module, filmstrip, mismatch_target_dir, module_library, other_sdk_version,
-    run_built, write_mismatch_workspace,
+    build_mismatch_module, filmstrip, mismatch_target_dir, module_library,
+    modules_dir_with_pixelate, other_sdk_version, run_built, write_mismatch_workspace,
 };
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
-
-/// A module directory holding a copy of the real pixelate module.
-fn modules_dir_with_pixelate() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        module_library("pixelate"),
-        dir.path().join("libpixelate.so"),
-    )
-    .unwrap();
-    dir
-}
 
 /// `list --json` over `dir`, asserting the copy of pixelate still loaded; returns the
 /// reasons given for each refused file name.

@@ -3,7 +3,7 @@
 //! depending on them by version follows, and `filmstrip install NAME@VERSION` builds that
 //! filter in a fresh project outside the workspace and loads it.
 
-use filmstrip_tests::{cargo, filmstrip, module_library, outside_target_dir, run_built};
+use filmstrip_tests::{cargo, filmstrip, modules_dir_with_pixelate, outside_target_dir, run_built};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -118,12 +118,7 @@ fn sdk_and_filter_published_to_a_registry_install_and_load() {
         String::from_utf8_lossy(&publish.stderr)
     );
 
-    let modules = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        module_library("pixelate"),
-        modules.path().join("libpixelate.so"),
-    )
-    .unwrap();
+    let modules = modules_dir_with_pixelate();
     let modules_path = modules.path().to_str().unwrap();
     let install = |spec: &str| {
         let args = [

@@ -6,8 +6,8 @@
 //! the SDK by path; they share one target directory that persists between runs.
 
 use filmstrip_tests::{
-    Outcome, cargo, filmstrip, module_library, outside_target_dir, profile_dir, run_built,
-    workspace_root,
+    Outcome, cargo, filmstrip, modules_dir_with_pixelate, outside_target_dir, profile_dir,
+    run_built, workspace_root,
 };
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -87,12 +87,7 @@ fn plain_filter_builds_tests_loads_and_installs() {
         scaffold_build_list(parent.path(), "scaffold_plain", "ScaffoldPlainFilter", &[]);
 
     // Installed beside an existing module: checked, then moved into place.
-    let modules = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        module_library("pixelate"),
-        modules.path().join("libpixelate.so"),
-    )
-    .unwrap();
+    let modules = modules_dir_with_pixelate();
     let modules_path = modules.path().to_str().unwrap();
     let target = outside_target_dir();
     let env = [("CARGO_TARGET_DIR", target.to_str().unwrap())];
