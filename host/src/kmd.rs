@@ -3,6 +3,10 @@
 use filmstrip::descriptor::ModuleDescriptor;
 use serde_json::{Value as Json, json};
 
+/// Kurento's own modules: `kurento-client` ships their classes, and their objects' ids name
+/// the module `kurento`.
+pub const KURENTO_MODULES: &[&str] = &["core", "elements", "filters"];
+
 /// Keys only Filmstrip reads: the class's `filmstrip` facts and the value ranges of
 /// properties and parameters.
 const FILMSTRIP_KEYS: &[&str] = &["filmstrip", "minimum", "maximum"];

@@ -5,6 +5,7 @@
 
 pub mod filter_spec;
 pub mod install;
+pub mod js_client;
 pub mod kmd;
 mod module_file;
 pub mod output;

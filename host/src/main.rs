@@ -4,7 +4,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use filmstrip_host::filter_spec::{self, FilterSpec};
 use filmstrip_host::output::Output;
-use filmstrip_host::{Registry, install, kmd, run, search_path, serve};
+use filmstrip_host::{Registry, install, js_client, kmd, run, search_path, serve};
 use serde_json::json;
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -45,6 +45,17 @@ enum Command {
         #[arg(long)]
         kmd: bool,
     },
+    /// Writes the npm package of a module's JavaScript client classes, which
+    /// `kurentoClient.register(require(DIR))` takes so that the official `kurento-client` creates
+    /// them, in strict mode too. Classes standing in for Kurento's built-ins (FaceOverlayFilter)
+    /// need none: kurento-client has them.
+    JsClient {
+        /// A module name (edgedetect) or a module file (libedgedetect.so).
+        module: String,
+        /// Directory to write the package into [default: ./<the module's npm name>].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Builds a module crate and installs it into the first modules directory, once it passes
     /// the same checks as `list`; on any failure the modules directory is left as it was.
     Install {
@@ -70,6 +81,10 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1")]
         bind: String,
+        /// Seconds a session whose connections all closed keeps its pipelines, waiting for
+        /// the client to reconnect with `connect {sessionId}`; then they are released.
+        #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+        session_grace: f64,
     },
     /// Runs a video through filters, printing module events on stdout as JSON lines.
     Run {
@@ -124,6 +139,14 @@ fn execute(cli: &Cli, matches: &ArgMatches) -> Result<()> {
             Ok(())
         }
         Command::Describe { class, kmd: true } => describe_kmd(class, &dirs, &mut stdout),
+        Command::JsClient { module, out } => {
+            let registry = module_registry(module, &dirs)?;
+            let package = js_client::package(&registry.module(module)?.descriptor)?;
+            let dir = out.clone().unwrap_or_else(|| PathBuf::from(&package.name));
+            package.write(&dir)?;
+            writeln!(stdout, "wrote {} to {}", package.name, dir.display())?;
+            Ok(())
+        }
         Command::Run { input, output, .. } => {
             let run_matches = matches
                 .subcommand_matches("run")
@@ -138,7 +161,12 @@ fn execute(cli: &Cli, matches: &ArgMatches) -> Result<()> {
                 &mut stdout,
             )
         }
-        Command::Serve { port, path, bind } => {
+        Command::Serve {
+            port,
+            path,
+            bind,
+            session_grace,
+        } => {
             let registry = Registry::load(&dirs);
             for refusal in registry.refused() {
                 eprintln!(
@@ -151,6 +179,9 @@ fn execute(cli: &Cli, matches: &ArgMatches) -> Result<()> {
                 bind: bind.clone(),
                 port: *port,
                 path: path.clone(),
+                session_grace: std::time::Duration::try_from_secs_f64(*session_grace).map_err(
+                    |_| anyhow!("--session-grace must be a number of seconds, not {session_grace}"),
+                )?,
             };
             serve::serve(registry, &options, &mut stdout)
         }
@@ -173,8 +204,17 @@ fn execute(cli: &Cli, matches: &ArgMatches) -> Result<()> {
     }
 }
 
-/// Prints the `.kmd.json` of a module given by name, or by file without loading the others.
+/// Prints the `.kmd.json` of a module given by name, or by file.
 fn describe_kmd(module: &str, dirs: &[PathBuf], out: &mut impl Write) -> Result<()> {
+    let registry = module_registry(module, dirs)?;
+    let kmd = kmd::kurento_kmd(&registry.module(module)?.descriptor);
+    writeln!(out, "{}", serde_json::to_string_pretty(&kmd)?)?;
+    Ok(())
+}
+
+/// The registry holding `module`, a name or a file; a file is loaded without the others and
+/// its refusal, if any, is the error.
+fn module_registry(module: &str, dirs: &[PathBuf]) -> Result<Registry> {
     let registry = if module.ends_with(".so") {
         Registry::load_files(&[PathBuf::from(module)])
     } else {
@@ -187,9 +227,7 @@ fn describe_kmd(module: &str, dirs: &[PathBuf], out: &mut impl Write) -> Result<
     {
         bail!("{module}: {}", refusal.reason);
     }
-    let kmd = kmd::kurento_kmd(&registry.module(module)?.descriptor);
-    writeln!(out, "{}", serde_json::to_string_pretty(&kmd)?)?;
-    Ok(())
+    Ok(registry)
 }
 
 /// Pairs each `--invoke` with the `--filter` before it, which clap's typed fields cannot tell.

@@ -3,9 +3,12 @@
 //!
 //! The tests expect `cargo build --workspace` to have run, as `cargo xtask test` does.
 
+pub mod serve;
+
 use serde_json::Value as Json;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 
 /// Width of the clips the tests make.
 pub const WIDTH: usize = 320;
@@ -160,6 +163,133 @@ pub fn decode_luma(video: &Path) -> Vec<Vec<u8>> {
         "decoded size is not a whole number of frames"
     );
     bytes.chunks(WIDTH * HEIGHT).map(<[u8]>::to_vec).collect()
+}
+
+/// A [`FRAMES`]-frame [`WIDTH`]x[`HEIGHT`] H.264 clip of the still astronaut photo (one
+/// face), letterboxed, made with GStreamer from the PNG.
+pub fn astronaut_clip(dir: &Path) -> PathBuf {
+    let photo = workspace_root().join("modules/faceoverlay/tests/data/astronaut.png");
+    let clip = dir.join("astronaut.mp4");
+    gst_launch(&format!(
+        "filesrc location={} ! pngdec ! videoconvert ! imagefreeze num-buffers={FRAMES} \
+         ! video/x-raw,framerate=30/1 ! videoscale add-borders=true \
+         ! video/x-raw,width={WIDTH},height={HEIGHT},pixel-aspect-ratio=1/1 ! videoconvert \
+         ! video/x-raw,format=I420 ! x264enc ! mp4mux ! filesink location={}",
+        photo.display(),
+        clip.display()
+    ));
+    clip
+}
+
+/// An opaque green 64x64 PNG, made with GStreamer: luma 145 once drawn into a video.
+pub fn green_png(dir: &Path) -> PathBuf {
+    let png = dir.join("green.png");
+    gst_launch(&format!(
+        "videotestsrc pattern=solid-color foreground-color=0xff00ff00 num-buffers=1 \
+         ! video/x-raw,width=64,height=64 ! videoconvert ! pngenc ! filesink location={}",
+        png.display()
+    ));
+    png
+}
+
+/// Asserts that from frame `from` on, `output` shows the [`green_png`] hat drawn at
+/// `(-0.35, -1.2, 1.6, 1.6)` of the face box `[x, y, width, height]`, and that the rest of the
+/// picture matches the still `input` (whose frames are all alike, so frame counts may differ).
+pub fn assert_green_hat(input: &[Vec<u8>], output: &[Vec<u8>], face: [f64; 4], from: usize) {
+    let [x, y, w, h] = face;
+    assert!(w > 30.0 && w < 70.0, "a {w} px face");
+    // The hat's box, cut at the top of the frame; its middle part for comparing pixels.
+    let left = (x - 0.35 * w).max(0.0);
+    let right = (x + 1.25 * w).min(WIDTH as f64);
+    let top = (y - 1.2 * h).max(0.0);
+    let bottom = (y + 0.4 * h).min(HEIGHT as f64);
+    assert!(bottom - top > 10.0, "the hat is visible");
+    let hat = |fx: usize, fy: usize| {
+        let (fx, fy) = (fx as f64, fy as f64);
+        fx > left + 3.0 && fx < right - 3.0 && fy > top + 3.0 && fy < bottom - 3.0
+    };
+    let away = |fx: usize, fy: usize| {
+        let (fx, fy) = (fx as f64, fy as f64);
+        fx < left - 8.0 || fx > right + 8.0 || fy > bottom + 8.0
+    };
+    assert!(output.len() > from, "{} frames came out", output.len());
+    // Opaque green is luma 145 in BT.601 limited range.
+    for (i, after) in output.iter().enumerate().skip(from) {
+        let before = &input[i.min(input.len() - 1)];
+        let (mut hat_sum, mut hat_n, mut away_diff, mut away_n) = (0.0, 0.0, 0.0, 0.0);
+        for fy in 0..HEIGHT {
+            for fx in 0..WIDTH {
+                let at = fy * WIDTH + fx;
+                if hat(fx, fy) {
+                    hat_sum += after[at] as f64;
+                    hat_n += 1.0;
+                } else if away(fx, fy) {
+                    away_diff += (after[at] as f64 - before[at] as f64).abs();
+                    away_n += 1.0;
+                }
+            }
+        }
+        let hat_luma = hat_sum / hat_n;
+        assert!(
+            (hat_luma - 145.0).abs() < 12.0,
+            "frame {i}: hat luma {hat_luma}"
+        );
+        let away_diff = away_diff / away_n;
+        assert!(
+            away_diff < 4.0,
+            "frame {i}: the rest changed by {away_diff}"
+        );
+    }
+}
+
+/// A `filmstrip serve` process on a free loopback port, killed on drop.
+pub struct Served {
+    child: Child,
+    /// The WebSocket URL it announced, `ws://127.0.0.1:PORT/kurento`.
+    pub url: String,
+}
+
+impl Served {
+    /// Starts the built binary with `--port 0` and the modules built next to it.
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Like [`Served::start`], with more `filmstrip serve` arguments.
+    pub fn start_with(args: &[&str]) -> Self {
+        let binary = profile_dir().join("filmstrip");
+        let mut child = Command::new(&binary)
+            .args(["serve", "--port", "0"])
+            .args(args)
+            .env_remove("FILMSTRIP_MODULES_PATH")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("filmstrip serve starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+            .to_string();
+        assert!(url.ends_with("/kurento"), "{url}");
+        Self { child, url }
+    }
+
+    /// The server's process id, to read its `/proc` entries.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// The share of `block`x`block` squares of `frames` whose brightness varies by more than
@@ -323,4 +453,34 @@ pub fn build_mismatch_module(root: &Path) -> PathBuf {
         String::from_utf8_lossy(&output.stderr)
     );
     target.join("debug/libmismatch.so")
+}
+
+/// Writes a 30-frame 1280x720 H.264 clip of a synthetic street scene with one Spanish plate
+/// (from the built `plategen` tool, seed `seed`) to `dir/plate.mp4`; returns the clip and
+/// the plate's text as PlateDetectorFilter reports it.
+pub fn plate_clip(dir: &Path, seed: u64) -> (PathBuf, String) {
+    let frames = dir.join("frames");
+    let seed = seed.to_string();
+    let outcome = run_built(
+        "plategen",
+        &[frames.to_str().expect("UTF-8 path"), &seed],
+        &[],
+    );
+    outcome.assert_success();
+    // `plate-00.png: Spanish 1234BCD`
+    let plate = outcome
+        .stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("plate-00.png: Spanish "))
+        .unwrap_or_else(|| panic!("no Spanish plate-00.png in {}", outcome.stdout))
+        .to_string();
+    let clip = dir.join("plate.mp4");
+    gst_launch(&format!(
+        "filesrc location={} ! pngdec ! videoconvert ! imagefreeze num-buffers={FRAMES} \
+         ! video/x-raw,framerate=30/1 ! videoconvert ! video/x-raw,format=I420 \
+         ! x264enc ! mp4mux ! filesink location={}",
+        frames.join("plate-00.png").display(),
+        clip.display()
+    ));
+    (clip, plate)
 }

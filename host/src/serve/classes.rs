@@ -1,9 +1,13 @@
 //! Operations of the built-in classes (MediaObject, MediaElement, MediaPipeline,
-//! ServerManager, PlayerEndpoint), and module operations through `LoadedModule::invoke`.
+//! ServerManager; the endpoints' own ones live in `endpoints`), and module operations through
+//! `LoadedModule::invoke`.
 
+use super::complex;
+use super::endpoints::{self, Outcome};
 use super::objects::{self, Media, Object};
-use super::rpc::{RpcError, string_param};
+use super::rpc::{RpcError, object_param, string_param};
 use super::server::{MANAGER_ID, Server, State};
+use super::session::now_millis;
 use crate::kmd;
 use gst::prelude::*;
 use serde_json::{Map, Value as Json, json};
@@ -12,15 +16,11 @@ use serde_json::{Map, Value as Json, json};
 pub fn invoke(server: &Server, params: &Map<String, Json>) -> Result<Json, RpcError> {
     let object_id = string_param(params, "object")?;
     let operation = string_param(params, "operation")?;
-    let args = match params.get("operationParams") {
-        None | Some(Json::Null) => Map::new(),
-        Some(Json::Object(args)) => args.clone(),
-        Some(_) => {
-            return Err(RpcError::invalid_params(
-                "operationParams must be an object",
-            ));
-        }
-    };
+    let args = object_param(params, "operationParams")?;
+    if object_id == MANAGER_ID && operation == "getUsedCpu" {
+        // Measured over an interval: without the server's lock.
+        return used_cpu(&args);
+    }
     let mut state = server.lock();
     state.object(object_id)?;
     if let Some(value) = media_object_op(&mut state, object_id, operation, &args)? {
@@ -33,19 +33,35 @@ pub fn invoke(server: &Server, params: &Map<String, Json>) -> Result<Json, RpcEr
             "getGstreamerDot" => Ok(json!(dot(pipeline.upcast_ref()))),
             _ => Err(unknown_operation(object, operation)),
         },
-        Media::Element(_) => {
+        Media::Element(media) => {
+            match endpoints::operation(media, operation, &args) {
+                Some(Ok(Outcome::Value(value))) => return Ok(value),
+                Some(Ok(Outcome::Later(finish))) => {
+                    drop(state);
+                    return finish();
+                }
+                Some(Err(error)) => return Err(error),
+                None => {}
+            }
             if let Some(value) = element_op(&mut state, object_id, operation, &args)? {
                 return Ok(value);
             }
             let Some((module, filter)) = media_filter(&state, object_id) else {
                 return Err(unknown_operation(state.object(object_id)?, operation));
             };
+            let class = state.object(object_id)?.type_name.clone();
             // Module calls may be slow (a download): they run without the server's lock.
             drop(state);
             let module = &server.registry.modules()[module];
-            module
-                .invoke(&filter, operation, &Json::Object(args))
-                .map_err(|err| RpcError::from_module(&err))
+            let args = complex::untag(Json::Object(args));
+            let value = module
+                .invoke(&filter, operation, &args)
+                .map_err(|err| RpcError::from_module(&err))?;
+            let descriptor = &module.descriptor;
+            Ok(match complex::return_type(descriptor, &class, operation) {
+                Some(type_name) => complex::tag(value, type_name, descriptor, &descriptor.name),
+                None => value,
+            })
         }
     }
 }
@@ -164,6 +180,43 @@ fn manager_op(
     }
 }
 
+/// `getUsedCpu(interval)`: this process's CPU use over `interval` milliseconds (default
+/// 1000, at most 10000), as a percentage of all the machine's cores.
+fn used_cpu(args: &Map<String, Json>) -> Result<Json, RpcError> {
+    let interval = match args.get("interval") {
+        None | Some(Json::Null) => 1000,
+        Some(value) => value
+            .as_u64()
+            .filter(|millis| (1..=10_000).contains(millis))
+            .ok_or_else(|| {
+                RpcError::illegal_param(format!(
+                    "interval must be 1 to 10000 milliseconds, not {value}"
+                ))
+            })?,
+    };
+    let start = (std::time::Instant::now(), cpu_ticks());
+    std::thread::sleep(std::time::Duration::from_millis(interval));
+    let (elapsed, ticks) = (start.0.elapsed(), cpu_ticks().saturating_sub(start.1));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Linux counts process CPU time in clock ticks of 1/100 s (USER_HZ).
+    let busy = ticks as f64 / 100.0;
+    Ok(json!(100.0 * busy / elapsed.as_secs_f64() / cores as f64))
+}
+
+/// User plus system CPU time of this process, in clock ticks, from `/proc/self/stat`.
+fn cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name, which may hold spaces: utime and stime
+    // are the 14th and 15th fields of the whole line.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    after_name
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|field| field.parse::<u64>().ok())
+        .sum()
+}
+
 /// Resident memory of this process in KiB, as Kurento reports it.
 fn used_memory_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -193,18 +246,23 @@ pub fn server_info(server: &Server) -> Json {
             .collect()
     };
     let mut filters = module_classes("filters");
+    filters.extend(
+        endpoints::FILTER_FACTORIES
+            .iter()
+            .map(|name| name.to_string()),
+    );
     filters.sort();
     let mut modules = vec![
         json!({"name": "core", "version": kurento_version, "generationTime": generation,
                "factories": ["MediaPipeline"]}),
         json!({"name": "elements", "version": kurento_version, "generationTime": generation,
-               "factories": ["PassThrough", "PlayerEndpoint"]}),
+               "factories": endpoints::FACTORIES}),
         json!({"name": "filters", "version": kurento_version, "generationTime": generation,
                "factories": filters}),
     ];
     for module in server.registry.modules() {
         let name = &module.descriptor.name;
-        if ["core", "elements", "filters"].contains(&name.as_str()) {
+        if kmd::KURENTO_MODULES.contains(&name.as_str()) {
             continue;
         }
         let generation = std::fs::metadata(&module.path)
@@ -265,30 +323,46 @@ fn element_op(
             json!(sinks)
         }
         "getGstreamerDot" => json!(dot(&media.bin)),
-        "play" | "stop" | "pause" if media.player.is_some() => {
-            let bin = media.bin.clone();
-            let playing = operation == "play";
-            if playing {
-                bin.set_locked_state(false);
-                // A URI that cannot be played shows up as an `Error` event, as on KMS.
-                let _ = bin.sync_state_with_parent();
+        "isMediaFlowingIn" | "isMediaFlowingOut" => {
+            media_type(args)?;
+            let side = if operation == "isMediaFlowingIn" {
+                &media.flow.input
             } else {
-                bin.set_locked_state(true);
-                let target = if operation == "stop" {
-                    gst::State::Null
-                } else {
-                    gst::State::Paused
-                };
-                let _ = bin.set_state(target);
-            }
-            if let Some(media) = state.objects.get_mut(id).and_then(Object::element_mut) {
-                media.player = Some(playing);
-            }
-            Json::Null
+                &media.flow.output
+            };
+            json!(side.is_flowing())
+        }
+        "getStats" => {
+            media_type(args)?;
+            element_stats(id)
         }
         _ => return Ok(None),
     };
     Ok(Some(value))
+}
+
+/// Checks the optional `mediaType` argument: this server carries video only.
+fn media_type(args: &Map<String, Json>) -> Result<(), RpcError> {
+    match args.get("mediaType") {
+        None | Some(Json::Null) => Ok(()),
+        Some(Json::String(kind)) if kind == "VIDEO" => Ok(()),
+        Some(other) => Err(RpcError::illegal_param(format!(
+            "mediaType {other} is not carried: this server handles VIDEO only"
+        ))),
+    }
+}
+
+/// `getStats`: Kurento's map of stats by id, here the element's own `ElementStats`. Latencies
+/// are not measured (always 0).
+fn element_stats(id: &str) -> Json {
+    let stats_id = id.rsplit('/').next().unwrap_or(id);
+    let stats = json!({
+        "__module__": "kurento", "__type__": "ElementStats",
+        "id": stats_id, "type": "element",
+        "timestampMillis": now_millis().to_string(),
+        "inputAudioLatency": 0.0, "inputVideoLatency": 0.0,
+    });
+    Json::Object(Map::from_iter([(stats_id.to_string(), stats)]))
 }
 
 fn connection(source: &str, sink: &str) -> Json {

@@ -5,6 +5,10 @@
 //! session's event notifications, which bus threads queue in the connection's outbox.
 
 mod classes;
+mod complex;
+mod create;
+mod endpoints;
+mod flow;
 mod objects;
 pub mod rpc;
 mod server;
@@ -40,6 +44,9 @@ pub struct Options {
     pub port: u16,
     /// The WebSocket path without its leading slash, e.g. `kurento`.
     pub path: String,
+    /// How long a session whose connections all closed keeps its objects, waiting for the
+    /// client to reconnect with `connect {sessionId}`.
+    pub session_grace: Duration,
 }
 
 /// Serves until the process ends; `announce` gets the URL once the socket listens.
@@ -50,7 +57,7 @@ pub fn serve(registry: Registry, options: &Options, announce: &mut dyn Write) ->
     let path = options.path.trim_matches('/').to_string();
     writeln!(announce, "listening on ws://{address}/{path}")?;
     announce.flush()?;
-    let server = Server::new(registry);
+    let server = Server::new(registry, options.session_grace);
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
         let (server, path) = (Arc::clone(&server), path.clone());
@@ -86,10 +93,18 @@ fn connection(server: &Arc<Server>, stream: TcpStream, path: &str) {
     };
     let _ = socket.get_ref().set_read_timeout(Some(POLL));
     let (outbox, notifications) = mpsc::channel();
-    let mut conn = Connection {
-        outbox,
-        session: None,
-    };
+    let mut conn = Connection::new(outbox);
+    converse(server, &mut socket, &mut conn, &notifications);
+    server.disconnected(&conn);
+}
+
+/// Answers requests and forwards notifications until the connection closes.
+fn converse(
+    server: &Arc<Server>,
+    socket: &mut tungstenite::WebSocket<TcpStream>,
+    conn: &mut Connection,
+    notifications: &mpsc::Receiver<String>,
+) {
     loop {
         while let Ok(notification) = notifications.try_recv() {
             if socket.send(Message::text(notification)).is_err() {
@@ -116,7 +131,7 @@ fn connection(server: &Arc<Server>, stream: TcpStream, path: &str) {
             ));
             Some(rpc::error_response(&serde_json::Value::Null, &error).to_string())
         } else {
-            server.handle_text(&text, &mut conn)
+            server.handle_text(&text, conn)
         };
         if let Some(reply) = reply
             && socket.send(Message::text(reply)).is_err()

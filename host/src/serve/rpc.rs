@@ -41,6 +41,7 @@ errors! {
     illegal_param = 40107, "MEDIA_OBJECT_ILLEGAL_PARAM_ERROR";
     not_available = 40108, "MEDIA_OBJECT_NOT_AVAILABLE";
     kmd_not_found = 40500, "SERVER_MANAGER_ERROR_KMD_NOT_FOUND";
+    uri_not_found = 40600, "URI_PATH_FILE_NOT_FOUND";
 }
 
 impl RpcError {
@@ -141,6 +142,18 @@ pub fn string_param<'a>(params: &'a Map<String, Json>, name: &str) -> Result<&'a
         ))),
         None => Err(RpcError::invalid_params(format!(
             "missing parameter {name}"
+        ))),
+    }
+}
+
+/// An optional object parameter (`constructorParams`, `operationParams`, `properties`...):
+/// missing or null is an empty object.
+pub fn object_param(params: &Map<String, Json>, name: &str) -> Result<Map<String, Json>, RpcError> {
+    match params.get(name) {
+        None | Some(Json::Null) => Ok(Map::new()),
+        Some(Json::Object(value)) => Ok(value.clone()),
+        Some(_) => Err(RpcError::invalid_params(format!(
+            "parameter {name} must be an object"
         ))),
     }
 }

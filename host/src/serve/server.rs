@@ -1,7 +1,9 @@
 //! The protocol core: sessions, the object store, and the methods of REFERENCE §2.
 
 use super::classes;
-use super::objects::{self, ELEMENT_EVENTS, END_OF_STREAM_MESSAGE, ElementMedia, Media, Object};
+use super::complex;
+use super::flow;
+use super::objects::{self, Media, Object};
 use super::rpc::{self, RpcError, string_param};
 use super::session::{Session, new_uuid, now_millis};
 use crate::Registry;
@@ -9,16 +11,13 @@ use filmstrip::EmittedEvent;
 use gst::prelude::*;
 use serde_json::{Map, Value as Json, json};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The fixed id of the server manager.
 pub const MANAGER_ID: &str = "manager_ServerManager";
-
-/// Kurento modules whose classes get `kurento` as the module part of their ids.
-const KURENTO_MODULES: &[&str] = &["core", "elements", "filters"];
 
 /// A subscription to one event type of one object.
 pub struct Subscription {
@@ -84,38 +83,38 @@ impl State {
         }
     }
 
-    /// Releases `id` and, for a pipeline, its elements.
-    pub fn release(&mut self, id: &str) -> Result<(), RpcError> {
+    /// Releases `id` and, for a pipeline, its elements. The objects leave the books at once;
+    /// their GStreamer teardown happens when the returned [`Teardown`] drops, which callers
+    /// do after letting go of the server's lock.
+    pub fn release(&mut self, id: &str) -> Result<Teardown, RpcError> {
         let object = self.object(id)?;
+        let mut teardown = Teardown::default();
         match &object.media {
-            Media::Manager => Err(RpcError::illegal_param(
-                "the server manager cannot be released",
-            )),
+            Media::Manager => {
+                return Err(RpcError::illegal_param(
+                    "the server manager cannot be released",
+                ));
+            }
             Media::Pipeline { .. } => {
                 for child in object.children.clone() {
-                    self.release_element(&child);
+                    self.release_element(&child, &mut teardown);
                 }
-                if let Some(Object {
-                    media: Media::Pipeline { pipeline, stop },
-                    ..
-                }) = self.objects.remove(id)
-                {
-                    stop.store(true, Ordering::Relaxed);
-                    let _ = pipeline.set_state(gst::State::Null);
-                    self.gst_names.remove(pipeline.name().as_str());
+                if let Some(object) = self.objects.remove(id) {
+                    if let Media::Pipeline { pipeline, stop } = &object.media {
+                        stop.store(true, Ordering::Relaxed);
+                        self.gst_names.remove(pipeline.name().as_str());
+                    }
+                    teardown.0.push(object);
                 }
                 self.subscriptions.retain(|_, sub| sub.object != id);
                 self.dispatch(MANAGER_ID, "ObjectDestroyed", &object_field("objectId", id));
-                Ok(())
             }
-            Media::Element(_) => {
-                self.release_element(id);
-                Ok(())
-            }
+            Media::Element(_) => self.release_element(id, &mut teardown),
         }
+        Ok(teardown)
     }
 
-    fn release_element(&mut self, id: &str) {
+    fn release_element(&mut self, id: &str, teardown: &mut Teardown) {
         let Some(media) = self.objects.get(id).and_then(Object::element) else {
             return;
         };
@@ -131,10 +130,6 @@ impl State {
             return;
         };
         if let Media::Element(media) = &object.media {
-            let _ = media.bin.set_state(gst::State::Null);
-            if let Some(pipeline) = media.bin.parent().and_downcast::<gst::Bin>() {
-                let _ = pipeline.remove(&media.bin);
-            }
             self.gst_names.remove(media.bin.name().as_str());
         }
         if let Some(parent) = object.parent.as_ref().and_then(|p| self.objects.get_mut(p)) {
@@ -142,6 +137,64 @@ impl State {
         }
         self.subscriptions.retain(|_, sub| sub.object != id);
         self.dispatch(MANAGER_ID, "ObjectDestroyed", &object_field("objectId", id));
+        teardown.0.push(object);
+    }
+
+    /// Releases everything `session` created, and the session; see [`State::release`] for
+    /// the returned teardown.
+    pub fn close_session(&mut self, session: &str) -> Teardown {
+        let state = self;
+        let mut teardown = Teardown::default();
+        // Pipelines first, which takes their elements along; then what is left.
+        for pipelines_only in [true, false] {
+            let owned: Vec<String> = state
+                .objects
+                .values()
+                .filter(|object| object.session.as_deref() == Some(session))
+                .filter(|object| !pipelines_only || matches!(object.media, Media::Pipeline { .. }))
+                .map(|object| object.id.clone())
+                .collect();
+            for id in owned {
+                if let Ok(released) = state.release(&id) {
+                    teardown.absorb(released);
+                }
+            }
+        }
+        state.subscriptions.retain(|_, sub| sub.session != session);
+        state.sessions.remove(session);
+        teardown
+    }
+}
+
+/// Released objects whose GStreamer elements still have to stop. Stopping joins streaming
+/// threads and can take milliseconds, so it happens on drop, outside the server's lock,
+/// where it stalls only the client that asked.
+#[must_use = "drop it after the server's lock is released"]
+#[derive(Default)]
+pub struct Teardown(Vec<Object>);
+
+impl Teardown {
+    fn absorb(&mut self, mut other: Teardown) {
+        self.0.append(&mut other.0);
+    }
+}
+
+impl Drop for Teardown {
+    fn drop(&mut self) {
+        for object in self.0.drain(..) {
+            match &object.media {
+                Media::Pipeline { pipeline, .. } => {
+                    let _ = pipeline.set_state(gst::State::Null);
+                }
+                Media::Element(media) => {
+                    let _ = media.bin.set_state(gst::State::Null);
+                    if let Some(pipeline) = media.bin.parent().and_downcast::<gst::Bin>() {
+                        let _ = pipeline.remove(&media.bin);
+                    }
+                }
+                Media::Manager => {}
+            }
+        }
     }
 }
 
@@ -152,10 +205,24 @@ pub fn object_field(name: &str, id: &str) -> Map<String, Json> {
 
 /// One WebSocket connection as the protocol sees it.
 pub struct Connection {
+    /// Tells the connection apart in the sessions it is bound to.
+    pub number: u64,
     /// Notifications for this connection.
     pub outbox: Sender<String>,
     /// The session of the latest request on this connection.
     pub session: Option<String>,
+}
+
+impl Connection {
+    /// A new connection whose notifications go to `outbox`.
+    pub fn new(outbox: Sender<String>) -> Self {
+        static NUMBERS: AtomicU64 = AtomicU64::new(0);
+        Self {
+            number: NUMBERS.fetch_add(1, Ordering::Relaxed),
+            outbox,
+            session: None,
+        }
+    }
 }
 
 /// The protocol server, shared by every connection thread.
@@ -168,17 +235,21 @@ pub struct Server {
     /// Unix seconds at start, the `generationTime` of the built-in modules.
     pub started: u64,
     names: AtomicU64,
+    /// How long a session without connections keeps its objects.
+    pub session_grace: Duration,
 }
 
 impl Server {
-    /// A server with only the server manager.
-    pub fn new(registry: Registry) -> Arc<Self> {
+    /// A server with only the server manager, releasing the objects of a session
+    /// `session_grace` after its last connection closed.
+    pub fn new(registry: Registry, session_grace: Duration) -> Arc<Self> {
         let server = Self {
             registry,
             state: Mutex::new(State::default()),
             server_id: new_uuid(),
             started: unix_seconds(),
             names: AtomicU64::new(0),
+            session_grace,
         };
         let manager = Object {
             id: MANAGER_ID.to_string(),
@@ -216,26 +287,86 @@ impl Server {
             Ok(request) => request,
             Err((id, error)) => return Some(rpc::error_response(&id, &error).to_string()),
         };
-        let outcome = self
-            .resolve_session(&request.params, conn)
-            .and_then(|session| {
-                let result = self.call(&session, &request.method, &request.params, conn);
-                result.map(|result| (session, result))
-            });
+        let session = match self.resolve_session(&request.params, conn) {
+            Ok(session) => session,
+            Err(error) => {
+                let id = request.id?;
+                return Some(rpc::error_response(&id, &error).to_string());
+            }
+        };
+        // A client that retries a request (same session, id and content) gets the first
+        // answer again instead of a second object or a second side effect.
+        let asked = request.id.as_ref().map(|id| {
+            (
+                id.to_string(),
+                format!("{}{}", request.method, Json::Object(request.params.clone())),
+            )
+        });
+        if let Some((id, asked)) = &asked
+            && let Some(reply) = self
+                .lock()
+                .sessions
+                .get(&session)
+                .and_then(|s| s.replay(id, asked))
+        {
+            return Some(reply);
+        }
+        let outcome = self.call(&session, &request.method, &request.params, conn);
         let id = request.id?;
         let response = match outcome {
-            Ok((session, mut result)) => {
+            Ok(mut result) => {
                 result.insert("sessionId".into(), json!(session));
                 rpc::result_response(&id, Json::Object(result))
             }
             Err(error) => rpc::error_response(&id, &error),
         };
-        Some(response.to_string())
+        let reply = response.to_string();
+        if let Some((id, asked)) = asked
+            && let Some(known) = self.lock().sessions.get_mut(&session)
+        {
+            known.remember(id, asked, reply.clone());
+        }
+        Some(reply)
+    }
+
+    /// Called when `conn` closes: a session left without connections is released after the
+    /// grace period unless a client takes it up again with `connect`.
+    pub fn disconnected(self: &Arc<Self>, conn: &Connection) {
+        if let Some(session) = &conn.session {
+            self.detach(session, conn.number);
+        }
+    }
+
+    fn detach(self: &Arc<Self>, session: &str, number: u64) {
+        let detached = self
+            .lock()
+            .sessions
+            .get_mut(session)
+            .and_then(|s| s.detach(number));
+        let Some(count) = detached else {
+            return;
+        };
+        let (server, session) = (Arc::clone(self), session.to_string());
+        let _ = std::thread::Builder::new()
+            .name("filmstrip-session-grace".into())
+            .spawn(move || {
+                std::thread::sleep(server.session_grace);
+                let mut state = server.lock();
+                if state
+                    .sessions
+                    .get(&session)
+                    .is_some_and(|s| s.still_detached(count))
+                {
+                    let teardown = state.close_session(&session);
+                    drop(state);
+                    drop(teardown);
+                }
+            });
     }
 
     /// The request's session: the one it names, else the connection's, else a new one.
     fn resolve_session(
-        &self,
+        self: &Arc<Self>,
         params: &Map<String, Json>,
         conn: &mut Connection,
     ) -> Result<String, RpcError> {
@@ -252,15 +383,21 @@ impl Server {
                 Some(id) if state.sessions.contains_key(id) => id.clone(),
                 _ => {
                     let id = new_uuid();
-                    state.sessions.insert(id.clone(), Session { outbox: None });
+                    state.sessions.insert(id.clone(), Session::default());
                     id
                 }
             },
         };
         if let Some(session) = state.sessions.get_mut(&id) {
-            session.outbox = Some(conn.outbox.clone());
+            session.attach(conn.number, &conn.outbox);
         }
-        conn.session = Some(id.clone());
+        drop(state);
+        // A connection that moves to another session leaves the previous one.
+        if let Some(previous) = conn.session.replace(id.clone())
+            && previous != id
+        {
+            self.detach(&previous, conn.number);
+        }
         Ok(id)
     }
 
@@ -283,16 +420,16 @@ impl Server {
             "invoke" => value(classes::invoke(self, params)?),
             "subscribe" => value(json!(self.subscribe(session, params)?)),
             "unsubscribe" => {
+                // Unknown subscriptions are no error, as on KMS: the official client
+                // unsubscribes every listener of an object after releasing it, when the
+                // release has already dropped its subscriptions.
                 let id = string_param(params, "subscription")?;
-                match self.lock().subscriptions.remove(id) {
-                    Some(_) => Ok(Map::new()),
-                    None => Err(RpcError::invalid_params(format!(
-                        "unknown subscription {id}"
-                    ))),
-                }
+                self.lock().subscriptions.remove(id);
+                Ok(Map::new())
             }
             "release" => {
-                self.lock().release(string_param(params, "object")?)?;
+                let teardown = self.lock().release(string_param(params, "object")?)?;
+                drop(teardown);
                 Ok(Map::new())
             }
             "describe" => {
@@ -306,7 +443,8 @@ impl Server {
                 Ok(described.as_object().cloned().unwrap_or_default())
             }
             "closeSession" => {
-                self.close_session(session);
+                let teardown = self.lock().close_session(session);
+                drop(teardown);
                 conn.session = None;
                 Ok(Map::new())
             }
@@ -341,11 +479,8 @@ impl Server {
                         "{method} is not allowed inside a transaction"
                     )));
                 }
-                let params = match operation.get("params") {
-                    None | Some(Json::Null) => Map::new(),
-                    Some(Json::Object(params)) => params.clone(),
-                    Some(_) => return Err(RpcError::invalid_params("params must be an object")),
-                };
+                let params =
+                    rpc::object_param(operation.as_object().unwrap_or(&Map::new()), "params")?;
                 let params = substitute_newrefs(Json::Object(params), &responses)?;
                 let params = params.as_object().cloned().unwrap_or_default();
                 self.call(session, method, &params, conn)
@@ -359,31 +494,6 @@ impl Server {
             });
         }
         Ok(Json::Array(responses))
-    }
-
-    fn close_session(&self, session: &str) {
-        let mut state = self.lock();
-        let owned: Vec<String> = state
-            .objects
-            .values()
-            .filter(|object| object.session.as_deref() == Some(session))
-            .filter(|object| matches!(object.media, Media::Pipeline { .. }))
-            .map(|object| object.id.clone())
-            .collect();
-        for id in owned {
-            let _ = state.release(&id);
-        }
-        let elements: Vec<String> = state
-            .objects
-            .values()
-            .filter(|object| object.session.as_deref() == Some(session))
-            .map(|object| object.id.clone())
-            .collect();
-        for id in elements {
-            let _ = state.release(&id);
-        }
-        state.subscriptions.retain(|_, sub| sub.session != session);
-        state.sessions.remove(session);
     }
 
     fn subscribe(&self, session: &str, params: &Map<String, Json>) -> Result<String, RpcError> {
@@ -409,221 +519,31 @@ impl Server {
         Ok(id)
     }
 
-    fn gst_name(&self) -> String {
+    /// A GStreamer name for a new element bin, unique in the process.
+    pub fn gst_name(&self) -> String {
         format!("filmstrip-{}", self.names.fetch_add(1, Ordering::Relaxed))
     }
 
-    fn create(
-        self: &Arc<Self>,
-        session: &str,
-        params: &Map<String, Json>,
-    ) -> Result<String, RpcError> {
-        let type_name = string_param(params, "type")?;
-        let constructor = match params.get("constructorParams") {
-            None | Some(Json::Null) => Map::new(),
-            Some(Json::Object(constructor)) => constructor.clone(),
-            Some(_) => {
-                return Err(RpcError::invalid_params(
-                    "constructorParams must be an object",
-                ));
-            }
-        };
-        let bare = type_name.strip_prefix("kurento.").unwrap_or(type_name);
-        match bare {
-            "MediaPipeline" => self.create_pipeline(session),
-            "ServerManager" => Err(RpcError::type_not_found("ServerManager cannot be created")),
-            "PassThrough" | "PlayerEndpoint" => {
-                let name = self.gst_name();
-                let (media, events) = if bare == "PassThrough" {
-                    (objects::pass_through(&name), Vec::new())
-                } else {
-                    let uri = string_param(&constructor, "uri")?;
-                    if !uri.contains("://") {
-                        return Err(RpcError::illegal_param(format!("{uri} is not a URI")));
-                    }
-                    (objects::player(&name, uri), vec!["EndOfStream".to_string()])
-                };
-                let media = media.map_err(|err| RpcError::unexpected(format!("{err:#}")))?;
-                let mut events = events;
-                events.extend(ELEMENT_EVENTS.iter().map(|event| event.to_string()));
-                let hierarchy = if bare == "PassThrough" {
-                    vec!["kurento.MediaElement", "kurento.MediaObject"]
-                } else {
-                    vec![
-                        "kurento.UriEndpoint",
-                        "kurento.Endpoint",
-                        "kurento.MediaElement",
-                        "kurento.MediaObject",
-                    ]
-                };
-                let class = Class {
-                    type_name: bare,
-                    module: "kurento",
-                    hierarchy,
-                    events,
-                };
-                self.add_element(session, &constructor, class, media)
-            }
-            _ => {
-                let not_found =
-                    || RpcError::not_available(format!("Factory '{type_name}' not found"));
-                // `kurento.X` names a class standing in for one of Kurento's own modules.
-                let (module, class) = match type_name.strip_prefix("kurento.") {
-                    Some(bare) => self
-                        .registry
-                        .class(bare)
-                        .ok()
-                        .filter(|(module, class)| {
-                            KURENTO_MODULES.contains(&module.descriptor.module_of(class))
-                        })
-                        .ok_or_else(not_found)?,
-                    None => self.registry.class(type_name).map_err(|_| not_found())?,
-                };
-                let index = self
-                    .registry
-                    .modules()
-                    .iter()
-                    .position(|loaded| std::ptr::eq(loaded, module))
-                    .unwrap_or_default();
-                let kurento_module = module.descriptor.module_of(class);
-                let id_module = if KURENTO_MODULES.contains(&kurento_module) {
-                    "kurento"
-                } else {
-                    kurento_module
-                };
-                let element = gst::ElementFactory::make(&class.filmstrip.factory)
-                    .build()
-                    .map_err(|err| RpcError::unexpected(format!("cannot create {bare}: {err}")))?;
-                let media = objects::filter_element(&self.gst_name(), index, element)
-                    .map_err(|err| RpcError::unexpected(format!("{err:#}")))?;
-                let mut events = class.events.clone();
-                events.extend(ELEMENT_EVENTS.iter().map(|event| event.to_string()));
-                let class = Class {
-                    type_name: &class.name,
-                    module: id_module,
-                    hierarchy: vec![
-                        "kurento.Filter",
-                        "kurento.MediaElement",
-                        "kurento.MediaObject",
-                    ],
-                    events,
-                };
-                self.add_element(session, &constructor, class, media)
-            }
-        }
-    }
-
-    fn create_pipeline(self: &Arc<Self>, session: &str) -> Result<String, RpcError> {
-        let pipeline =
-            objects::pipeline().map_err(|err| RpcError::unexpected(format!("{err:#}")))?;
-        let id = format!("{}_kurento.MediaPipeline", new_uuid());
-        let stop = Arc::new(AtomicBool::new(false));
-        let bus = pipeline
-            .bus()
-            .ok_or_else(|| RpcError::internal("the pipeline has no bus"))?;
-        let server = Arc::clone(self);
-        let (thread_stop, pipeline_id) = (Arc::clone(&stop), id.clone());
-        std::thread::Builder::new()
-            .name("filmstrip-bus".into())
-            .spawn(move || {
-                while !thread_stop.load(Ordering::Relaxed) {
-                    if let Some(message) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) {
-                        server.on_bus_message(&pipeline_id, &message);
-                    }
-                }
-            })
-            .map_err(|err| RpcError::internal(format!("cannot start a bus thread: {err}")))?;
-        let mut state = self.lock();
-        state
-            .gst_names
-            .insert(pipeline.name().to_string(), id.clone());
-        state.objects.insert(
-            id.clone(),
-            Object {
-                id: id.clone(),
-                type_name: "MediaPipeline".into(),
-                qualified: "kurento.MediaPipeline".into(),
-                hierarchy: vec!["kurento.MediaObject"],
-                events: vec!["Error".into()],
-                name: id.clone(),
-                tags: Vec::new(),
-                creation_time: unix_seconds(),
-                parent: None,
-                children: Vec::new(),
-                session: Some(session.to_string()),
-                media: Media::Pipeline { pipeline, stop },
-            },
-        );
-        state.dispatch(MANAGER_ID, "ObjectCreated", &object_field("object", &id));
-        Ok(id)
-    }
-
-    fn add_element(
-        &self,
-        session: &str,
-        constructor: &Map<String, Json>,
-        class: Class<'_>,
-        media: ElementMedia,
-    ) -> Result<String, RpcError> {
-        let pipeline_id = string_param(constructor, "mediaPipeline")?;
-        let mut state = self.lock();
-        let Media::Pipeline { pipeline, .. } = &state.object(pipeline_id)?.media else {
-            return Err(RpcError::illegal_param(format!(
-                "{pipeline_id} is not a MediaPipeline"
-            )));
-        };
-        pipeline
-            .add(&media.bin)
-            .map_err(|err| RpcError::unexpected(format!("cannot add the element: {err}")))?;
-        if !media.bin.is_locked_state() {
-            let _ = media.bin.sync_state_with_parent();
-        }
-        let id = format!(
-            "{pipeline_id}/{}_{}.{}",
-            new_uuid(),
-            class.module,
-            class.type_name
-        );
-        state
-            .gst_names
-            .insert(media.bin.name().to_string(), id.clone());
-        if let Some(pipeline) = state.objects.get_mut(pipeline_id) {
-            pipeline.children.push(id.clone());
-        }
-        state.objects.insert(
-            id.clone(),
-            Object {
-                id: id.clone(),
-                type_name: class.type_name.to_string(),
-                qualified: format!("{}.{}", class.module, class.type_name),
-                hierarchy: class.hierarchy,
-                events: class.events,
-                name: id.clone(),
-                tags: Vec::new(),
-                creation_time: unix_seconds(),
-                parent: Some(pipeline_id.to_string()),
-                children: Vec::new(),
-                session: Some(session.to_string()),
-                media: Media::Element(media),
-            },
-        );
-        state.dispatch(MANAGER_ID, "ObjectCreated", &object_field("object", &id));
-        Ok(id)
-    }
-
     /// Turns module events, player ends and errors of pipeline `pipeline_id` into `onEvent`s.
-    fn on_bus_message(&self, pipeline_id: &str, message: &gst::Message) {
+    pub fn on_bus_message(&self, pipeline_id: &str, message: &gst::Message) {
         let (event_type, fields) = if let Some(event) = EmittedEvent::from_message(message) {
-            (event.event_type, event.fields)
+            let fields = match self.registry.class(&event.source) {
+                Ok((module, _)) => {
+                    let descriptor = &module.descriptor;
+                    complex::tag_event(
+                        event.fields,
+                        &event.event_type,
+                        descriptor,
+                        &descriptor.name,
+                    )
+                }
+                Err(_) => event.fields,
+            };
+            (event.event_type, fields)
+        } else if let Some(posted) = objects::posted_event(message) {
+            posted
         } else {
             match message.view() {
-                gst::MessageView::Application(app)
-                    if app
-                        .structure()
-                        .is_some_and(|s| s.name() == END_OF_STREAM_MESSAGE) =>
-                {
-                    ("EndOfStream".to_string(), Map::new())
-                }
                 gst::MessageView::Error(error) => {
                     let fields = json!({
                         "description": error.error().to_string(),
@@ -654,14 +574,29 @@ impl Server {
             state.dispatch(pipeline_id, &event_type, &fields);
         }
     }
-}
 
-/// What `create` needs to know about a built-in or module class.
-struct Class<'a> {
-    type_name: &'a str,
-    module: &'a str,
-    hierarchy: Vec<&'static str>,
-    events: Vec<String>,
+    /// Raises `MediaFlowIn/OutStateChanged` for the elements of `pipeline_id` whose flow
+    /// changed since the last report.
+    pub fn report_flows(&self, pipeline_id: &str) {
+        let state = self.lock();
+        let Some(pipeline) = state.objects.get(pipeline_id) else {
+            return;
+        };
+        for child in &pipeline.children {
+            let Some(media) = state.objects.get(child).and_then(Object::element) else {
+                continue;
+            };
+            let sides = [
+                ("MediaFlowInStateChanged", &media.flow.input),
+                ("MediaFlowOutStateChanged", &media.flow.output),
+            ];
+            for (event_type, side) in sides {
+                if let Some(flowing) = side.change() {
+                    state.dispatch(child, event_type, &flow::event_fields(flowing));
+                }
+            }
+        }
+    }
 }
 
 /// Replaces every `"newref:<i>"` string in `value` by the `value` result of operation `i`.
@@ -718,12 +653,9 @@ mod tests {
     #[test]
     fn sessions_pipelines_and_info_without_modules() {
         gst::init().unwrap();
-        let server = Server::new(Registry::default());
+        let server = Server::new(Registry::default(), Duration::from_secs(30));
         let (outbox, _notifications) = std::sync::mpsc::channel();
-        let mut conn = Connection {
-            outbox,
-            session: None,
-        };
+        let mut conn = Connection::new(outbox);
         let pong = request(&server, &mut conn, "ping", json!({}));
         let session = pong["result"]["sessionId"].clone();
         assert_eq!(pong["result"]["value"], "pong");

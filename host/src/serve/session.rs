@@ -1,22 +1,79 @@
 //! Client sessions and the ids the server hands out.
 
+use std::collections::VecDeque;
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// One client session: it outlives its WebSocket connection, so a client can reconnect.
+/// How many answered requests a session remembers, to replay an answer to a retried request.
+const REMEMBERED_REPLIES: usize = 64;
+
+/// One client session: it outlives its WebSocket connections, so a client can reconnect.
+#[derive(Default)]
 pub struct Session {
-    /// Where notifications for this session go: its latest connection's outbox.
-    pub outbox: Option<Sender<String>>,
+    /// The outboxes of the connections bound to the session, by connection number, the
+    /// latest last: notifications go to the latest.
+    outboxes: Vec<(u64, Sender<String>)>,
+    /// Counts the times the session lost its last connection, so that a release scheduled
+    /// then can tell whether the session was taken up again meanwhile.
+    detachments: u64,
+    /// Recent replies: the request id, the request's method and parameters, the reply.
+    replies: VecDeque<(String, String, String)>,
 }
 
 impl Session {
-    /// Queues `text` for the session's connection; a closed connection drops it.
+    /// Queues `text` for the session's latest connection; without one it is dropped.
     pub fn notify(&self, text: &str) {
-        if let Some(outbox) = &self.outbox {
+        if let Some((_, outbox)) = self.outboxes.last() {
             let _ = outbox.send(text.to_string());
         }
+    }
+
+    /// Binds connection `number` to the session, as its latest.
+    pub fn attach(&mut self, number: u64, outbox: &Sender<String>) {
+        if self
+            .outboxes
+            .last()
+            .is_some_and(|(last, _)| *last == number)
+        {
+            return;
+        }
+        self.outboxes.retain(|(known, _)| *known != number);
+        self.outboxes.push((number, outbox.clone()));
+    }
+
+    /// Unbinds connection `number`; when it was the last one, returns the detachment count
+    /// that a later release must still find for the session to be released.
+    pub fn detach(&mut self, number: u64) -> Option<u64> {
+        let before = self.outboxes.len();
+        self.outboxes.retain(|(known, _)| *known != number);
+        if before == self.outboxes.len() || !self.outboxes.is_empty() {
+            return None;
+        }
+        self.detachments += 1;
+        Some(self.detachments)
+    }
+
+    /// Whether the session is still detached since detachment `count`.
+    pub fn still_detached(&self, count: u64) -> bool {
+        self.outboxes.is_empty() && self.detachments == count
+    }
+
+    /// The reply given to the same request (same id, method and parameters), if remembered.
+    pub fn replay(&self, id: &str, request: &str) -> Option<String> {
+        self.replies
+            .iter()
+            .find(|(known, asked, _)| known == id && asked == request)
+            .map(|(_, _, reply)| reply.clone())
+    }
+
+    /// Remembers `reply` to `request`, forgetting the oldest beyond [`REMEMBERED_REPLIES`].
+    pub fn remember(&mut self, id: String, request: String, reply: String) {
+        if self.replies.len() == REMEMBERED_REPLIES {
+            self.replies.pop_front();
+        }
+        self.replies.push_back((id, request, reply));
     }
 }
 
@@ -59,6 +116,35 @@ pub fn now_millis() -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sessions_detach_after_their_last_connection_and_replay_identical_requests() {
+        let (outbox, inbox) = std::sync::mpsc::channel();
+        let mut session = Session::default();
+        session.attach(1, &outbox);
+        session.attach(2, &outbox);
+        assert_eq!(session.detach(1), None, "connection 2 remains");
+        let count = session.detach(2).expect("the last connection left");
+        assert!(session.still_detached(count));
+        session.notify("lost");
+        assert!(inbox.try_recv().is_err(), "nobody to notify");
+        session.attach(3, &outbox);
+        assert!(!session.still_detached(count));
+        session.notify("found");
+        assert_eq!(inbox.try_recv().unwrap(), "found");
+
+        session.remember("1".into(), "ping{}".into(), "pong".into());
+        assert_eq!(session.replay("1", "ping{}").as_deref(), Some("pong"));
+        assert_eq!(
+            session.replay("1", "create{}"),
+            None,
+            "same id, other request"
+        );
+        for id in 2..=REMEMBERED_REPLIES + 1 {
+            session.remember(id.to_string(), "ping{}".into(), "pong".into());
+        }
+        assert_eq!(session.replay("1", "ping{}"), None, "forgotten");
+    }
 
     #[test]
     fn uuids_are_version_4_and_distinct() {

@@ -1,0 +1,133 @@
+//! Kurento's built-in element classes that are not modules: `PassThrough`, `PlayerEndpoint`,
+//! `RecorderEndpoint` and `GStreamerFilter`, each in its own file.
+
+mod gstreamer_filter;
+mod player;
+mod recorder;
+
+use super::objects::{self, ElementMedia};
+use super::rpc::RpcError;
+use serde_json::{Map, Value as Json};
+
+pub use gstreamer_filter::GStreamerFilter;
+pub use player::Player;
+pub use recorder::Recorder;
+
+/// What a built-in class adds to its element bin.
+pub enum Endpoint {
+    /// Nothing: a module filter or a `PassThrough`.
+    None,
+    /// A `PlayerEndpoint`.
+    Player(Player),
+    /// A `RecorderEndpoint`.
+    Recorder(Recorder),
+    /// A `GStreamerFilter`.
+    GStreamerFilter(GStreamerFilter),
+}
+
+/// A built-in class, created.
+pub struct Created {
+    /// Qualified names of the parent classes, nearest first.
+    pub hierarchy: Vec<&'static str>,
+    /// The class's own events, besides those of every element.
+    pub events: &'static [&'static str],
+    /// The bin and its connections.
+    pub media: ElementMedia,
+}
+
+/// The built-in classes `create` knows, as the `elements` and `filters` modules list them.
+pub const FACTORIES: &[&str] = &["PassThrough", "PlayerEndpoint", "RecorderEndpoint"];
+
+/// The built-in filter classes, listed in the `filters` module.
+pub const FILTER_FACTORIES: &[&str] = &["GStreamerFilter"];
+
+const URI_ENDPOINT: [&str; 4] = [
+    "kurento.UriEndpoint",
+    "kurento.Endpoint",
+    "kurento.MediaElement",
+    "kurento.MediaObject",
+];
+
+/// Creates built-in class `type_name` as GStreamer bin `name`; `None` for other classes.
+pub fn create(
+    type_name: &str,
+    name: &str,
+    params: &Map<String, Json>,
+) -> Option<Result<Created, RpcError>> {
+    let unexpected = |err: anyhow::Error| RpcError::unexpected(format!("{err:#}"));
+    let created = match type_name {
+        "PassThrough" => pass_through(name).map_err(unexpected).map(|media| Created {
+            hierarchy: vec!["kurento.MediaElement", "kurento.MediaObject"],
+            events: &[],
+            media,
+        }),
+        "PlayerEndpoint" => player::create(name, params).map(|media| Created {
+            hierarchy: [&["kurento.PlayerEndpoint"][..], &URI_ENDPOINT].concat(),
+            events: player::EVENTS,
+            media,
+        }),
+        "RecorderEndpoint" => recorder::create(name, params).map(|media| Created {
+            hierarchy: [&["kurento.RecorderEndpoint"][..], &URI_ENDPOINT].concat(),
+            events: recorder::EVENTS,
+            media,
+        }),
+        "GStreamerFilter" => gstreamer_filter::create(name, params).map(|media| Created {
+            hierarchy: vec![
+                "kurento.Filter",
+                "kurento.MediaElement",
+                "kurento.MediaObject",
+            ],
+            events: &[],
+            media,
+        }),
+        _ => return None,
+    };
+    Some(created)
+}
+
+/// Kurento's PassThrough: video in, the same video out.
+fn pass_through(name: &str) -> anyhow::Result<ElementMedia> {
+    let (bin, tee, sink) = objects::element_bin(name, Vec::new(), true)?;
+    Ok(objects::element_media(bin, tee, sink))
+}
+
+/// What an endpoint operation answers.
+pub enum Outcome {
+    /// The value, at once.
+    Value(Json),
+    /// Work to finish without the server's lock (a recorder waiting for its file).
+    Later(Box<dyn FnOnce() -> Result<Json, RpcError> + Send>),
+}
+
+/// Runs a built-in class's own `operation`; `None` when it has no such operation.
+pub fn operation(
+    media: &ElementMedia,
+    operation: &str,
+    args: &Map<String, Json>,
+) -> Option<Result<Outcome, RpcError>> {
+    match &media.endpoint {
+        Endpoint::None => None,
+        Endpoint::Player(player) => player.operation(&media.bin, operation),
+        Endpoint::Recorder(recorder) => recorder.operation(operation),
+        Endpoint::GStreamerFilter(filter) => filter.operation(operation, args),
+    }
+}
+
+/// A constructor parameter that must be a string.
+fn string_arg<'a>(params: &'a Map<String, Json>, name: &str) -> Result<&'a str, RpcError> {
+    super::rpc::string_param(params, name)
+}
+
+/// An optional constructor parameter that must be a string when present.
+fn optional_string<'a>(
+    params: &'a Map<String, Json>,
+    name: &str,
+) -> Result<Option<&'a str>, RpcError> {
+    match params.get(name) {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(value)) => Ok(Some(value)),
+        Some(other) => Err(RpcError::illegal_param(format!(
+            "{name} must be a string, not {other}"
+        ))),
+    }
+}

@@ -1,0 +1,248 @@
+//! `PlayerEndpoint(mediaPipeline, uri)`: decodes a file or a stream in real time.
+//!
+//! The bin is `uridecodebin ! videoconvert ! clocksync ! tee`, kept in a locked state so the
+//! pipeline never starts it: `play` does. Kurento players are live sources, so `clocksync`
+//! paces buffers on the pipeline clock from the moment `play` is called (the bin's base
+//! time), instead of decoding as fast as the machine allows.
+
+use super::super::objects::{self, ElementMedia, post_event};
+use super::super::rpc::RpcError;
+use super::{Endpoint, Outcome, string_arg};
+use anyhow::{Context, Result};
+use gst::prelude::*;
+use serde_json::{Map, Value as Json, json};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// The player's own events.
+pub const EVENTS: &[&str] = &["EndOfStream"];
+
+/// URI schemes the player accepts; `uridecodebin` reads each of them.
+const SCHEMES: &[&str] = &["file", "http", "https", "rtsp", "rtsps", "rtspt"];
+
+/// Where a player is.
+#[derive(Clone, Copy, PartialEq)]
+enum State {
+    Stopped,
+    Paused,
+    Playing,
+}
+
+/// A `PlayerEndpoint`'s own parts.
+pub struct Player {
+    uri: String,
+    /// Paces the decoded video on the pipeline clock.
+    clocksync: gst::Element,
+    /// The converter's input, where duration and seeking are asked.
+    decoded: gst::Pad,
+    /// The stream time in nanoseconds of the end of the latest frame that left the player:
+    /// its position. Asking the decoder instead would answer ahead, by what its queues hold.
+    played: Arc<AtomicU64>,
+    state: Mutex<State>,
+}
+
+/// Creates a player from `{uri}`: a URI of [`SCHEMES`], or a path to an existing file.
+pub fn create(name: &str, params: &Map<String, Json>) -> Result<ElementMedia, RpcError> {
+    let uri = uri_of(string_arg(params, "uri")?)?;
+    build(name, &uri).map_err(|err| RpcError::unexpected(format!("{err:#}")))
+}
+
+/// The URI to decode: URIs of a known scheme as given, existing file paths as `file://` URIs.
+fn uri_of(given: &str) -> Result<String, RpcError> {
+    if let Some((scheme, _)) = given.split_once("://") {
+        if !SCHEMES.contains(&scheme.to_ascii_lowercase().as_str()) {
+            return Err(RpcError::illegal_param(format!(
+                "unsupported URI scheme {scheme} in {given}: use one of {}",
+                SCHEMES.join(", ")
+            )));
+        }
+        return Ok(given.to_string());
+    }
+    let path = std::path::Path::new(given);
+    let absolute = path
+        .canonicalize()
+        .ok()
+        .filter(|path| path.is_file())
+        .ok_or_else(|| RpcError::uri_not_found(format!("no file at {given}")))?;
+    gst::glib::filename_to_uri(&absolute, None)
+        .map(|uri| uri.to_string())
+        .map_err(|err| RpcError::illegal_param(format!("{given} has no file URI: {err}")))
+}
+
+fn build(name: &str, uri: &str) -> Result<ElementMedia> {
+    let decoder = gst::ElementFactory::make("uridecodebin")
+        .property("uri", uri)
+        .property("caps", "video/x-raw(ANY)".parse::<gst::Caps>()?)
+        .property("expose-all-streams", false)
+        .build()
+        .context("GStreamer element uridecodebin is missing")?;
+    let convert = gst::ElementFactory::make("videoconvert")
+        .build()
+        .context("GStreamer element videoconvert is missing")?;
+    let clocksync = gst::ElementFactory::make("clocksync")
+        .build()
+        .context("GStreamer element clocksync is missing")?;
+    let (bin, tee, _) =
+        objects::element_bin(name, vec![convert.clone(), clocksync.clone()], false)?;
+    bin.add(&decoder)?;
+    let decoded = convert
+        .static_pad("sink")
+        .context("videoconvert without sink")?;
+    let input = decoded.downgrade();
+    decoder.connect_pad_added(move |_, pad| {
+        // A second video stream is left unlinked; a failed link shows as an `Error` event.
+        if let Some(sink) = input.upgrade().filter(|sink| !sink.is_linked()) {
+            let _ = pad.link(&sink);
+        }
+    });
+    // The end of the stream becomes `EndOfStream`.
+    let tee_sink = tee.static_pad("sink").context("tee without sink")?;
+    let bin_weak = bin.downgrade();
+    tee_sink.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+        let is_eos = info
+            .event()
+            .is_some_and(|e| e.type_() == gst::EventType::Eos);
+        if is_eos && let Some(bin) = bin_weak.upgrade() {
+            post_event(&bin, "EndOfStream", &Map::new());
+        }
+        gst::PadProbeReturn::Ok
+    });
+    let played = Arc::new(AtomicU64::new(0));
+    let stamp = Arc::clone(&played);
+    let paced = clocksync
+        .static_pad("src")
+        .context("clocksync without src")?;
+    paced.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
+        let segment = pad.sticky_event::<gst::event::Segment>(0);
+        let time = segment.as_ref().map(|s| s.segment()).and_then(|segment| {
+            let segment = segment.downcast_ref::<gst::ClockTime>()?;
+            let buffer = info.buffer()?;
+            let end = buffer.pts()? + buffer.duration().unwrap_or_default();
+            segment.to_stream_time(end)
+        });
+        if let Some(time) = time {
+            stamp.store(time.nseconds(), Ordering::Relaxed);
+        }
+        gst::PadProbeReturn::Ok
+    });
+    // Players stay stopped until `play`, even inside a playing pipeline.
+    bin.set_locked_state(true);
+    let mut media = objects::element_media(bin, tee, None);
+    media.endpoint = Endpoint::Player(Player {
+        uri: uri.to_string(),
+        clocksync,
+        decoded,
+        played,
+        state: Mutex::new(State::Stopped),
+    });
+    Ok(media)
+}
+
+impl Player {
+    /// `play`, `pause`, `stop`, `getPosition`, `getVideoInfo`, `getUri`.
+    pub fn operation(&self, bin: &gst::Bin, operation: &str) -> Option<Result<Outcome, RpcError>> {
+        let value = match operation {
+            "play" => {
+                self.play(bin);
+                Json::Null
+            }
+            "pause" | "stop" => {
+                let (target, state) = if operation == "stop" {
+                    (gst::State::Null, State::Stopped)
+                } else {
+                    (gst::State::Paused, State::Paused)
+                };
+                let _ = bin.set_state(target);
+                if state == State::Stopped {
+                    self.played.store(0, Ordering::Relaxed);
+                }
+                *self.lock() = state;
+                Json::Null
+            }
+            "getPosition" => json!(self.position().mseconds()),
+            "getVideoInfo" => self.video_info(),
+            "getUri" => json!(self.uri),
+            _ => return None,
+        };
+        Some(Ok(Outcome::Value(value)))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Starts or resumes: the bin's base time is set so that the next frame's running time
+    /// (its position) falls on the clock's present, which `clocksync` then keeps pace with.
+    fn play(&self, bin: &gst::Bin) {
+        let mut state = self.lock();
+        if *state == State::Playing {
+            return;
+        }
+        let resumed = match *state {
+            State::Paused => self.position(),
+            _ => gst::ClockTime::ZERO,
+        };
+        let clock = bin
+            .parent()
+            .and_downcast::<gst::Pipeline>()
+            .and_then(|pipeline| pipeline.clock())
+            .unwrap_or_else(gst::SystemClock::obtain);
+        let base = clock.time().saturating_sub(resumed);
+        for element in [bin.upcast_ref::<gst::Element>(), &self.clocksync] {
+            let _ = element.set_clock(Some(&clock));
+            element.set_start_time(gst::ClockTime::NONE);
+            element.set_base_time(base);
+        }
+        // A URI that cannot be played shows up as an `Error` event, as on KMS.
+        let _ = bin.set_state(gst::State::Playing);
+        *state = State::Playing;
+    }
+
+    fn position(&self) -> gst::ClockTime {
+        gst::ClockTime::from_nseconds(self.played.load(Ordering::Relaxed))
+    }
+
+    /// Kurento's `VideoInfo`: seekability and duration in milliseconds (zero until known).
+    fn video_info(&self) -> Json {
+        let mut seeking = gst::query::Seeking::new(gst::Format::Time);
+        let (seekable, start, end) = if self.decoded.peer_query(&mut seeking) {
+            let (seekable, start, end) = seeking.result();
+            let millis =
+                |value: gst::GenericFormattedValue| value.value().max(0) as u64 / 1_000_000;
+            (seekable, millis(start), millis(end))
+        } else {
+            (false, 0, 0)
+        };
+        let duration = self
+            .decoded
+            .peer_query_duration::<gst::ClockTime>()
+            .unwrap_or_default();
+        json!({"isSeekable": seekable, "seekableInit": start, "seekableEnd": end,
+               "duration": duration.mseconds(), "__module__": "kurento", "__type__": "VideoInfo"})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_become_file_uris_and_unknown_schemes_are_refused() {
+        gst::init().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a clip.mp4");
+        std::fs::write(&file, b"x").unwrap();
+        let uri = uri_of(file.to_str().unwrap()).unwrap();
+        assert!(
+            uri.starts_with("file:///") && uri.ends_with("a%20clip.mp4"),
+            "{uri}"
+        );
+        assert_eq!(uri_of("/no/such/clip.mp4").unwrap_err().code, 40600);
+        let refused = uri_of("gopher://host/clip").unwrap_err();
+        assert_eq!(refused.code, 40107);
+        assert!(refused.message.contains("rtsp"), "{}", refused.message);
+        assert_eq!(uri_of("http://host/c.mp4").unwrap(), "http://host/c.mp4");
+    }
+}

@@ -1,0 +1,397 @@
+//! Finding plates without reading them: rows of character-like blobs.
+//!
+//! A plate is, above all, a row of four to eight dark characters of one height on a light
+//! ground. So instead of looking for the plate's rectangle (whose edges blur, and which
+//! borders, bumpers and signs imitate), the finder looks for the characters themselves:
+//!
+//! 1. the frame is shrunk so the smallest expected characters are about 9 px tall, and made
+//!    grey by taking each pixel's brightest channel, so that the blue EU band and coloured
+//!    clutter come out light while black characters stay dark;
+//! 2. a local (adaptive) threshold marks pixels darker than their surroundings;
+//! 3. connected blobs with a character's size and shape are kept: as tall as the characters
+//!    of a plate in the configured width range, narrower than tall, neither empty nor solid;
+//! 4. blobs of similar height, side by side along a line turned at most about 12° and
+//!    close enough to be one word, are linked; a linked group, cleaned of blobs off its
+//!    line or height, of four to ten blobs, most of them wider than a bar, is a candidate.
+//!    Bars of a barcode or grille are too thin or too many, words of mixed case have mixed
+//!    heights.
+//!
+//! Each candidate carries the quadrilateral around its characters, fitted to their tops
+//! and bottoms, so the reader can rectify rotation and perspective.
+
+use filmstrip::Result;
+use filmstrip::opencv::core::{self, Mat, Point2f, Rect, Size, Vector};
+use filmstrip::opencv::imgproc;
+use filmstrip::opencv::prelude::*;
+
+/// Character height as a share of the plate width: 75 mm on a 520 mm EU plate is 0.144;
+/// fonts and squeezed plates give a little either way.
+const CHAR_SHARE: (f64, f64) = (0.11, 0.17);
+/// The plate widths looked for, as multiples of the configured plate width.
+const WIDTH_RANGE: (f64, f64) = (0.4, 1.6);
+/// Height in pixels of the smallest expected characters in the shrunk picture.
+const MIN_CHAR_PX: f64 = 10.0;
+/// Grey levels a pixel must be darker than its neighbourhood's mean to count as ink.
+const INK_CONTRAST: f64 = 10.0;
+/// Largest height ratio of two neighbouring characters.
+const HEIGHT_RATIO: f64 = 1.35;
+/// Largest gap between neighbouring characters, in character heights (German plates have
+/// the stickers between city and letters).
+const MAX_GAP: f64 = 1.0;
+/// Fewest characters in a candidate.
+pub const MIN_CHARS: usize = 4;
+/// Most blobs in a candidate: more is a line of text, not a plate.
+const MAX_CHARS: usize = 10;
+/// Width over height above which a blob is a character rather than a bar (`1` and `I` are
+/// narrower, but a plate has other characters too).
+const BAR_ASPECT: f64 = 0.28;
+/// How far beyond the characters, in character heights, a plate's edge must show.
+const PLATE_EDGE: f64 = 0.42;
+/// Margin left around the characters, in character heights.
+pub const MARGIN: f32 = 0.18;
+
+/// A row of characters that may be a plate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The characters' quadrilateral with a margin, in frame pixels: top-left, top-right,
+    /// bottom-right, bottom-left.
+    pub quad: [Point2f; 4],
+    /// The quadrilateral's bounding box in frame pixels.
+    pub bounds: Rect,
+    /// Mean character height in frame pixels.
+    pub char_height: f32,
+    /// How many character blobs it has.
+    pub chars: usize,
+}
+
+/// One connected blob of ink, in shrunk-picture pixels.
+#[derive(Debug, Clone, Copy)]
+struct Blob {
+    x: f64,
+    y: f64,
+    w: f64,
+    h: f64,
+}
+
+impl Blob {
+    fn cx(&self) -> f64 {
+        self.x + self.w / 2.0
+    }
+    fn cy(&self) -> f64 {
+        self.y + self.h / 2.0
+    }
+}
+
+/// Finds candidates; keeps its buffers between frames.
+#[derive(Default)]
+pub struct Finder {
+    small: Mat,
+    channels: Vector<Mat>,
+    value: Mat,
+    ink: Mat,
+    labels: Mat,
+    stats: Mat,
+    centroids: Mat,
+}
+
+/// The range of character heights, in frame pixels, for plates `plate_share` of the frame
+/// width `width` wide (within [`WIDTH_RANGE`]).
+pub fn char_heights(width: i32, plate_share: f64) -> (f64, f64) {
+    let plate = plate_share * f64::from(width);
+    (
+        CHAR_SHARE.0 * WIDTH_RANGE.0 * plate,
+        // Turned characters have taller boxes.
+        CHAR_SHARE.1 * WIDTH_RANGE.1 * plate * 1.15,
+    )
+}
+
+impl Finder {
+    /// The candidates in a BGR, BGRx or BGRA `picture` for plates about `plate_share` of its
+    /// width wide.
+    pub fn find(&mut self, picture: &Mat, plate_share: f64) -> Result<Vec<Candidate>> {
+        let (min_h, max_h) = char_heights(picture.cols(), plate_share);
+        let scale = (MIN_CHAR_PX / min_h).min(1.0);
+        let size = Size::new(
+            ((f64::from(picture.cols()) * scale).round() as i32).max(1),
+            ((f64::from(picture.rows()) * scale).round() as i32).max(1),
+        );
+        imgproc::resize(
+            picture,
+            &mut self.small,
+            size,
+            0.0,
+            0.0,
+            imgproc::INTER_AREA,
+        )?;
+        brightest_channel(&self.small, &mut self.channels, &mut self.value)?;
+        let (min_h, max_h) = (min_h * scale, max_h * scale);
+        // The neighbourhood spans at least a character's strokes and the ground around them.
+        let block = ((max_h * 0.5) as i32).clamp(7, 61) | 1;
+        imgproc::adaptive_threshold(
+            &self.value,
+            &mut self.ink,
+            255.0,
+            imgproc::ADAPTIVE_THRESH_MEAN_C,
+            imgproc::THRESH_BINARY_INV,
+            block,
+            INK_CONTRAST,
+        )?;
+        let count = imgproc::connected_components_with_stats(
+            &self.ink,
+            &mut self.labels,
+            &mut self.stats,
+            &mut self.centroids,
+            8,
+            core::CV_32S,
+        )?;
+        let mut blobs = Vec::new();
+        for label in 1..count {
+            let stat = |field| self.stats.at_2d::<i32>(label, field).copied();
+            let (w, h) = (
+                f64::from(stat(imgproc::CC_STAT_WIDTH)?),
+                f64::from(stat(imgproc::CC_STAT_HEIGHT)?),
+            );
+            let area = f64::from(stat(imgproc::CC_STAT_AREA)?);
+            let fill = area / (w * h);
+            if h >= min_h * 0.85
+                && h <= max_h
+                // Blur may run two or three characters together.
+                && w <= 2.5 * h
+                && w >= 0.08 * h
+                && (0.12..=0.95).contains(&fill)
+            {
+                blobs.push(Blob {
+                    x: f64::from(stat(imgproc::CC_STAT_LEFT)?),
+                    y: f64::from(stat(imgproc::CC_STAT_TOP)?),
+                    w,
+                    h,
+                });
+            }
+        }
+        let value = &self.value;
+        Ok(rows(&mut blobs)
+            .into_iter()
+            .filter(|row| framed(value, row))
+            .filter_map(|row| candidate(&row, scale, picture.size().ok()?))
+            .collect())
+    }
+}
+
+impl Finder {
+    /// The shrunk grey picture of the last frame.
+    pub fn grey(&self) -> &Mat {
+        &self.value
+    }
+}
+
+/// Each pixel's brightest channel: black ink stays dark, the blue band and coloured
+/// surfaces turn light.
+fn brightest_channel(picture: &Mat, channels: &mut Vector<Mat>, out: &mut Mat) -> Result<()> {
+    core::split(picture, channels)?;
+    let (b, g, r) = (channels.get(0)?, channels.get(1)?, channels.get(2)?);
+    let mut bg = Mat::default();
+    core::max(&b, &g, &mut bg)?;
+    core::max(&bg, &r, out)?;
+    Ok(())
+}
+
+/// Whether `b` may be the character after `a` on one plate.
+fn neighbours(a: &Blob, b: &Blob) -> bool {
+    let (low, high) = (a.h.min(b.h), a.h.max(b.h));
+    if high > low * HEIGHT_RATIO {
+        return false;
+    }
+    let h = (a.h + b.h) / 2.0;
+    let gap = b.x - (a.x + a.w);
+    let dx = b.cx() - a.cx();
+    // Up to about 12° of turn, plus some slack for uneven boxes.
+    dx > 0.0
+        && gap >= -0.15 * h
+        && gap <= MAX_GAP * h
+        && (b.cy() - a.cy()).abs() <= 0.15 * h + 0.22 * dx
+}
+
+/// Groups of blobs linked by [`neighbours`], each cleaned by [`row`].
+///
+/// Every pair of neighbours is linked (not only each blob's nearest), so a stray blob next
+/// to a plate cannot break its characters' chain; the cleaning drops such strays.
+fn rows(blobs: &mut [Blob]) -> Vec<Vec<Blob>> {
+    blobs.sort_by(|a, b| a.x.total_cmp(&b.x));
+    let mut parent: Vec<usize> = (0..blobs.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    for i in 0..blobs.len() {
+        let reach = blobs[i].x + blobs[i].w + MAX_GAP * blobs[i].h * 1.4;
+        for j in i + 1..blobs.len() {
+            if blobs[j].x > reach {
+                break;
+            }
+            if neighbours(&blobs[i], &blobs[j]) {
+                let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+                parent[a.max(b)] = a.min(b);
+            }
+        }
+    }
+    let mut groups: Vec<Vec<Blob>> = Vec::new();
+    let mut group_of = vec![usize::MAX; blobs.len()];
+    for (i, blob) in blobs.iter().enumerate() {
+        let r = root(&mut parent, i);
+        if group_of[r] == usize::MAX {
+            group_of[r] = groups.len();
+            groups.push(Vec::new());
+        }
+        groups[group_of[r]].push(*blob);
+    }
+    groups.into_iter().filter_map(row).collect()
+}
+
+/// The characters of a linked group, left to right: blobs of the group's typical height on
+/// one line; `None` if that is no plausible plate row.
+fn row(group: Vec<Blob>) -> Option<Vec<Blob>> {
+    if group.len() < MIN_CHARS {
+        return None;
+    }
+    let mut heights: Vec<f64> = group.iter().map(|b| b.h).collect();
+    heights.sort_by(f64::total_cmp);
+    let median = heights[heights.len() / 2];
+    let mut row: Vec<Blob> = group
+        .into_iter()
+        .filter(|b| (b.h - median).abs() <= 0.4 * median)
+        .collect();
+    if row.len() < MIN_CHARS {
+        return None;
+    }
+    // Perspective makes one end taller: heights are compared with a line fitted along the
+    // row, and centres with the line through them.
+    let (slope, mx, my) = line(&row, Blob::cy)?;
+    let (h_slope, _, mh) = line(&row, |b| b.h)?;
+    row.retain(|b| {
+        let h = mh + h_slope * (b.cx() - mx);
+        (b.h - h).abs() <= 0.2 * h && (b.cy() - (my + slope * (b.cx() - mx))).abs() <= 0.25 * h
+    });
+    // Blobs stacked above each other are two lines of text, not a plate.
+    let stacked = row.windows(2).any(|w| {
+        let overlap = (w[0].x + w[0].w).min(w[1].x + w[1].w) - w[1].x.max(w[0].x);
+        overlap > 0.5 * w[0].w.min(w[1].w)
+    });
+    let wide = row.iter().filter(|b| b.w >= BAR_ASPECT * b.h).count();
+    ((MIN_CHARS..=MAX_CHARS).contains(&row.len()) && wide >= 3 && !stacked).then_some(row)
+}
+
+/// Whether the row's characters sit on a plate: a light ground that ends within
+/// [`PLATE_EDGE`] character heights above and below them.
+///
+/// On every European plate the characters fill about 70% of the plate's height (75-79 mm
+/// of 110-112 mm), so the plate's edge, border or frame lies about a fifth of a character
+/// height beyond them. Text on signs, walls and boards has no such edge close around it.
+fn framed(value: &Mat, row: &[Blob]) -> bool {
+    let Some((slope, mx, my)) = line(row, Blob::cy) else {
+        return false;
+    };
+    let h = row.iter().map(|b| b.h).sum::<f64>() / row.len() as f64;
+    let (left, right) = (row[0].x, row[row.len() - 1].x + row[row.len() - 1].w);
+    // Mean brightness along the row's line moved `offset` (in character heights, negative
+    // upwards) from its centre, over the row's length.
+    let along = |offset: f64| -> Option<f64> {
+        let (mut sum, mut n) = (0.0, 0);
+        let mut x = left;
+        while x <= right {
+            let y = my + slope * (x - mx) + offset * h;
+            let (xi, yi) = (x.round() as i32, y.round() as i32);
+            if yi < 0 || yi >= value.rows() || xi < 0 || xi >= value.cols() {
+                return None;
+            }
+            sum += f64::from(*value.at_2d::<u8>(yi, xi).ok()?);
+            n += 1;
+            x += 1.0;
+        }
+        (n > 0).then(|| sum / f64::from(n))
+    };
+    // The characters' own line: ink and ground mixed; just outside them: the ground.
+    let (Some(middle), Some(above), Some(below)) = (along(0.0), along(-0.62), along(0.62)) else {
+        return false;
+    };
+    let edge_within = |ground: f64, direction: f64| {
+        let contrast = (ground - middle).max(1.0);
+        let mut offset = 0.62;
+        while offset <= 0.5 + PLATE_EDGE {
+            match along(direction * offset) {
+                Some(v) if (v - ground).abs() > 0.3 * contrast => return true,
+                Some(_) => offset += 0.05,
+                // The frame's edge ends the plate as well.
+                None => return true,
+            }
+        }
+        false
+    };
+    edge_within(above, -1.0) && edge_within(below, 1.0)
+}
+
+/// Least-squares line of `y` over the blobs' centres: slope, mean centre and mean `y`.
+fn line(row: &[Blob], y: impl Fn(&Blob) -> f64) -> Option<(f64, f64, f64)> {
+    let n = row.len() as f64;
+    let mx = row.iter().map(Blob::cx).sum::<f64>() / n;
+    let my = row.iter().map(&y).sum::<f64>() / n;
+    let var = row.iter().map(|b| (b.cx() - mx).powi(2)).sum::<f64>() / n;
+    if var <= 0.0 {
+        return None;
+    }
+    let cov = row.iter().map(|b| (b.cx() - mx) * (y(b) - my)).sum::<f64>() / n;
+    Some((cov / var, mx, my))
+}
+
+/// The quadrilateral around `row`, in frame pixels.
+fn candidate(row: &[Blob], scale: f64, frame: Size) -> Option<Candidate> {
+    let n = row.len() as f64;
+    let mean = |f: &dyn Fn(&Blob) -> f64| row.iter().map(f).sum::<f64>() / n;
+    // The line through the centres, and the height along it (perspective makes one end
+    // taller than the other).
+    let (slope, mx, my) = line(row, Blob::cy)?;
+    let var = mean(&|b| (b.cx() - mx).powi(2));
+    let angle = slope.atan();
+    let mh = mean(&|b| b.h);
+    // A turned character's box is taller than the character by about its width times
+    // the sine of the angle.
+    let true_h = |b: &Blob| (b.h - b.w * angle.sin().abs()).max(b.h * 0.7);
+    let mth = mean(&|b| true_h(b));
+    let h_slope = mean(&|b| (b.cx() - mx) * (true_h(b) - mth)) / var;
+    let margin = f64::from(MARGIN) * mh;
+    let left = row.iter().map(|b| b.x).fold(f64::MAX, f64::min) - margin;
+    let right = row.iter().map(|b| b.x + b.w).fold(f64::MIN, f64::max) + margin;
+    let (sin, cos) = angle.sin_cos();
+    let end = |x: f64| {
+        let centre = (x, my + slope * (x - mx));
+        let half = (mth + h_slope * (x - mx)).max(mth * 0.5) / 2.0 + margin;
+        // Perpendicular to the line: (-sin, cos) points down.
+        (
+            Point2f::new(
+                ((centre.0 + sin * half) / scale) as f32,
+                ((centre.1 - cos * half) / scale) as f32,
+            ),
+            Point2f::new(
+                ((centre.0 - sin * half) / scale) as f32,
+                ((centre.1 + cos * half) / scale) as f32,
+            ),
+        )
+    };
+    let (tl, bl) = end(left);
+    let (tr, br) = end(right);
+    let quad = [tl, tr, br, bl];
+    let xs = quad.map(|p| p.x);
+    let ys = quad.map(|p| p.y);
+    let x0 = xs.iter().copied().fold(f32::MAX, f32::min).floor().max(0.0) as i32;
+    let y0 = ys.iter().copied().fold(f32::MAX, f32::min).floor().max(0.0) as i32;
+    let x1 = (xs.iter().copied().fold(f32::MIN, f32::max).ceil() as i32).min(frame.width);
+    let y1 = (ys.iter().copied().fold(f32::MIN, f32::max).ceil() as i32).min(frame.height);
+    (x1 > x0 && y1 > y0).then(|| Candidate {
+        quad,
+        bounds: Rect::new(x0, y0, x1 - x0, y1 - y0),
+        char_height: (mth / scale) as f32,
+        chars: row.len(),
+    })
+}

@@ -1,0 +1,318 @@
+//! Following candidates across frames, rationing OCR, and voting over reads so that each
+//! appearance of a plate is reported once.
+//!
+//! * Candidates are matched to tracks by overlap with where the track was last seen and by
+//!   character height; an unmatched candidate starts a track, and a track unseen for
+//!   [`FORGET_AFTER`] frames is dropped, so a plate that leaves and comes back is reported
+//!   again. A cut (the whole picture changing at once) drops every track, so a new plate
+//!   where an old one was is read afresh.
+//! * OCR costs tens of milliseconds, so at most [`READS_PER_FRAME`] candidate is read per
+//!   frame: the seen, undecided track with the fewest reads so far. A track stops being read
+//!   once decided, after [`MAX_IDLE_READS`] reads without a plausible plate (a sign, a
+//!   grille), or after [`MAX_READS`] reads that did not agree.
+//! * A read counts when Tesseract's confidence reaches [`MIN_CONFIDENCE`] and the text is a
+//!   plausible plate (see [`crate::text`]). Reads of a known format, if any, else all reads,
+//!   of the most common length vote position by position; the track is decided when at
+//!   least two reads agree and every position has a strict majority.
+
+use crate::candidates::{Candidate, Finder};
+use crate::reader::Reader;
+use crate::text::{known_format, plate_text};
+use filmstrip::Result;
+use filmstrip::opencv::core::{Mat, Rect, Size, absdiff, mean, no_array};
+use filmstrip::opencv::imgproc;
+use filmstrip::opencv::prelude::*;
+
+/// Frames a track survives unseen: a plate missed on a blurred frame keeps its track.
+pub const FORGET_AFTER: u64 = 10;
+/// OCR calls per frame, at most.
+pub const READS_PER_FRAME: usize = 1;
+/// Reads of one track, at most, before it is given up as unreadable.
+pub const MAX_READS: usize = 6;
+/// Reads of one track that gave no plausible plate, after which it is given up: signs and
+/// grilles stop costing OCR after this many tries.
+pub const MAX_IDLE_READS: usize = 2;
+/// Least Tesseract confidence (0..100) of a read that counts.
+pub const MIN_CONFIDENCE: f32 = 45.0;
+/// Mean grey difference between thumbnails of consecutive frames that counts as a cut;
+/// motion and noise stay far below it.
+const CUT: f64 = 12.0;
+/// Size of the thumbnails compared to notice cuts.
+const THUMB: Size = Size {
+    width: 16,
+    height: 9,
+};
+/// Agreeing reads a decision needs.
+const MIN_VOTES: usize = 2;
+
+/// A plate read and decided.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// The text, letters and digits (see [`crate::text`]).
+    pub plate: String,
+    /// Mean Tesseract confidence of the agreeing reads, 0..1.
+    pub confidence: f64,
+    /// Where the characters are in the frame.
+    pub bounds: Rect,
+}
+
+/// A candidate followed across frames.
+#[derive(Debug)]
+struct Track {
+    /// Where it was last seen, and what was seen there.
+    candidate: Candidate,
+    last_seen: u64,
+    /// Whether it was seen in the current frame.
+    seen_now: bool,
+    /// Plausible, confident reads: text and confidence.
+    reads: Vec<(String, f32)>,
+    /// OCR calls spent on it.
+    attempts: usize,
+    /// The plate once decided.
+    decided: Option<String>,
+}
+
+/// What the debug overlay shows of one track.
+#[derive(Debug, Clone)]
+pub struct TrackView {
+    /// The candidate's quadrilateral in frame pixels.
+    pub candidate: Candidate,
+    /// The decided plate, or the latest read in progress.
+    pub label: Option<String>,
+    /// Whether the label is a decision.
+    pub decided: bool,
+}
+
+/// Finds, follows and reads plates.
+#[derive(Default)]
+pub struct Tracker {
+    finder: Finder,
+    reader: Reader,
+    tracks: Vec<Track>,
+    frame: u64,
+    /// Thumbnail of the previous frame.
+    thumb: Mat,
+}
+
+fn iou(a: Rect, b: Rect) -> f64 {
+    let inter = (a & b).area() as f64;
+    let union = (a.area() + b.area()) as f64 - inter;
+    if union > 0.0 { inter / union } else { 0.0 }
+}
+
+/// The per-position majority of the most common length, if decided.
+fn vote(reads: &[(String, f32)]) -> Option<(String, f64)> {
+    // Reads of a known format outvote the others: a stray blob read as an extra character
+    // makes a read of no format.
+    let known: Vec<(String, f32)> = reads
+        .iter()
+        .filter(|(t, _)| known_format(t))
+        .cloned()
+        .collect();
+    let reads = if known.is_empty() { reads } else { &known };
+    let length = (4..=8).max_by_key(|&len| reads.iter().filter(|(t, _)| t.len() == len).count())?;
+    let same: Vec<&(String, f32)> = reads.iter().filter(|(t, _)| t.len() == length).collect();
+    if same.len() < MIN_VOTES {
+        return None;
+    }
+    let mut plate = String::new();
+    for position in 0..length {
+        let chars: Vec<u8> = same.iter().map(|(t, _)| t.as_bytes()[position]).collect();
+        let (winner, count) = chars
+            .iter()
+            .map(|c| (*c, chars.iter().filter(|d| *d == c).count()))
+            .max_by_key(|&(_, n)| n)?;
+        if 2 * count <= same.len() {
+            return None;
+        }
+        plate.push(char::from(winner));
+    }
+    let agreeing: Vec<f32> = same
+        .iter()
+        .filter(|(t, _)| *t == plate)
+        .map(|(_, c)| *c)
+        .collect();
+    if agreeing.len() < MIN_VOTES {
+        return None;
+    }
+    let confidence = agreeing.iter().sum::<f32>() / agreeing.len() as f32 / 100.0;
+    Some((plate, f64::from(confidence)))
+}
+
+impl Tracker {
+    /// Forgets every track, keeping the loaded OCR engine.
+    pub fn reset(&mut self) {
+        self.tracks.clear();
+    }
+
+    /// Takes one BGR, BGRx or BGRA frame; returns the plates decided in it.
+    pub fn track(&mut self, picture: &Mat, plate_share: f64) -> Result<Vec<Decision>> {
+        let frame = self.frame;
+        self.frame += 1;
+        let candidates = self.finder.find(picture, plate_share)?;
+        let mut thumb = Mat::default();
+        imgproc::resize(
+            self.finder.grey(),
+            &mut thumb,
+            THUMB,
+            0.0,
+            0.0,
+            imgproc::INTER_AREA,
+        )?;
+        if self.thumb.size()? == THUMB {
+            let mut diff = Mat::default();
+            absdiff(&thumb, &self.thumb, &mut diff)?;
+            if mean(&diff, &no_array())?[0] > CUT {
+                self.tracks.clear();
+            }
+        }
+        self.thumb = thumb;
+        self.associate(frame, candidates);
+        self.tracks.retain(|t| frame - t.last_seen <= FORGET_AFTER);
+
+        let mut decisions = Vec::new();
+        for _ in 0..READS_PER_FRAME {
+            let whole = Rect::new(0, 0, picture.cols(), picture.rows());
+            let next = self
+                .tracks
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.seen_now && t.decided.is_none() && t.attempts < MAX_READS)
+                .filter(|(_, t)| !t.reads.is_empty() || t.attempts < MAX_IDLE_READS)
+                // A plate cut by the frame's edge would be read short.
+                .filter(|(_, t)| {
+                    t.candidate.quad.iter().all(|p| {
+                        (0.0..=whole.width as f32).contains(&p.x)
+                            && (0.0..=whole.height as f32).contains(&p.y)
+                    })
+                })
+                .min_by_key(|(_, t)| t.attempts)
+                .map(|(i, _)| i);
+            let Some(index) = next else { break };
+            let track = &mut self.tracks[index];
+            track.attempts += 1;
+            // Failed reads make frames without a reading, never a failed frame.
+            let Ok(Some(read)) = self.reader.read(picture, &track.candidate) else {
+                continue;
+            };
+            if read.confidence < MIN_CONFIDENCE {
+                continue;
+            }
+            let Some(text) = plate_text(&read.text) else {
+                continue;
+            };
+            track.reads.push((text, read.confidence));
+            let Some((plate, confidence)) = vote(&track.reads) else {
+                continue;
+            };
+            track.decided = Some(plate.clone());
+            let bounds = track.candidate.bounds;
+            // Another live track of the same plate (one split in two by a missed frame)
+            // already reported it.
+            let reported = self
+                .tracks
+                .iter()
+                .enumerate()
+                .any(|(i, t)| i != index && t.decided.as_deref() == Some(plate.as_str()));
+            if !reported {
+                decisions.push(Decision {
+                    plate,
+                    confidence,
+                    bounds,
+                });
+            }
+        }
+        Ok(decisions)
+    }
+
+    /// Matches this frame's candidates to tracks, starting tracks for new ones.
+    fn associate(&mut self, frame: u64, candidates: Vec<Candidate>) {
+        for track in &mut self.tracks {
+            track.seen_now = false;
+        }
+        for candidate in candidates {
+            let best = self
+                .tracks
+                .iter_mut()
+                .filter(|t| !t.seen_now)
+                .filter(|t| {
+                    let (a, b) = (t.candidate.char_height, candidate.char_height);
+                    a.max(b) < 1.3 * a.min(b)
+                })
+                .map(|t| (iou(t.candidate.bounds, candidate.bounds), t))
+                .filter(|(overlap, _)| *overlap > 0.2)
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            match best {
+                Some((_, track)) => {
+                    track.candidate = candidate;
+                    track.last_seen = frame;
+                    track.seen_now = true;
+                }
+                None => self.tracks.push(Track {
+                    candidate,
+                    last_seen: frame,
+                    seen_now: true,
+                    reads: Vec::new(),
+                    attempts: 0,
+                    decided: None,
+                }),
+            }
+        }
+    }
+
+    /// The tracks seen in the last frame, for the debug overlay.
+    pub fn views(&self) -> Vec<TrackView> {
+        self.tracks
+            .iter()
+            .filter(|t| t.seen_now)
+            .map(|t| TrackView {
+                candidate: t.candidate.clone(),
+                label: t
+                    .decided
+                    .clone()
+                    .or_else(|| t.reads.last().map(|r| r.0.clone())),
+                decided: t.decided.is_some(),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::vote;
+
+    fn reads(texts: &[&str]) -> Vec<(String, f32)> {
+        texts.iter().map(|t| (t.to_string(), 80.0)).collect()
+    }
+
+    #[test]
+    fn one_read_decides_nothing() {
+        assert_eq!(vote(&reads(&["1234BCD"])), None);
+    }
+
+    #[test]
+    fn two_agreeing_reads_decide() {
+        let (plate, confidence) = vote(&reads(&["1234BCD", "1234BCD"])).unwrap();
+        assert_eq!(plate, "1234BCD");
+        assert!((confidence - 0.8).abs() < 1e-6);
+    }
+
+    #[test]
+    fn two_disagreeing_reads_wait_for_a_third() {
+        assert_eq!(vote(&reads(&["1234BCD", "1284BCD"])), None);
+        let (plate, _) = vote(&reads(&["1234BCD", "1284BCD", "1234BCD"])).unwrap();
+        assert_eq!(plate, "1234BCD");
+    }
+
+    #[test]
+    fn reads_of_a_known_format_outvote_others() {
+        let (plate, _) = vote(&reads(&["8937ZJIC", "8937ZJC", "8937ZJIC", "8937ZJC"])).unwrap();
+        assert_eq!(plate, "8937ZJC");
+    }
+
+    #[test]
+    fn the_majority_length_votes() {
+        let (plate, _) = vote(&reads(&["AB12CDE", "AB12CD", "AB12CDE"])).unwrap();
+        assert_eq!(plate, "AB12CDE");
+    }
+}

@@ -1,0 +1,153 @@
+// Drives `filmstrip serve` with the official kurento-client in strict mode; run by
+// tests/tests/kurento_client.rs, which checks the lines printed here and the files written.
+//
+// Usage: node e2e.js CONFIG_JSON, where the config names the server URL, the clips, the
+// overlay image, the recording and the generated client packages. Every step prints one JSON
+// line {"step": ..., ...}; any failure prints {"step": "failed", "error": ...} and exits 1.
+'use strict';
+
+const kurentoClient = require('kurento-client');
+
+const config = JSON.parse(process.argv[2]);
+const TIMEOUT_MS = 120000;
+
+function report(step, fields) {
+  console.log(JSON.stringify(Object.assign({ step }, fields)));
+}
+
+/** Resolves with the first `event` of `object`, or rejects after `ms`. */
+function next(object, event, ms) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${event} within ${ms} ms`)), ms);
+    object.once(event, (data) => {
+      clearTimeout(timer);
+      resolve(data);
+    });
+  });
+}
+
+/** The error `call` throws or rejects with, as {name, message}; null if it succeeds. */
+async function failure(call) {
+  try {
+    await call();
+    return null;
+  } catch (error) {
+    return { name: error.name, message: error.message, code: error.code };
+  }
+}
+
+/** Player -> EdgeDetectFilter, from the generated edgedetect package. */
+async function edgeDetect(pipeline) {
+  const player = await pipeline.create('PlayerEndpoint', { uri: config.ballClip });
+  const edges = await pipeline.create('EdgeDetectFilter');
+  // Awaiting a kurento-client object yields a copy of it, whose constructor is the class.
+  const generated = kurentoClient.register.classes['edgedetect.EdgeDetectFilter'];
+  report('edgedetect-created', { id: edges.id, generatedClass: edges.constructor === generated });
+
+  // The generated methods check their arguments before anything reaches the server.
+  const checks = {
+    badEnum: await failure(() => edges.setMode('SIDEWAYS')),
+    badNumber: await failure(() => edges.setThreshold('high')),
+    missing: await failure(() => edges.setMode()),
+    tooMany: await failure(() => edges.setReportStep(0.1, 0.2)),
+    // Past the client's checks, the server's range check answers.
+    outOfRange: await failure(() => edges.setThreshold(-5)),
+  };
+  report('edgedetect-checks', checks);
+
+  await edges.setMode('OVERLAY');
+  await edges.setThreshold(40);
+  await edges.setReportStep(0.001);
+  report('edgedetect-properties', {
+    mode: await edges.getMode(),
+    threshold: await edges.getThreshold(),
+    reportStep: await edges.getReportStep(),
+  });
+
+  const densities = [];
+  edges.on('EdgeDensityChanged', (event) => densities.push(event.density));
+  const ended = next(player, 'EndOfStream', TIMEOUT_MS);
+  await player.connect(edges);
+  await player.play();
+  await ended;
+  report('edgedetect-events', { densities });
+  await player.release();
+  await edges.release();
+}
+
+/**
+ * Player -> FaceDetectorFilter (generated faceoverlay package) -> FaceOverlayFilter (a
+ * built-in of kurento-client) -> RecorderEndpoint.
+ */
+async function faceOverlay(pipeline) {
+  const player = await pipeline.create('PlayerEndpoint', { uri: config.faceClip });
+  const detector = await pipeline.create('FaceDetectorFilter');
+  await detector.setDetectionPolicy('EVERY_FRAME');
+  const overlay = await pipeline.create('FaceOverlayFilter');
+  await overlay.setOverlayedImage(config.overlayImage, -0.35, -1.2, 1.6, 1.6);
+  const recorder = await pipeline.create('RecorderEndpoint', {
+    uri: config.recording,
+    mediaProfile: 'WEBM_VIDEO_ONLY',
+  });
+  let faces = null;
+  detector.on('FaceDetected', (event) => {
+    if (faces === null) faces = event.faces;
+  });
+  await player.connect(detector);
+  await detector.connect(overlay);
+  await overlay.connect(recorder);
+  const ended = next(player, 'EndOfStream', TIMEOUT_MS);
+  await recorder.record();
+  await player.play();
+  await ended;
+  await recorder.stopAndWait();
+  report('faceoverlay-recorded', { faces });
+}
+
+/** Player -> PlateDetectorFilter, from the generated platedetector package. */
+async function plateDetector(pipeline) {
+  const player = await pipeline.create('PlayerEndpoint', { uri: config.plateClip });
+  const plates = await pipeline.create('PlateDetectorFilter');
+  await plates.setPlateWidthPercentage(config.plateWidth);
+  const found = [];
+  plates.on('PlateDetected', (event) => found.push(event.plate));
+  const ended = next(player, 'EndOfStream', TIMEOUT_MS);
+  await player.connect(plates);
+  await player.play();
+  await ended;
+  report('platedetector-events', { plates: found });
+}
+
+async function main() {
+  for (const dir of config.packages) kurentoClient.register(require(dir));
+  const client = await kurentoClient(config.url, { strict: true });
+  const manager = await client.getServerManager();
+  const pipeline = await client.create('MediaPipeline');
+  report('pipeline', { id: pipeline.id });
+
+  await edgeDetect(pipeline);
+  if (config.recording) await faceOverlay(pipeline);
+  if (config.plateClip) await plateDetector(pipeline);
+
+  await pipeline.release();
+  const pipelines = await manager.getPipelines();
+  report('released', { pipelines: pipelines.map((p) => p.id) });
+  client.close();
+}
+
+const watchdog = setTimeout(() => {
+  report('failed', { error: `timed out after ${3 * TIMEOUT_MS} ms` });
+  process.exit(1);
+}, 3 * TIMEOUT_MS);
+
+main().then(
+  () => {
+    clearTimeout(watchdog);
+    report('done', {});
+    process.exit(0);
+  },
+  (error) => {
+    report('failed', { error: String(error && error.stack || error) });
+    process.exit(1);
+  },
+);

@@ -1,0 +1,174 @@
+//! A WebSocket client that speaks the Kurento protocol to a [`Served`] `filmstrip serve`.
+
+use crate::Served;
+use serde_json::{Value as Json, json};
+use std::net::TcpStream;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use tungstenite::{Message, WebSocket};
+
+/// The fixed id of the server manager.
+pub const MANAGER: &str = "manager_ServerManager";
+
+impl Served {
+    /// A new connection.
+    pub fn client(&self) -> Client {
+        Client::connect(&self.url)
+    }
+}
+
+/// A WebSocket client that numbers its requests and keeps notifications aside.
+pub struct Client {
+    /// The socket, for raw messages.
+    pub socket: WebSocket<TcpStream>,
+    /// The id of the latest request.
+    pub next_id: u64,
+    /// The session id once the server gave one; sent with every request.
+    pub session: Option<String>,
+    /// Notifications received while waiting for responses.
+    pub notifications: Vec<Json>,
+}
+
+impl Client {
+    /// Connects to `url`.
+    pub fn connect(url: &str) -> Self {
+        let address = url
+            .strip_prefix("ws://")
+            .and_then(|rest| rest.split('/').next())
+            .unwrap();
+        let stream = TcpStream::connect(address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        // Requests are small: send each at once rather than wait for more to coalesce.
+        stream.set_nodelay(true).unwrap();
+        let (socket, _) = tungstenite::client(url, stream).expect("handshake");
+        Self {
+            socket,
+            next_id: 0,
+            session: None,
+            notifications: Vec::new(),
+        }
+    }
+
+    /// Sends one text message as is.
+    pub fn send_text(&mut self, text: String) {
+        self.socket.send(Message::text(text)).unwrap();
+    }
+
+    /// The next message, parsed.
+    pub fn receive(&mut self) -> Json {
+        loop {
+            match self.socket.read().expect("a message") {
+                Message::Text(text) => return serde_json::from_str(&text).unwrap(),
+                Message::Close(_) => panic!("the server closed the connection"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// The response to the request with `id`, keeping notifications that arrive first.
+    pub fn response(&mut self, id: &Json) -> Json {
+        loop {
+            let message = self.receive();
+            if message.get("method").is_some() {
+                self.notifications.push(message);
+            } else {
+                assert_eq!(&message["id"], id, "response to another request: {message}");
+                return message;
+            }
+        }
+    }
+
+    /// Sends a request (with the session id once known) and returns the whole response.
+    pub fn call(&mut self, method: &str, mut params: Json) -> Json {
+        self.next_id += 1;
+        let id = json!(self.next_id);
+        if let (Some(session), Some(map)) = (&self.session, params.as_object_mut()) {
+            map.entry("sessionId").or_insert(json!(session));
+        }
+        let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        self.send_text(request.to_string());
+        let response = self.response(&id);
+        if let Some(session) = response.pointer("/result/sessionId").and_then(Json::as_str) {
+            self.session = Some(session.to_string());
+        }
+        response
+    }
+
+    /// The `result` of a request that must succeed.
+    pub fn ok(&mut self, method: &str, params: Json) -> Json {
+        let response = self.call(method, params);
+        assert!(
+            response.get("result").is_some(),
+            "{method} failed: {response}"
+        );
+        response["result"].clone()
+    }
+
+    /// The error code of a request that must fail.
+    pub fn error_code(&mut self, method: &str, params: Json) -> i64 {
+        let response = self.call(method, params);
+        response
+            .pointer("/error/code")
+            .and_then(Json::as_i64)
+            .unwrap_or_else(|| panic!("{method} should fail: {response}"))
+    }
+
+    /// The `value` of an `invoke` that must succeed.
+    pub fn invoke(&mut self, object: &str, operation: &str, params: Json) -> Json {
+        self.ok(
+            "invoke",
+            json!({"object": object, "operation": operation, "operationParams": params}),
+        )["value"]
+            .clone()
+    }
+
+    /// The error code of an `invoke` that must fail.
+    pub fn invoke_error(&mut self, object: &str, operation: &str, params: Json) -> i64 {
+        self.error_code(
+            "invoke",
+            json!({"object": object, "operation": operation, "operationParams": params}),
+        )
+    }
+
+    /// Creates `type_name` (in `pipeline`) and returns its id.
+    pub fn create(&mut self, type_name: &str, pipeline: Option<&str>) -> String {
+        let constructor = pipeline.map_or(json!({}), |p| json!({"mediaPipeline": p}));
+        self.create_with(type_name, constructor)
+    }
+
+    /// Creates `type_name` with these `constructorParams` and returns its id.
+    pub fn create_with(&mut self, type_name: &str, constructor: Json) -> String {
+        let params = json!({"type": type_name, "constructorParams": constructor});
+        let value = self.ok("create", params)["value"].clone();
+        value.as_str().expect("an object id").to_string()
+    }
+
+    /// Creates a PlayerEndpoint in `pipeline` playing the file `clip`.
+    pub fn player(&mut self, pipeline: &str, clip: &Path) -> String {
+        let uri = format!("file://{}", clip.display());
+        self.create_with(
+            "PlayerEndpoint",
+            json!({"mediaPipeline": pipeline, "uri": uri}),
+        )
+    }
+
+    /// Waits for an `onEvent` of `event_type`, up to `timeout`.
+    pub fn event(&mut self, event_type: &str, timeout: Duration) -> Json {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(index) = self
+                .notifications
+                .iter()
+                .position(|n| n.pointer("/params/value/type") == Some(&json!(event_type)))
+            {
+                return self.notifications.remove(index);
+            }
+            assert!(Instant::now() < deadline, "no {event_type} event in time");
+            let message = self.receive();
+            assert_eq!(message["method"], "onEvent", "unexpected message {message}");
+            self.notifications.push(message);
+        }
+    }
+}
