@@ -392,6 +392,112 @@ fn players_read_http_and_paths_and_report_unreachable_rtsp() {
     assert!(!description.is_empty());
 }
 
+/// Serves an endless live H.264 stream of SMPTE bars over RTSP on a loopback port until the
+/// test ends, and returns its `rtsp://` URL. Live and endless like a camera, so the player is
+/// tested on what RTSP is used for, not on a clip that ends.
+fn serve_rtsp() -> String {
+    use gst::glib;
+    use gst_rtsp_server::prelude::*;
+    gst::init().unwrap();
+    let server = gst_rtsp_server::RTSPServer::new();
+    server.set_address("127.0.0.1");
+    // Service 0: the system picks a free port, read back once the socket is bound.
+    server.set_service("0");
+    let factory = gst_rtsp_server::RTSPMediaFactory::new();
+    factory.set_launch(&format!(
+        "( videotestsrc is-live=true pattern=smpte \
+         ! video/x-raw,width={WIDTH},height={HEIGHT},framerate=30/1 \
+         ! x264enc tune=zerolatency key-int-max=15 ! rtph264pay name=pay0 pt=96 )"
+    ));
+    server.mount_points().unwrap().add_factory("/bars", factory);
+    // The server's sockets are served by a main loop on a context of its own, in a thread of
+    // its own, which owns the server.
+    let context = glib::MainContext::new();
+    let source = server.attach(Some(&context)).unwrap();
+    let port = server.bound_port();
+    assert!(port > 0, "the RTSP server bound no port");
+    std::thread::spawn(move || {
+        let _serving = (server, source);
+        glib::MainLoop::new(Some(&context), false).run();
+    });
+    format!("rtsp://127.0.0.1:{port}/bars")
+}
+
+#[test]
+fn players_play_a_live_rtsp_stream_into_a_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = serve_rtsp();
+    let bars = dir.path().join("bars.gray");
+    filmstrip_tests::gst_launch(&format!(
+        "videotestsrc pattern=smpte num-buffers=1 ! video/x-raw,width={WIDTH},height={HEIGHT} \
+         ! videoconvert ! video/x-raw,format=GRAY8 ! filesink location={}",
+        bars.display()
+    ));
+    let bars = std::fs::read(&bars).unwrap();
+    let recording = dir.path().join("rtsp.mp4");
+    let served = Served::start();
+    let mut client = served.client();
+    let pipeline = client.create("MediaPipeline", None);
+    let cache = |value: Json| {
+        json!({"type": "PlayerEndpoint", "constructorParams":
+            {"mediaPipeline": pipeline, "uri": url, "networkCache": value}})
+    };
+    assert_eq!(client.error_code("create", cache(json!("lots"))), 40107);
+    assert_eq!(client.error_code("create", cache(json!(-1))), 40107);
+    // A short network cache: frames come out 200 ms after they arrive, not rtspsrc's 2 s.
+    let player = client.ok("create", cache(json!(200)))["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let uri = format!("file://{}", recording.display());
+    let recorder = client.create_with(
+        "RecorderEndpoint",
+        json!({"mediaPipeline": pipeline, "uri": uri, "mediaProfile": "MP4"}),
+    );
+    client.invoke(&player, "connect", json!({"sink": recorder}));
+    for object in [&pipeline, &player] {
+        client.ok("subscribe", json!({"object": object, "type": "Error"}));
+    }
+    client.ok(
+        "subscribe",
+        json!({"object": player, "type": "MediaFlowOutStateChanged"}),
+    );
+    let started = Instant::now();
+    client.invoke(&player, "play", json!({}));
+    let flowing = client.event("MediaFlowOutStateChanged", Duration::from_secs(10));
+    assert_eq!(
+        flowing["params"]["value"]["data"]["state"], "FLOWING",
+        "{flowing}"
+    );
+    let first_frame = started.elapsed();
+    client.invoke(&recorder, "record", json!({}));
+    std::thread::sleep(Duration::from_secs(1));
+    client.invoke(&recorder, "stopAndWait", json!({}));
+
+    let frames = decode_luma(&recording);
+    // About 30 frames arrive in the second at 30 fps; a loaded machine may lose a few.
+    assert!(
+        frames.len() >= 15,
+        "{} frames recorded in a second, the first after {first_frame:?}",
+        frames.len()
+    );
+    // Encoded twice, the bars come back about 4.5 from the source, while the bars mirrored
+    // are tens away: each frame is the served picture, not just some picture.
+    let mirror = mirrored(&bars);
+    assert!(difference(&bars, &mirror) > 30.0);
+    for (index, frame) in frames.iter().enumerate() {
+        let off = difference(&bars, frame);
+        assert!(off < 8.0, "frame {index} is {off:.1} from the bars");
+    }
+    let errors: Vec<_> = client
+        .notifications
+        .iter()
+        .filter(|n| n.pointer("/params/value/type") == Some(&json!("Error")))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    client.ok("release", json!({"object": pipeline}));
+}
+
 #[test]
 fn an_error_in_one_pipeline_leaves_another_flowing() {
     let dir = tempfile::tempdir().unwrap();

@@ -36,55 +36,59 @@ pub fn test() -> Result<()> {
     run(&cargo, &["test", "--workspace", "--doc"])
 }
 
+/// The main job: release build, the bundled modules listed, a test clip through two filters,
+/// a generated street scene through the plate reader, then `filmstrip serve` on the default
+/// Kurento address until interrupted.
 pub fn demo() -> Result<()> {
-    let cargo = cargo();
-    run(&cargo, &["build", "--workspace", "--release"])?;
+    run(&cargo(), &["build", "--workspace", "--release"])?;
     let root = workspace_root();
     let out_dir = root.join("target/demo");
     std::fs::create_dir_all(&out_dir)
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
-    let input = out_dir.join("input.mp4");
-    let output = out_dir.join("output.webm");
+    let path = |name: &str| out_dir.join(name).to_str().expect("UTF-8 path").to_string();
     let filmstrip = root.join("target/release/filmstrip");
     let filmstrip = filmstrip.to_str().expect("UTF-8 path");
     run(filmstrip, &["list"])?;
-    let location = format!("location={}", input.display());
+
+    let (input, output) = (path("input.mp4"), path("output.webm"));
+    gst_launch(&format!(
+        "videotestsrc pattern=smpte horizontal-speed=3 num-buffers=150 \
+         ! video/x-raw,width=640,height=480,framerate=30/1 ! x264enc speed-preset=ultrafast \
+         ! mp4mux ! filesink location={input}"
+    ))?;
+    let edges = ["--filter", "EdgeDetectFilter,threshold=60"];
+    let overlay = ["--invoke", r#"setMode=["OVERLAY"]"#];
+    let pixelate = ["--filter", "PixelateFilter,blockSize=8"];
+    let mut args = vec!["run", "--input", &input];
+    args.extend(edges.into_iter().chain(overlay).chain(pixelate));
+    args.extend(["--output", &output]);
+    run(filmstrip, &args)?;
+    eprintln!("xtask: wrote {output}");
+
+    let (scenes, plates) = (path("plates"), path("plates.mp4"));
     run(
-        "gst-launch-1.0",
-        &[
-            "-q",
-            "videotestsrc",
-            "pattern=smpte",
-            "horizontal-speed=3",
-            "num-buffers=150",
-            "!",
-            "video/x-raw,width=640,height=480,framerate=30/1",
-            "!",
-            "x264enc",
-            "speed-preset=ultrafast",
-            "!",
-            "mp4mux",
-            "!",
-            "filesink",
-            &location,
-        ],
+        root.join("target/release/plategen")
+            .to_str()
+            .expect("UTF-8 path"),
+        &[&scenes, "1"],
     )?;
-    run(
-        filmstrip,
-        &[
-            "run",
-            "--input",
-            input.to_str().expect("UTF-8 path"),
-            "--filter",
-            "EdgeDetectFilter,threshold=60",
-            "--invoke",
-            r#"setMode=["OVERLAY"]"#,
-            "--filter",
-            "PixelateFilter,blockSize=8",
-            "--output",
-            output.to_str().expect("UTF-8 path"),
-        ],
-    )?;
-    eprintln!("xtask: wrote {}", output.display());
-    Ok(())
+    gst_launch(&format!(
+        "filesrc location={scenes}/plate-00.png ! pngdec ! videoconvert \
+         ! imagefreeze num-buffers=60 ! video/x-raw,framerate=30/1 ! videoconvert \
+         ! x264enc speed-preset=ultrafast ! mp4mux ! filesink location={plates}"
+    ))?;
+    let detect = "--filter PlateDetectorFilter --output null";
+    let mut args = vec!["run", "--input", &plates];
+    args.extend(detect.split_whitespace());
+    run(filmstrip, &args)?;
+
+    let address = "serve --bind 127.0.0.1 --port 8888 --path kurento";
+    run(filmstrip, &address.split_whitespace().collect::<Vec<_>>())
+}
+
+/// Runs a `gst-launch-1.0` pipeline description (paths must not contain spaces).
+fn gst_launch(description: &str) -> Result<()> {
+    let mut args = vec!["-q"];
+    args.extend(description.split_whitespace());
+    run("gst-launch-1.0", &args)
 }

@@ -1,4 +1,4 @@
-//! `PlayerEndpoint(mediaPipeline, uri)`: decodes a file or a stream in real time.
+//! `PlayerEndpoint(mediaPipeline, uri, networkCache?)`: decodes a file or a stream in real time.
 //!
 //! The bin is `uridecodebin ! videoconvert ! clocksync ! tee`, kept in a locked state so the
 //! pipeline never starts it: `play` does. Kurento players are live sources, so `clocksync`
@@ -16,6 +16,10 @@ use std::sync::{Arc, Mutex};
 
 /// The player's own events.
 pub const EVENTS: &[&str] = &["EndOfStream"];
+
+/// How many milliseconds of an RTSP stream are buffered when `networkCache` is not given:
+/// Kurento's default, which is also rtspsrc's.
+const NETWORK_CACHE: u32 = 2000;
 
 /// URI schemes the player accepts; `uridecodebin` reads each of them.
 const SCHEMES: &[&str] = &["file", "http", "https", "rtsp", "rtsps", "rtspt"];
@@ -41,10 +45,22 @@ pub struct Player {
     state: Mutex<State>,
 }
 
-/// Creates a player from `{uri}`: a URI of [`SCHEMES`], or a path to an existing file.
+/// Creates a player from `{uri, networkCache?}`: a URI of [`SCHEMES`], or a path to an
+/// existing file, and the milliseconds of an RTSP stream to buffer.
 pub fn create(name: &str, params: &Map<String, Json>) -> Result<ElementMedia, RpcError> {
     let uri = uri_of(string_arg(params, "uri")?)?;
-    build(name, &uri).map_err(|err| RpcError::unexpected(format!("{err:#}")))
+    let network_cache = match params.get("networkCache") {
+        None | Some(Json::Null) => NETWORK_CACHE,
+        Some(value) => value
+            .as_u64()
+            .and_then(|millis| u32::try_from(millis).ok())
+            .ok_or_else(|| {
+                RpcError::illegal_param(format!(
+                    "networkCache must be a number of milliseconds, not {value}"
+                ))
+            })?,
+    };
+    build(name, &uri, network_cache).map_err(|err| RpcError::unexpected(format!("{err:#}")))
 }
 
 /// The URI to decode: URIs of a known scheme as given, existing file paths as `file://` URIs.
@@ -69,13 +85,27 @@ fn uri_of(given: &str) -> Result<String, RpcError> {
         .map_err(|err| RpcError::illegal_param(format!("{given} has no file URI: {err}")))
 }
 
-fn build(name: &str, uri: &str) -> Result<ElementMedia> {
+fn build(name: &str, uri: &str, network_cache: u32) -> Result<ElementMedia> {
     let decoder = gst::ElementFactory::make("uridecodebin")
         .property("uri", uri)
         .property("caps", "video/x-raw(ANY)".parse::<gst::Caps>()?)
         .property("expose-all-streams", false)
         .build()
         .context("GStreamer element uridecodebin is missing")?;
+    // rtspsrc holds every packet for its `latency` to reorder them: Kurento's `networkCache`.
+    decoder.connect("source-setup", false, move |args| {
+        let source = args
+            .get(1)
+            .and_then(|value| value.get::<gst::Element>().ok());
+        if let Some(source) = source.filter(|source| {
+            source
+                .factory()
+                .is_some_and(|factory| factory.name() == "rtspsrc")
+        }) {
+            source.set_property("latency", network_cache);
+        }
+        None
+    });
     let convert = gst::ElementFactory::make("videoconvert")
         .build()
         .context("GStreamer element videoconvert is missing")?;
@@ -197,6 +227,13 @@ impl Player {
         }
         // A URI that cannot be played shows up as an `Error` event, as on KMS.
         let _ = bin.set_state(gst::State::Playing);
+        // A live source (rtsp://) lets uridecodebin finish prerolling at once, inside the
+        // bin's own READY to PAUSED step: the bin takes that for the end of the whole change
+        // and stays PAUSED, so rtspsrc never sends PLAY. Asking again from PAUSED goes on.
+        let (_, current, pending) = bin.state(gst::ClockTime::ZERO);
+        if current == gst::State::Paused && pending == gst::State::VoidPending {
+            let _ = bin.set_state(gst::State::Playing);
+        }
         *state = State::Playing;
     }
 
