@@ -127,6 +127,34 @@ fn recorder_stop_and_wait_finalises_an_mp4_and_drops_frames_before_record() {
 }
 
 #[test]
+fn releasing_a_recording_pipeline_finalises_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path());
+    let recording = dir.path().join("released.mp4");
+    let served = Served::start();
+    let mut client = served.client();
+    let pipeline = client.create("MediaPipeline", None);
+    let player = client.player(&pipeline, &clip);
+    let uri = format!("file://{}", recording.display());
+    let recorder = client.create_with(
+        "RecorderEndpoint",
+        json!({"mediaPipeline": pipeline, "uri": uri, "mediaProfile": "MP4"}),
+    );
+    client.invoke(&player, "connect", json!({"sink": recorder}));
+    client.invoke(&recorder, "record", json!({}));
+    client.invoke(&player, "play", json!({}));
+    std::thread::sleep(Duration::from_millis(500));
+    // No stop: the release itself must leave a complete MP4 (its index written at the end).
+    client.ok("release", json!({"object": pipeline}));
+    let frames = decode_luma(&recording);
+    assert!(
+        (5..FRAMES).contains(&frames.len()),
+        "{} of {FRAMES} frames in the released recording",
+        frames.len()
+    );
+}
+
+#[test]
 fn recorder_refuses_unknown_profiles_and_other_uris() {
     let dir = tempfile::tempdir().unwrap();
     let served = Served::start();

@@ -2,6 +2,7 @@
 
 use super::classes;
 use super::complex;
+use super::endpoints::Endpoint;
 use super::flow;
 use super::objects::{self, Media, Object};
 use super::rpc::{self, RpcError, string_param};
@@ -187,6 +188,9 @@ impl Drop for Teardown {
                     let _ = pipeline.set_state(gst::State::Null);
                 }
                 Media::Element(media) => {
+                    if let Endpoint::Recorder(recorder) = &media.endpoint {
+                        recorder.finish();
+                    }
                     let _ = media.bin.set_state(gst::State::Null);
                     if let Some(pipeline) = media.bin.parent().and_downcast::<gst::Bin>() {
                         let _ = pipeline.remove(&media.bin);

@@ -281,6 +281,17 @@ impl Recorder {
         }
         Ok(Arc::clone(&self.shared))
     }
+
+    /// Finalises a recording still under way, as KMS does when a recorder is released: the
+    /// file is complete (or the wait timed out) when this returns. A recording never
+    /// started or already stopped is left as it is.
+    pub fn finish(&self) {
+        if matches!(*self.shared.lock(), Phase::Recording | Phase::Paused)
+            && let Ok(shared) = self.stop()
+        {
+            let _ = wait_stopped(&shared);
+        }
+    }
 }
 
 /// Blocks until the file is complete, for `stopAndWait`.
