@@ -115,6 +115,13 @@ impl Client {
             .unwrap_or_else(|| panic!("{method} should fail: {response}"))
     }
 
+    /// Subscribes to `event_type` of `object`; returns the subscription id.
+    pub fn subscribe(&mut self, object: &str, event_type: &str) -> String {
+        let params = json!({"object": object, "type": event_type});
+        let value = self.ok("subscribe", params)["value"].clone();
+        value.as_str().expect("a subscription id").to_string()
+    }
+
     /// The `value` of an `invoke` that must succeed.
     pub fn invoke(&mut self, object: &str, operation: &str, params: Json) -> Json {
         self.ok(
@@ -143,6 +150,17 @@ impl Client {
         let params = json!({"type": type_name, "constructorParams": constructor});
         let value = self.ok("create", params)["value"].clone();
         value.as_str().expect("an object id").to_string()
+    }
+
+    /// Creates a RecorderEndpoint in `pipeline` writing to the file `path`, with `options`
+    /// (`mediaProfile`, `stopOnEndOfStream`) added to its constructor parameters.
+    pub fn recorder(&mut self, pipeline: &str, path: &Path, options: Json) -> String {
+        let mut constructor = json!({"mediaPipeline": pipeline,
+                                     "uri": format!("file://{}", path.display())});
+        if let (Some(all), Json::Object(options)) = (constructor.as_object_mut(), options) {
+            all.extend(options);
+        }
+        self.create_with("RecorderEndpoint", constructor)
     }
 
     /// Creates a PlayerEndpoint in `pipeline` playing the file `clip`.

@@ -168,14 +168,8 @@ fn server_manager_describes_itself_and_the_modules() {
 fn pipelines_hold_module_filters_with_kurento_ids_and_properties() {
     let served = Served::start();
     let mut client = served.client();
-    client.ok(
-        "subscribe",
-        json!({"object": MANAGER, "type": "ObjectCreated"}),
-    );
-    client.ok(
-        "subscribe",
-        json!({"object": MANAGER, "type": "ObjectDestroyed"}),
-    );
+    client.subscribe(MANAGER, "ObjectCreated");
+    client.subscribe(MANAGER, "ObjectDestroyed");
     let pipeline = client.create("MediaPipeline", None);
     let created = client.event("ObjectCreated", Duration::from_secs(5));
     assert_eq!(created["params"]["value"]["object"], MANAGER);
@@ -270,14 +264,8 @@ fn pipelines_hold_module_filters_with_kurento_ids_and_properties() {
     );
 
     // Connections between elements.
-    client.ok(
-        "subscribe",
-        json!({"object": pixelate, "type": "ElementConnected"}),
-    );
-    client.ok(
-        "subscribe",
-        json!({"object": pixelate, "type": "ElementDisconnected"}),
-    );
+    client.subscribe(&pixelate, "ElementConnected");
+    client.subscribe(&pixelate, "ElementDisconnected");
     client.invoke(&pixelate, "connect", json!({"sink": qualified}));
     let connected = client.event("ElementConnected", Duration::from_secs(5));
     let data = &connected["params"]["value"]["data"];
@@ -459,23 +447,15 @@ fn subscriptions_deliver_module_events_from_played_media() {
         client.error_code("subscribe", json!({"object": "x", "type": "Error"})),
         40101
     );
-    let unused =
-        client.ok("subscribe", json!({"object": pixelate, "type": "Error"}))["value"].clone();
+    let unused = client.subscribe(&pixelate, "Error");
     client.ok(
         "unsubscribe",
         json!({"object": pixelate, "subscription": unused}),
     );
     // Again: nothing to remove is no error, as on KMS.
     client.ok("unsubscribe", json!({"subscription": unused}));
-    let subscription = client.ok(
-        "subscribe",
-        json!({"object": edges, "type": "EdgeDensityChanged"}),
-    );
-    assert!(subscription["value"].is_string());
-    client.ok(
-        "subscribe",
-        json!({"object": player, "type": "EndOfStream"}),
-    );
+    client.subscribe(&edges, "EdgeDensityChanged");
+    client.subscribe(&player, "EndOfStream");
 
     client.invoke(&player, "play", json!({}));
     let event = client.event("EdgeDensityChanged", Duration::from_secs(60));
@@ -552,8 +532,8 @@ fn players_report_errors_and_replay_after_stop() {
         &mut client,
         format!("file://{}/missing.mp4", dir.path().display()),
     );
-    client.ok("subscribe", json!({"object": missing, "type": "Error"}));
-    client.ok("subscribe", json!({"object": pipeline, "type": "Error"}));
+    client.subscribe(&missing, "Error");
+    client.subscribe(&pipeline, "Error");
     client.invoke(&missing, "play", json!({}));
     let error = client.event("Error", Duration::from_secs(30));
     let objects = [
@@ -571,10 +551,7 @@ fn players_report_errors_and_replay_after_stop() {
     let pixelate = client.create("PixelateFilter", Some(&pipeline));
     client.invoke(&player, "connect", json!({"sink": pixelate}));
     assert_eq!(client.invoke_error(&pixelate, "play", json!({})), 40105);
-    client.ok(
-        "subscribe",
-        json!({"object": player, "type": "EndOfStream"}),
-    );
+    client.subscribe(&player, "EndOfStream");
     client.invoke(&player, "play", json!({}));
     client.event("EndOfStream", Duration::from_secs(60));
     client.invoke(&player, "stop", json!({}));
@@ -633,10 +610,7 @@ fn struct_values_in_module_events_carry_complex_type_tags() {
     let player = client.player(&pipeline, &clip);
     let detector = client.create("FaceDetectorFilter", Some(&pipeline));
     client.invoke(&player, "connect", json!({"sink": detector}));
-    client.ok(
-        "subscribe",
-        json!({"object": detector, "type": "FaceDetected"}),
-    );
+    client.subscribe(&detector, "FaceDetected");
     client.invoke(&player, "play", json!({}));
     let event = client.event("FaceDetected", Duration::from_secs(60));
     let faces = event["params"]["value"]["data"]["faces"]

@@ -40,23 +40,19 @@ fn recorder_writes_every_played_frame_through_a_gstreamer_filter() {
         client.invoke(&flip, "getCommand", json!({})),
         "videoflip video-direction=horiz"
     );
-    let uri = format!("file://{}", recording.display());
-    let recorder = client.create_with(
-        "RecorderEndpoint",
-        json!({"mediaPipeline": pipeline, "uri": uri, "mediaProfile": "WEBM",
-               "stopOnEndOfStream": true}),
+    let recorder = client.recorder(
+        &pipeline,
+        &recording,
+        json!({"mediaProfile": "WEBM", "stopOnEndOfStream": true}),
     );
     let described = client.ok("describe", json!({"object": recorder}));
     assert_eq!(described["qualifiedType"], "kurento.RecorderEndpoint");
     client.invoke(&player, "connect", json!({"sink": flip}));
     client.invoke(&flip, "connect", json!({"sink": recorder}));
     for event in ["Recording", "Stopped"] {
-        client.ok("subscribe", json!({"object": recorder, "type": event}));
+        client.subscribe(&recorder, event);
     }
-    client.ok(
-        "subscribe",
-        json!({"object": player, "type": "EndOfStream"}),
-    );
+    client.subscribe(&player, "EndOfStream");
     client.invoke(&recorder, "record", json!({}));
     client.event("Recording", LONG);
     assert_eq!(client.invoke(&recorder, "getState", json!({})), "START");
@@ -99,13 +95,9 @@ fn recorder_stop_and_wait_finalises_an_mp4_and_drops_frames_before_record() {
     let mut client = served.client();
     let pipeline = client.create("MediaPipeline", None);
     let player = client.player(&pipeline, &clip);
-    let uri = format!("file://{}", recording.display());
-    let recorder = client.create_with(
-        "RecorderEndpoint",
-        json!({"mediaPipeline": pipeline, "uri": uri, "mediaProfile": "MP4"}),
-    );
+    let recorder = client.recorder(&pipeline, &recording, json!({"mediaProfile": "MP4"}));
     client.invoke(&player, "connect", json!({"sink": recorder}));
-    client.ok("subscribe", json!({"object": recorder, "type": "Stopped"}));
+    client.subscribe(&recorder, "Stopped");
     client.invoke(&player, "play", json!({}));
     // The player is live: a third of the clip goes by before recording starts.
     std::thread::sleep(Duration::from_millis(330));
@@ -135,11 +127,7 @@ fn releasing_a_recording_pipeline_finalises_the_file() {
     let mut client = served.client();
     let pipeline = client.create("MediaPipeline", None);
     let player = client.player(&pipeline, &clip);
-    let uri = format!("file://{}", recording.display());
-    let recorder = client.create_with(
-        "RecorderEndpoint",
-        json!({"mediaPipeline": pipeline, "uri": uri, "mediaProfile": "MP4"}),
-    );
+    let recorder = client.recorder(&pipeline, &recording, json!({"mediaProfile": "MP4"}));
     client.invoke(&player, "connect", json!({"sink": recorder}));
     client.invoke(&recorder, "record", json!({}));
     client.invoke(&player, "play", json!({}));
@@ -236,14 +224,10 @@ fn gstreamer_filters_refuse_bad_commands_and_set_element_properties() {
     assert!(set(&mut client, "brightness", "-1").get("result").is_some());
 
     let player = client.player(&pipeline, &clip);
-    let uri = format!("file://{}", recording.display());
-    let recorder = client.create_with(
-        "RecorderEndpoint",
-        json!({"mediaPipeline": pipeline, "uri": uri, "stopOnEndOfStream": true}),
-    );
+    let recorder = client.recorder(&pipeline, &recording, json!({"stopOnEndOfStream": true}));
     client.invoke(&player, "connect", json!({"sink": balance}));
     client.invoke(&balance, "connect", json!({"sink": recorder}));
-    client.ok("subscribe", json!({"object": recorder, "type": "Stopped"}));
+    client.subscribe(&recorder, "Stopped");
     client.invoke(&recorder, "record", json!({}));
     client.invoke(&player, "play", json!({}));
     client.event("Stopped", LONG);
@@ -266,18 +250,9 @@ fn media_flow_events_and_player_position_follow_the_played_clip() {
     let player = client.player(&pipeline, &clip);
     let pass = client.create("PassThrough", Some(&pipeline));
     client.invoke(&player, "connect", json!({"sink": pass}));
-    client.ok(
-        "subscribe",
-        json!({"object": pass, "type": "MediaFlowInStateChanged"}),
-    );
-    client.ok(
-        "subscribe",
-        json!({"object": player, "type": "MediaFlowOutStateChanged"}),
-    );
-    client.ok(
-        "subscribe",
-        json!({"object": player, "type": "EndOfStream"}),
-    );
+    client.subscribe(&pass, "MediaFlowInStateChanged");
+    client.subscribe(&player, "MediaFlowOutStateChanged");
+    client.subscribe(&player, "EndOfStream");
     assert_eq!(
         client.invoke(&pass, "isMediaFlowingIn", json!({"mediaType": "VIDEO"})),
         false
@@ -397,10 +372,7 @@ fn players_read_http_and_paths_and_report_unreachable_rtsp() {
             .starts_with("file:///")
     );
     for player in [&web, &path] {
-        client.ok(
-            "subscribe",
-            json!({"object": player, "type": "EndOfStream"}),
-        );
+        client.subscribe(player, "EndOfStream");
         client.invoke(player, "play", json!({}));
         let end = client.event("EndOfStream", LONG);
         assert_eq!(end["params"]["value"]["object"], json!(player));
@@ -411,7 +383,7 @@ fn players_read_http_and_paths_and_report_unreachable_rtsp() {
         "PlayerEndpoint",
         json!({"mediaPipeline": pipeline, "uri": "rtsp://127.0.0.1:9/none"}),
     );
-    client.ok("subscribe", json!({"object": rtsp, "type": "Error"}));
+    client.subscribe(&rtsp, "Error");
     client.invoke(&rtsp, "play", json!({}));
     let error = client.event("Error", LONG);
     let description = error["params"]["value"]["data"]["description"]
@@ -477,19 +449,12 @@ fn players_play_a_live_rtsp_stream_into_a_recording() {
         .as_str()
         .unwrap()
         .to_string();
-    let uri = format!("file://{}", recording.display());
-    let recorder = client.create_with(
-        "RecorderEndpoint",
-        json!({"mediaPipeline": pipeline, "uri": uri, "mediaProfile": "MP4"}),
-    );
+    let recorder = client.recorder(&pipeline, &recording, json!({"mediaProfile": "MP4"}));
     client.invoke(&player, "connect", json!({"sink": recorder}));
     for object in [&pipeline, &player] {
-        client.ok("subscribe", json!({"object": object, "type": "Error"}));
+        client.subscribe(object, "Error");
     }
-    client.ok(
-        "subscribe",
-        json!({"object": player, "type": "MediaFlowOutStateChanged"}),
-    );
+    client.subscribe(&player, "MediaFlowOutStateChanged");
     let started = Instant::now();
     client.invoke(&player, "play", json!({}));
     let flowing = client.event("MediaFlowOutStateChanged", Duration::from_secs(10));
@@ -544,12 +509,9 @@ fn an_error_in_one_pipeline_leaves_another_flowing() {
     let pass = client.create("PassThrough", Some(&healthy));
     client.invoke(&healthy_player, "connect", json!({"sink": pass}));
     for object in [&broken, &healthy, &failing] {
-        client.ok("subscribe", json!({"object": object, "type": "Error"}));
+        client.subscribe(object, "Error");
     }
-    client.ok(
-        "subscribe",
-        json!({"object": healthy_player, "type": "EndOfStream"}),
-    );
+    client.subscribe(&healthy_player, "EndOfStream");
     client.invoke(&broken_player, "play", json!({}));
     client.invoke(&healthy_player, "play", json!({}));
     client.event("EndOfStream", LONG);

@@ -37,10 +37,7 @@ fn a_session_outlives_its_connection_for_the_grace_period_and_resumes_with_conne
     let pipeline = first.create("MediaPipeline", None);
     let pass = first.create("PassThrough", Some(&pipeline));
     let other = first.create("PassThrough", Some(&pipeline));
-    first.ok(
-        "subscribe",
-        json!({"object": pass, "type": "ElementConnected"}),
-    );
+    first.subscribe(&pass, "ElementConnected");
     let session = first.session.clone().unwrap();
     drop(first);
 
