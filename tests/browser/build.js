@@ -1,0 +1,34 @@
+// Bundles kurento-client and kurento-utils (CommonJS npm packages) for the browser, as
+// Kurento's own bower bundles were made with browserify, but with esbuild.
+//
+// Usage: NODE_PATH=<node_modules> node build.js <node_modules> <out.js>
+'use strict';
+
+const path = require('path');
+const esbuild = require('esbuild');
+
+const [modules, outfile] = process.argv.slice(2);
+if (!modules || !outfile) {
+  console.error('usage: node build.js <node_modules> <out.js>');
+  process.exit(2);
+}
+
+esbuild
+  .build({
+    entryPoints: [path.join(__dirname, 'kurento-entry.js')],
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'chrome120',
+    outfile,
+    nodePaths: [modules],
+    // Node built-ins the packages require, replaced by the polyfills browserify used.
+    alias: {
+      stream: 'stream-browserify',
+      domain: 'domain-browser',
+    },
+    inject: [path.join(__dirname, 'node-globals.js')],
+    define: { global: 'globalThis' },
+    logLevel: 'warning',
+  })
+  .catch(() => process.exit(1));

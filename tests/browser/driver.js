@@ -1,0 +1,172 @@
+// Runs one browser scenario end to end and prints its result as one JSON line.
+//
+// It starts, all on loopback: `filmstrip serve --port 0` (unless the scenario needs no
+// server), a static HTTP server for the pages, the kurento-client bundle and the test's
+// files, and headless Chromium (puppeteer-core, Debian's /usr/bin/chromium) with a fake
+// camera and microphone; opens the scenario's page and calls its `runScenario(params)`.
+// The Rust tests run it inside a private network namespace whose only interface is `lo`.
+//
+// Usage: NODE_PATH=<node_modules> node driver.js '<config JSON>'
+// config: {
+//   scenario:  "direct" | "loopback" | "mirror" | "record" | "player-offer" | "player-recvonly",
+//   filmstrip: path of the filmstrip binary (not needed for "direct"),
+//   bundle:    path of the kurento-client + kurento-utils browser bundle (build.js),
+//   camera:    path of the Y4M file Chromium's fake camera plays,
+//   files:     { "/url-path": "file path", ... } served as well (e.g. "/hat.png"),
+//   workdir:   a directory for the browser profile,
+//   params:    more parameters for the page,
+//   timeoutMs: how long the page may take (default 60000),
+//   screenshot: optional path of a PNG taken at the end
+// }
+'use strict';
+
+const { spawn } = require('child_process');
+const fs = require('fs');
+const http = require('http');
+const os = require('os');
+const path = require('path');
+const readline = require('readline');
+const puppeteer = require('puppeteer-core');
+
+const CHROMIUM = '/usr/bin/chromium';
+const PAGES = path.join(__dirname, 'pages');
+
+const config = JSON.parse(process.argv[2] || '{}');
+const output = { scenario: config.scenario, errors: [], console: [] };
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.png': 'image/png',
+  '.json': 'application/json',
+};
+
+/** Starts `filmstrip serve --port 0`; resolves with the process and its WebSocket URL. */
+function startServer(binary, log) {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env };
+    delete env.FILMSTRIP_MODULES_PATH;
+    const child = spawn(binary, ['serve', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.on('error', (err) => reject(new Error(`cannot start ${binary}: ${err.message}`)));
+    child.stderr.on('data', (chunk) => log.push(chunk.toString()));
+    const lines = readline.createInterface({ input: child.stdout });
+    lines.once('line', (line) => {
+      const url = line.trim().replace(/^listening on /, '');
+      if (!url.startsWith('ws://')) reject(new Error(`filmstrip serve printed ${line}`));
+      else resolve({ child, url });
+    });
+    child.on('exit', (code) => reject(new Error(`filmstrip serve exited with ${code}: ${log.join('')}`)));
+  });
+}
+
+/** A static HTTP server on 127.0.0.1: the pages, the bundle and the configured files. */
+function startHttp(files) {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://127.0.0.1');
+    if (url.pathname === '/favicon.ico') {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    let file = files[url.pathname];
+    if (!file && /^\/[\w.-]+$/.test(url.pathname)) file = path.join(PAGES, url.pathname);
+    fs.readFile(file || '/nonexistent', (err, body) => {
+      if (err) {
+        output.errors.push(`HTTP 404 ${url.pathname}`);
+        res.writeHead(404);
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream' });
+      res.end(body);
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+/** Rejects after `ms` with `what` in the message. */
+function deadline(ms, what) {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms));
+}
+
+async function main() {
+  // Proof of the isolation the tests ask for: the interfaces this process (and so the
+  // server and the browser it starts) can use.
+  output.interfaces = Object.keys(os.networkInterfaces());
+
+  const serverLog = [];
+  let server = null;
+  let http = null;
+  let browser = null;
+  const profile = fs.mkdtempSync(path.join(config.workdir || os.tmpdir(), 'chromium-profile-'));
+  try {
+    if (config.scenario !== 'direct') {
+      server = await startServer(config.filmstrip, serverLog);
+      output.wsUri = server.url;
+    }
+    const files = { '/kurento-browser.js': config.bundle, ...(config.files || {}) };
+    http = await startHttp(files);
+    const origin = `http://127.0.0.1:${http.address().port}`;
+
+    browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      userDataDir: profile,
+      args: [
+        '--no-sandbox',
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream',
+        `--use-file-for-fake-video-capture=${path.resolve(config.camera)}`,
+        '--allow-loopback-in-peer-connection',
+        '--disable-features=WebRtcHideLocalIpsWithMdns',
+        '--autoplay-policy=no-user-gesture-required',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+        '--disable-gpu',
+        '--disable-quic',
+      ],
+    });
+    output.browserVersion = await browser.version();
+    const page = await browser.newPage();
+    page.on('console', (msg) => output.console.push(`${msg.type()}: ${msg.text()}`));
+    page.on('pageerror', (err) => output.errors.push(`page error: ${err.message}`));
+
+    const pageName = config.scenario === 'direct' ? 'direct.html' : 'kurento.html';
+    await page.goto(`${origin}/${pageName}`, { waitUntil: 'load' });
+    const params = {
+      scenario: config.scenario,
+      ws_uri: output.wsUri,
+      hat_uri: `${origin}/hat.png`,
+      ice_servers: [],
+      ...(config.params || {}),
+    };
+    const timeoutMs = config.timeoutMs || 60000;
+    const result = await Promise.race([
+      page.evaluate((p) => window.runScenario(p), params),
+      deadline(timeoutMs, `scenario ${config.scenario}`),
+    ]);
+    const pageErrors = result.errors || [];
+    Object.assign(output, result);
+    output.errors = [...pageErrors, ...output.errors.filter((e) => !pageErrors.includes(e))];
+    if (config.screenshot) await page.screenshot({ path: config.screenshot });
+  } catch (err) {
+    output.errors.push(`driver: ${err.message}`);
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    if (http) http.close();
+    if (server) server.child.kill('SIGTERM');
+    fs.rmSync(profile, { recursive: true, force: true });
+    output.serverLog = serverLog.join('').slice(-4000);
+  }
+  process.stdout.write(`${JSON.stringify(output)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stdout.write(`${JSON.stringify({ ...output, errors: [...output.errors, `driver: ${err.stack}`] })}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,3 @@
+// The Node globals kurento-client's dependencies use, injected into the browser bundle.
+export { default as process } from 'process';
+export { Buffer } from 'buffer';
