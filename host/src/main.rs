@@ -85,6 +85,8 @@ enum Command {
         /// the client to reconnect with `connect {sessionId}`; then they are released.
         #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
         session_grace: f64,
+        #[command(flatten)]
+        webrtc: serve::WebRtcDefaults,
     },
     /// Runs a video through filters, printing module events on stdout as JSON lines.
     Run {
@@ -166,6 +168,7 @@ fn execute(cli: &Cli, matches: &ArgMatches) -> Result<()> {
             path,
             bind,
             session_grace,
+            webrtc,
         } => {
             let registry = Registry::load(&dirs);
             for refusal in registry.refused() {
@@ -182,6 +185,7 @@ fn execute(cli: &Cli, matches: &ArgMatches) -> Result<()> {
                 session_grace: std::time::Duration::try_from_secs_f64(*session_grace).map_err(
                     |_| anyhow!("--session-grace must be a number of seconds, not {session_grace}"),
                 )?,
+                webrtc: webrtc.clone(),
             };
             serve::serve(registry, &options, &mut stdout)
         }

@@ -4,7 +4,7 @@
 
 use super::complex;
 use super::endpoints::{self, Outcome};
-use super::objects::{self, Media, Object};
+use super::objects::{self, Media, MediaKind, Object};
 use super::rpc::{RpcError, object_param, string_param};
 use super::server::{MANAGER_ID, Server, State};
 use super::session::now_millis;
@@ -299,36 +299,43 @@ fn element_op(
         .ok_or_else(|| RpcError::internal("not an element"))?;
     let value = match operation {
         "connect" => {
-            connect(state, id, arg(args, "sink")?)?;
+            connect(state, id, arg(args, "sink")?, media_type(args)?)?;
             Json::Null
         }
         "disconnect" => {
-            disconnect(state, id, arg(args, "sink")?)?;
+            disconnect(state, id, arg(args, "sink")?, media_type(args)?)?;
             Json::Null
         }
         "getSourceConnections" => {
-            let sources: Vec<Json> = media
-                .source
-                .iter()
-                .map(|(source, _)| connection(source, id))
+            let wanted = media_type(args)?;
+            let sources: Vec<Json> = MediaKind::ALL
+                .into_iter()
+                .filter(|kind| wanted.is_none_or(|wanted| wanted == *kind))
+                .filter_map(|kind| {
+                    let (source, _) = media.port(kind).source.as_ref()?;
+                    Some(connection(source, id, kind))
+                })
                 .collect();
             json!(sources)
         }
         "getSinkConnections" => {
+            let wanted = media_type(args)?;
             let sinks: Vec<Json> = media
                 .sinks
                 .iter()
-                .map(|sink| connection(id, sink))
+                .filter(|(_, kind)| wanted.is_none_or(|wanted| wanted == *kind))
+                .map(|(sink, kind)| connection(id, sink, *kind))
                 .collect();
             json!(sinks)
         }
         "getGstreamerDot" => json!(dot(&media.bin)),
         "isMediaFlowingIn" | "isMediaFlowingOut" => {
-            media_type(args)?;
+            let kind = media_type(args)?.unwrap_or(MediaKind::Video);
+            let flow = &media.port(kind).flow;
             let side = if operation == "isMediaFlowingIn" {
-                &media.flow.input
+                &flow.input
             } else {
-                &media.flow.output
+                &flow.output
             };
             json!(side.is_flowing())
         }
@@ -341,13 +348,16 @@ fn element_op(
     Ok(Some(value))
 }
 
-/// Checks the optional `mediaType` argument: this server carries video only.
-fn media_type(args: &Map<String, Json>) -> Result<(), RpcError> {
+/// The optional `mediaType` argument: `AUDIO` or `VIDEO`, or `None` for both. `DATA` is
+/// refused: this server carries no data channels between elements.
+fn media_type(args: &Map<String, Json>) -> Result<Option<MediaKind>, RpcError> {
     match args.get("mediaType") {
-        None | Some(Json::Null) => Ok(()),
-        Some(Json::String(kind)) if kind == "VIDEO" => Ok(()),
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(name)) if MediaKind::from_name(name).is_some() => {
+            Ok(MediaKind::from_name(name))
+        }
         Some(other) => Err(RpcError::illegal_param(format!(
-            "mediaType {other} is not carried: this server handles VIDEO only"
+            "mediaType {other} is not carried between elements: use AUDIO or VIDEO"
         ))),
     }
 }
@@ -365,13 +375,19 @@ fn element_stats(id: &str) -> Json {
     Json::Object(Map::from_iter([(stats_id.to_string(), stats)]))
 }
 
-fn connection(source: &str, sink: &str) -> Json {
-    json!({"source": source, "sink": sink, "type": "VIDEO",
+fn connection(source: &str, sink: &str, kind: MediaKind) -> Json {
+    json!({"source": source, "sink": sink, "type": kind.name(),
            "sourceDescription": "default", "sinkDescription": "default"})
 }
 
-/// Feeds `sink` from `source`, replacing whatever fed `sink` before.
-pub fn connect(state: &mut State, source: &str, sink: &str) -> Result<(), RpcError> {
+/// Feeds `sink` from `source` with `kind` of media, or with every kind both have when
+/// `None`, replacing whatever fed `sink` that kind before.
+pub fn connect(
+    state: &mut State,
+    source: &str,
+    sink: &str,
+    kind: Option<MediaKind>,
+) -> Result<(), RpcError> {
     let sink_object = state.object(sink)?;
     let source_object = state.object(source)?;
     let (Some(sink_media), Some(_)) = (sink_object.element(), source_object.element()) else {
@@ -379,22 +395,51 @@ pub fn connect(state: &mut State, source: &str, sink: &str) -> Result<(), RpcErr
             "{sink} is not a media element"
         )));
     };
-    if source == sink || sink_object.parent != source_object.parent {
+    // An endpoint whose input and output are separate streams (a WebRtcEndpoint sending back
+    // what it receives) may feed itself; any other element would only make a cycle.
+    if source == sink && !sink_media.endpoint.may_feed_itself() {
+        return Err(RpcError::illegal_param(format!(
+            "a {} cannot feed itself",
+            sink_object.type_name
+        )));
+    }
+    if sink_object.parent != source_object.parent {
         return Err(RpcError::illegal_param(
             "an element connects only to another element of its pipeline",
         ));
     }
-    if sink_media.sink.is_none() {
+    let kinds: Vec<MediaKind> = match kind {
+        Some(kind) => vec![kind],
+        None => MediaKind::ALL.to_vec(),
+    };
+    let takes: Vec<MediaKind> = kinds
+        .into_iter()
+        .filter(|kind| sink_media.port(*kind).input.is_some())
+        .collect();
+    if takes.is_empty() {
         return Err(RpcError::illegal_param(format!(
-            "{} takes no input",
-            sink_object.type_name
+            "{} takes no {} input",
+            sink_object.type_name,
+            kind.map_or("media", MediaKind::name)
         )));
     }
-    match &sink_media.source {
+    for kind in takes {
+        connect_kind(state, source, sink, kind)?;
+    }
+    Ok(())
+}
+
+fn connect_kind(
+    state: &mut State,
+    source: &str,
+    sink: &str,
+    kind: MediaKind,
+) -> Result<(), RpcError> {
+    match &state.object(sink)?.element().and_then(|m| m.port(kind).source.as_ref()) {
         Some((current, _)) if current == source => return Ok(()),
         Some((current, _)) => {
             let current = current.clone();
-            disconnect(state, &current, sink)?;
+            disconnect(state, &current, sink, Some(kind))?;
         }
         None => {}
     }
@@ -404,50 +449,64 @@ pub fn connect(state: &mut State, source: &str, sink: &str) -> Result<(), RpcErr
     ) else {
         return Err(RpcError::internal("elements vanished"));
     };
-    let pad = objects::link(source_media, sink_media)
+    let pad = objects::link(source_media, sink_media, kind)
         .map_err(|err| RpcError::unexpected(format!("{err:#}")))?;
     if let Some(media) = state.objects.get_mut(sink).and_then(Object::element_mut) {
-        media.source = Some((source.to_string(), pad));
+        media.port_mut(kind).source = Some((source.to_string(), pad));
     }
     if let Some(media) = state.objects.get_mut(source).and_then(Object::element_mut) {
-        media.sinks.push(sink.to_string());
+        media.sinks.push((sink.to_string(), kind));
     }
-    announce(state, "ElementConnected", source, sink);
+    announce(state, "ElementConnected", source, sink, kind);
     Ok(())
 }
 
-/// Stops `source` feeding `sink`.
-pub fn disconnect(state: &mut State, source: &str, sink: &str) -> Result<(), RpcError> {
+/// Stops `source` feeding `sink` with `kind` of media, or with every kind when `None`.
+pub fn disconnect(
+    state: &mut State,
+    source: &str,
+    sink: &str,
+    kind: Option<MediaKind>,
+) -> Result<(), RpcError> {
     state.object(source)?;
-    let pad = match state
+    let sink_media = state
         .object(sink)?
         .element()
-        .and_then(|m| m.source.as_ref())
-    {
-        Some((current, pad)) if current == source => pad.clone(),
-        _ => {
-            return Err(RpcError::illegal_param(format!(
-                "{source} is not connected to {sink}"
-            )));
+        .ok_or_else(|| RpcError::illegal_param(format!("{sink} is not a media element")))?;
+    let connected: Vec<(MediaKind, gst::Pad)> = MediaKind::ALL
+        .into_iter()
+        .filter(|candidate| kind.is_none_or(|kind| kind == *candidate))
+        .filter_map(|kind| match &sink_media.port(kind).source {
+            Some((current, pad)) if current == source => Some((kind, pad.clone())),
+            _ => None,
+        })
+        .collect();
+    if connected.is_empty() {
+        return Err(RpcError::illegal_param(format!(
+            "{source} is not connected to {sink}"
+        )));
+    }
+    for (kind, pad) in connected {
+        if let Some(media) = state.objects.get(source).and_then(Object::element) {
+            objects::unlink(media, kind, &pad);
         }
-    };
-    if let Some(media) = state.objects.get(source).and_then(Object::element) {
-        objects::unlink(media, &pad);
+        if let Some(media) = state.objects.get_mut(sink).and_then(Object::element_mut) {
+            media.port_mut(kind).source = None;
+        }
+        if let Some(media) = state.objects.get_mut(source).and_then(Object::element_mut) {
+            media
+                .sinks
+                .retain(|(known, known_kind)| known != sink || *known_kind != kind);
+        }
+        announce(state, "ElementDisconnected", source, sink, kind);
     }
-    if let Some(media) = state.objects.get_mut(sink).and_then(Object::element_mut) {
-        media.source = None;
-    }
-    if let Some(media) = state.objects.get_mut(source).and_then(Object::element_mut) {
-        media.sinks.retain(|known| known != sink);
-    }
-    announce(state, "ElementDisconnected", source, sink);
     Ok(())
 }
 
 /// Raises `ElementConnected` or `ElementDisconnected` on the source, as KMS does: the event's
 /// `source` is the element that feeds `sink`.
-fn announce(state: &State, event_type: &str, source: &str, sink: &str) {
-    let fields = json!({"sink": sink, "mediaType": "VIDEO",
+fn announce(state: &State, event_type: &str, source: &str, sink: &str, kind: MediaKind) {
+    let fields = json!({"sink": sink, "mediaType": kind.name(),
         "sourceMediaDescription": "default", "sinkMediaDescription": "default"});
     state.dispatch(
         source,

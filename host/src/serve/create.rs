@@ -72,7 +72,7 @@ impl Server {
         let type_name = string_param(params, "type")?;
         let constructor = object_param(params, "constructorParams")?;
         let bare = type_name.strip_prefix("kurento.").unwrap_or(type_name);
-        if let Some(created) = endpoints::create(bare, &self.gst_name(), &constructor) {
+        if let Some(created) = endpoints::create(bare, &self.gst_name(), &constructor, &self.webrtc) {
             let created = created?;
             let events = created.events.iter().chain(ELEMENT_EVENTS);
             let class = Class {

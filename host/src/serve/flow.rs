@@ -78,10 +78,10 @@ impl FlowSide {
     }
 }
 
-/// The fields of a `MediaFlowIn/OutStateChanged` event.
-pub fn event_fields(flowing: bool) -> Map<String, Json> {
+/// The fields of a `MediaFlowIn/OutStateChanged` event of `media_type` (`AUDIO`, `VIDEO`).
+pub fn event_fields(flowing: bool, media_type: &str) -> Map<String, Json> {
     let state = if flowing { "FLOWING" } else { "NOT_FLOWING" };
-    let fields = json!({"state": state, "padName": "default", "mediaType": "VIDEO"});
+    let fields = json!({"state": state, "padName": "default", "mediaType": media_type});
     fields.as_object().cloned().unwrap_or_default()
 }
 

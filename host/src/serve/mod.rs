@@ -14,6 +14,7 @@ pub mod rpc;
 mod server;
 mod session;
 
+pub use endpoints::WebRtcDefaults;
 pub use server::{MANAGER_ID, Server};
 
 use crate::Registry;
@@ -47,6 +48,8 @@ pub struct Options {
     /// How long a session whose connections all closed keeps its objects, waiting for the
     /// client to reconnect with `connect {sessionId}`.
     pub session_grace: Duration,
+    /// The settings new WebRtcEndpoints start with.
+    pub webrtc: WebRtcDefaults,
 }
 
 /// Serves until the process ends; `announce` gets the URL once the socket listens.
@@ -57,7 +60,7 @@ pub fn serve(registry: Registry, options: &Options, announce: &mut dyn Write) ->
     let path = options.path.trim_matches('/').to_string();
     writeln!(announce, "listening on ws://{address}/{path}")?;
     announce.flush()?;
-    let server = Server::new(registry, options.session_grace);
+    let server = Server::new(registry, options.session_grace, options.webrtc.clone());
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
         let (server, path) = (Arc::clone(&server), path.clone());

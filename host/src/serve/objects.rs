@@ -1,9 +1,10 @@
 //! Media objects: what each id stands for, and the GStreamer elements behind it.
 //!
-//! Every media element is a bin `[queue ! convert ! filter ! convert !] tee`: the queue
-//! (absent on a player) decouples it from whatever feeds it, and the tee, which tolerates
-//! having no linked branch, feeds each connected sink. An element nobody connects to simply
-//! drops its output, so unconnected elements never stall their pipeline.
+//! Every media element is a bin with two ports, audio and video, each `[queue !] inner... !
+//! tee`: the queue (absent where the element takes no input, as on a player) decouples it
+//! from whatever feeds it, and the tee, which tolerates having no linked branch, feeds each
+//! connected sink. Raw media travels between elements, so any element can feed any other;
+//! an element nobody connects to simply drops its output, so it never stalls its pipeline.
 
 use super::endpoints::Endpoint;
 use super::flow::Flow;
@@ -58,24 +59,131 @@ pub enum Media {
     Element(ElementMedia),
 }
 
+/// The two kinds of media that travel between elements.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum MediaKind {
+    /// Raw audio between elements.
+    Audio,
+    /// Raw video between elements.
+    Video,
+}
+
+impl MediaKind {
+    /// Both kinds, audio first as KMS lists them.
+    pub const ALL: [MediaKind; 2] = [MediaKind::Audio, MediaKind::Video];
+
+    /// Kurento's `MediaType` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            MediaKind::Audio => "AUDIO",
+            MediaKind::Video => "VIDEO",
+        }
+    }
+
+    /// The kind a Kurento `MediaType` names; `None` for `DATA` and anything else.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
+    /// The kind of raw media `caps` describe, if audio or video.
+    pub fn of_caps(caps: &gst::CapsRef) -> Option<Self> {
+        let name = caps.structure(0)?.name();
+        if name.starts_with("audio/") {
+            Some(MediaKind::Audio)
+        } else if name.starts_with("video/") {
+            Some(MediaKind::Video)
+        } else {
+            None
+        }
+    }
+
+    fn lowercase(self) -> &'static str {
+        match self {
+            MediaKind::Audio => "audio",
+            MediaKind::Video => "video",
+        }
+    }
+}
+
+/// One kind of media through an element: where it enters, where it leaves, what feeds it.
+pub struct Port {
+    /// The bin's ghost sink pad `<kind>_sink`; `None` when the element takes no such input.
+    pub input: Option<gst::Pad>,
+    /// Feeds every connected sink; it tolerates having no linked branch.
+    pub tee: gst::Element,
+    /// The element feeding this port, and the output pad of that element that does.
+    pub source: Option<(String, gst::Pad)>,
+    /// Whether buffers pass the input and the output.
+    pub flow: Arc<Flow>,
+}
+
+impl Port {
+    /// A port leaving through `tee`, entering through `input`, watched for media flow.
+    pub fn new(tee: gst::Element, input: Option<gst::Pad>) -> Self {
+        let flow = Arc::new(Flow::default());
+        let target = input
+            .as_ref()
+            .and_then(|pad| pad.downcast_ref::<gst::GhostPad>())
+            .and_then(|ghost| ghost.target());
+        if let Some(target) = target {
+            flow.input.watch(&target);
+        }
+        if let Some(output) = tee.static_pad("sink") {
+            flow.output.watch(&output);
+        }
+        Self {
+            input,
+            tee,
+            source: None,
+            flow,
+        }
+    }
+}
+
 /// A media element's bin and its connections.
 pub struct ElementMedia {
     /// The bin inside the pipeline.
     pub bin: gst::Bin,
-    /// Feeds every connected sink.
-    pub tee: gst::Element,
-    /// The bin's input; players have none.
-    pub sink: Option<gst::Pad>,
+    /// The audio through the element.
+    pub audio: Port,
+    /// The video through the element.
+    pub video: Port,
     /// The module's filter element and the index of its module in the registry.
     pub filter: Option<(usize, gst::Element)>,
     /// What a built-in endpoint or filter adds (a player's decoder, a recorder's file).
     pub endpoint: Endpoint,
-    /// Whether buffers pass the input and the output.
-    pub flow: Arc<Flow>,
-    /// The element feeding this one, and the tee pad of that element that does.
-    pub source: Option<(String, gst::Pad)>,
-    /// The elements this one feeds.
-    pub sinks: Vec<String>,
+    /// The elements this one feeds, and with which kind of media.
+    pub sinks: Vec<(String, MediaKind)>,
+}
+
+impl ElementMedia {
+    /// An element made of `bin` and its two ports, with no endpoint behaviour.
+    pub fn new(bin: gst::Bin, audio: Port, video: Port) -> Self {
+        Self {
+            bin,
+            audio,
+            video,
+            filter: None,
+            endpoint: Endpoint::None,
+            sinks: Vec::new(),
+        }
+    }
+
+    /// The port of `kind`.
+    pub fn port(&self, kind: MediaKind) -> &Port {
+        match kind {
+            MediaKind::Audio => &self.audio,
+            MediaKind::Video => &self.video,
+        }
+    }
+
+    /// The port of `kind`, mutably.
+    pub fn port_mut(&mut self, kind: MediaKind) -> &mut Port {
+        match kind {
+            MediaKind::Audio => &mut self.audio,
+            MediaKind::Video => &mut self.video,
+        }
+    }
 }
 
 /// One object a client can address.
@@ -151,46 +259,70 @@ pub const ELEMENT_EVENTS: &[&str] = &[
     "MediaFlowOutStateChanged",
 ];
 
-fn make(factory: &str) -> Result<gst::Element> {
+/// Makes GStreamer element `factory`, or says which one is missing.
+pub fn make(factory: &str) -> Result<gst::Element> {
     gst::ElementFactory::make(factory)
         .build()
         .with_context(|| format!("GStreamer element {factory} is missing"))
 }
 
-/// A bin `queue ! inner... ! tee` with a ghost sink pad, or `inner... ! tee` without one.
-pub fn element_bin(
-    name: &str,
-    inner: Vec<gst::Element>,
-    with_sink: bool,
-) -> Result<(gst::Bin, gst::Element, Option<gst::Pad>)> {
-    let bin = gst::Bin::builder().name(name).build();
+/// A `tee` that tolerates having no linked branch, added to `bin`.
+pub fn output_tee(bin: &gst::Bin) -> Result<gst::Element> {
     let tee = gst::ElementFactory::make("tee")
         .property("allow-not-linked", true)
         .build()
         .context("GStreamer element tee is missing")?;
+    bin.add(&tee)?;
+    Ok(tee)
+}
+
+/// A `queue` in `bin` behind a ghost sink pad `<kind>_sink`: an input that decouples the
+/// element from whatever feeds it. Returns the ghost pad and the queue.
+pub fn input_queue(bin: &gst::Bin, kind: MediaKind) -> Result<(gst::Pad, gst::Element)> {
+    let queue = make("queue")?;
+    bin.add(&queue)?;
+    let target = queue.static_pad("sink").context("queue without sink pad")?;
+    let ghost = gst::GhostPad::builder_with_target(&target)?
+        .name(format!("{}_sink", kind.lowercase()))
+        .build();
+    bin.add_pad(&ghost)?;
+    Ok((ghost.upcast(), queue))
+}
+
+/// The port `[queue !] inner... ! tee` of `kind` in `bin`, with an input when `with_input`.
+/// Without input and inner elements it is a bare tee, for the caller to feed.
+pub fn port(
+    bin: &gst::Bin,
+    kind: MediaKind,
+    inner: Vec<gst::Element>,
+    with_input: bool,
+) -> Result<Port> {
     let mut chain = Vec::new();
-    if with_sink {
-        chain.push(make("queue")?);
-    }
-    chain.extend(inner);
-    chain.push(tee.clone());
-    bin.add_many(&chain)?;
-    for pair in chain.windows(2) {
-        link_quickly(&pair[0], &pair[1])?;
-    }
-    let sink = if with_sink {
-        let target = chain[0]
-            .static_pad("sink")
-            .context("queue without sink pad")?;
-        let ghost = gst::GhostPad::builder_with_target(&target)?
-            .name("sink")
-            .build();
-        bin.add_pad(&ghost)?;
-        Some(ghost.upcast())
+    let input = if with_input {
+        let (ghost, queue) = input_queue(bin, kind)?;
+        chain.push(queue);
+        Some(ghost)
     } else {
         None
     };
-    Ok((bin, tee, sink))
+    bin.add_many(&inner)?;
+    chain.extend(inner);
+    let tee = output_tee(bin)?;
+    chain.push(tee.clone());
+    for pair in chain.windows(2) {
+        link_quickly(&pair[0], &pair[1])?;
+    }
+    Ok(Port::new(tee, input))
+}
+
+/// A bin with a passing-through audio port and a video port `queue ! inner... ! tee` (with
+/// an input) or `inner... ! tee` (without): the shape of every element but the endpoints
+/// that make their own.
+pub fn element_bin(name: &str, video: Vec<gst::Element>, with_input: bool) -> Result<ElementMedia> {
+    let bin = gst::Bin::builder().name(name).build();
+    let audio = port(&bin, MediaKind::Audio, Vec::new(), with_input)?;
+    let video = port(&bin, MediaKind::Video, video, with_input)?;
+    Ok(ElementMedia::new(bin, audio, video))
 }
 
 /// Links `src` to `sink` by their `src` and `sink` pads checking pad templates only: a full
@@ -207,71 +339,68 @@ fn link_quickly(src: &gst::Element, sink: &gst::Element) -> Result<()> {
     Ok(())
 }
 
-/// The media of an element bin made by [`element_bin`], watching its flow.
-pub fn element_media(bin: gst::Bin, tee: gst::Element, sink: Option<gst::Pad>) -> ElementMedia {
-    let flow = Arc::new(Flow::default());
-    let input = sink
-        .as_ref()
-        .and_then(|pad| pad.downcast_ref::<gst::GhostPad>())
-        .and_then(|ghost| ghost.target());
-    if let Some(input) = input {
-        flow.input.watch(&input);
-    }
-    if let Some(output) = tee.static_pad("sink") {
-        flow.output.watch(&output);
-    }
-    ElementMedia {
-        bin,
-        tee,
-        sink,
-        filter: None,
-        endpoint: Endpoint::None,
-        flow,
-        source: None,
-        sinks: Vec::new(),
-    }
-}
-
-/// A module filter between converters, so it gets a format it accepts whatever comes in.
+/// A module filter between converters, so it gets a format it accepts whatever comes in;
+/// audio passes by it untouched, keeping its timestamps and so its sync with the video.
 pub fn filter_element(name: &str, module: usize, filter: gst::Element) -> Result<ElementMedia> {
     let inner = vec![make("videoconvert")?, filter.clone(), make("videoconvert")?];
-    let (bin, tee, sink) = element_bin(name, inner, true)?;
-    let mut media = element_media(bin, tee, sink);
+    let mut media = element_bin(name, inner, true)?;
     media.filter = Some((module, filter));
     Ok(media)
 }
 
-/// Links `source`'s tee to `sink`'s input; returns the tee pad used.
-pub fn link(source: &ElementMedia, sink: &ElementMedia) -> Result<gst::Pad> {
+/// Links `source`'s `kind` output to `sink`'s `kind` input; returns the source's pad used.
+/// A new video consumer asks upstream for a key frame, so that whatever decodes or forwards
+/// encoded video for it starts promptly instead of at the next periodic one.
+pub fn link(source: &ElementMedia, sink: &ElementMedia, kind: MediaKind) -> Result<gst::Pad> {
     let input = sink
-        .sink
+        .port(kind)
+        .input
         .as_ref()
-        .context("the sink element takes no input")?;
-    let pad = source
-        .tee
+        .with_context(|| format!("the sink element takes no {} input", kind.lowercase()))?;
+    let tee = &source.port(kind).tee;
+    let pad = tee
         .request_pad_simple("src_%u")
         .context("cannot add an output to the source element")?;
     let ghost = gst::GhostPad::builder_with_target(&pad)?.build();
     source.bin.add_pad(&ghost)?;
     if let Err(err) = ghost.link(input) {
-        let _ = source.bin.remove_pad(&ghost);
-        source.tee.release_request_pad(&pad);
+        if let Err(removal) = source.bin.remove_pad(&ghost) {
+            tracing::warn!(%removal, "cannot remove an unlinked output pad");
+        }
+        tee.release_request_pad(&pad);
         return Err(anyhow!("cannot link the elements: {err:?}"));
+    }
+    if kind == MediaKind::Video {
+        request_key_frame(input);
     }
     Ok(ghost.upcast())
 }
 
-/// Undoes [`link`]: `pad` is the source's output pad it returned.
-pub fn unlink(source: &ElementMedia, pad: &gst::Pad) {
-    if let Some(peer) = pad.peer() {
-        let _ = pad.unlink(&peer);
+/// Sends an upstream force-key-unit request from `pad`: decoders and payloaders pass it on
+/// until an encoder makes a key frame or an RTP session asks its sender for one (PLI).
+pub fn request_key_frame(pad: &gst::Pad) {
+    let event = gst_video::UpstreamForceKeyUnitEvent::builder()
+        .all_headers(true)
+        .build();
+    // Nobody upstream able to make one is normal (a file being decoded): nothing to report.
+    let _handled = pad.push_event(event);
+}
+
+/// Undoes [`link`]: `pad` is the source's output pad of `kind` it returned.
+pub fn unlink(source: &ElementMedia, kind: MediaKind, pad: &gst::Pad) {
+    if let Some(peer) = pad.peer()
+        && let Err(err) = pad.unlink(&peer)
+    {
+        tracing::warn!(%err, "cannot unlink an output pad");
     }
     let target = pad
         .downcast_ref::<gst::GhostPad>()
         .and_then(|ghost| ghost.target());
-    let _ = source.bin.remove_pad(pad);
+    if let Err(err) = source.bin.remove_pad(pad) {
+        tracing::warn!(%err, "cannot remove an output pad");
+    }
     if let Some(target) = target {
-        source.tee.release_request_pad(&target);
+        source.port(kind).tee.release_request_pad(&target);
     }
 }
 

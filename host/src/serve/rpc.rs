@@ -42,6 +42,17 @@ errors! {
     not_available = 40108, "MEDIA_OBJECT_NOT_AVAILABLE";
     kmd_not_found = 40500, "SERVER_MANAGER_ERROR_KMD_NOT_FOUND";
     uri_not_found = 40600, "URI_PATH_FILE_NOT_FOUND";
+    sdp_parse = 40201, "SDP_PARSE_ERROR";
+    no_local_sdp = 40202, "SDP_END_POINT_NO_LOCAL_SDP_ERROR";
+    no_remote_sdp = 40203, "SDP_END_POINT_NO_REMOTE_SDP_ERROR";
+    generate_offer = 40204, "SDP_END_POINT_GENERATE_OFFER_ERROR";
+    process_offer = 40205, "SDP_END_POINT_PROCESS_OFFER_ERROR";
+    process_answer = 40206, "SDP_END_POINT_PROCESS_ANSWER_ERROR";
+    sdp_configuration = 40207, "SDP_CONFIGURATION_ERROR";
+    already_negotiated = 40208, "SDP_END_POINT_ALREADY_NEGOTIATED";
+    offer_not_generated = 40209, "SDP_END_POINT_NOT_OFFER_GENERATED";
+    answer_already_processed = 40210, "SDP_END_POINT_ANSWER_ALREADY_PROCCESED";
+    ice_add_candidate = 40401, "ICE_ADD_CANDIDATE_ERROR";
 }
 
 impl RpcError {

@@ -2,9 +2,9 @@
 
 use super::classes;
 use super::complex;
-use super::endpoints::Endpoint;
+use super::endpoints::{self, Endpoint, WebRtcDefaults};
 use super::flow;
-use super::objects::{self, Media, Object};
+use super::objects::{self, Media, MediaKind, Object};
 use super::rpc::{self, RpcError, string_param};
 use super::session::{Session, new_uuid, now_millis};
 use crate::Registry;
@@ -51,8 +51,16 @@ impl State {
             .ok_or_else(|| RpcError::object_not_found(format!("object {id} not found")))
     }
 
-    /// Sends `event_type` of `object` to every session subscribed to it.
+    /// Sends `event_type` of `object` to every session subscribed to it, and to those
+    /// subscribed to its Kurento 6 name, under that name.
     pub fn dispatch(&self, object: &str, event_type: &str, fields: &Map<String, Json>) {
+        self.dispatch_as(object, event_type, fields);
+        if let Some(legacy) = endpoints::legacy_event_name(event_type) {
+            self.dispatch_as(object, legacy, fields);
+        }
+    }
+
+    fn dispatch_as(&self, object: &str, event_type: &str, fields: &Map<String, Json>) {
         let mut subscribers = self
             .subscriptions
             .values()
@@ -119,13 +127,21 @@ impl State {
         let Some(media) = self.objects.get(id).and_then(Object::element) else {
             return;
         };
-        let source = media.source.as_ref().map(|(source, _)| source.clone());
-        let sinks = media.sinks.clone();
-        if let Some(source) = source {
-            let _ = classes::disconnect(self, &source, id);
+        let sources: Vec<String> = MediaKind::ALL
+            .iter()
+            .filter_map(|kind| media.port(*kind).source.as_ref())
+            .map(|(source, _)| source.clone())
+            .collect();
+        let sinks: Vec<String> = media.sinks.iter().map(|(sink, _)| sink.clone()).collect();
+        for source in sources {
+            if let Err(error) = classes::disconnect(self, &source, id, None) {
+                tracing::debug!(%source, sink = id, error = %error.message, "already disconnected");
+            }
         }
         for sink in sinks {
-            let _ = classes::disconnect(self, id, &sink);
+            if let Err(error) = classes::disconnect(self, id, &sink, None) {
+                tracing::debug!(source = id, %sink, error = %error.message, "already disconnected");
+            }
         }
         let Some(object) = self.objects.remove(id) else {
             return;
@@ -241,12 +257,15 @@ pub struct Server {
     names: AtomicU64,
     /// How long a session without connections keeps its objects.
     pub session_grace: Duration,
+    /// The settings new WebRtcEndpoints start with.
+    pub webrtc: WebRtcDefaults,
 }
 
 impl Server {
     /// A server with only the server manager, releasing the objects of a session
-    /// `session_grace` after its last connection closed.
-    pub fn new(registry: Registry, session_grace: Duration) -> Arc<Self> {
+    /// `session_grace` after its last connection closed; new WebRtcEndpoints start with
+    /// `webrtc`.
+    pub fn new(registry: Registry, session_grace: Duration, webrtc: WebRtcDefaults) -> Arc<Self> {
         let server = Self {
             registry,
             state: Mutex::new(State::default()),
@@ -254,6 +273,7 @@ impl Server {
             started: unix_seconds(),
             names: AtomicU64::new(0),
             session_grace,
+            webrtc,
         };
         let manager = Object {
             id: MANAGER_ID.to_string(),
@@ -590,13 +610,17 @@ impl Server {
             let Some(media) = state.objects.get(child).and_then(Object::element) else {
                 continue;
             };
-            let sides = [
-                ("MediaFlowInStateChanged", &media.flow.input),
-                ("MediaFlowOutStateChanged", &media.flow.output),
-            ];
-            for (event_type, side) in sides {
-                if let Some(flowing) = side.change() {
-                    state.dispatch(child, event_type, &flow::event_fields(flowing));
+            for kind in MediaKind::ALL {
+                let flow = &media.port(kind).flow;
+                let sides = [
+                    ("MediaFlowInStateChanged", &flow.input),
+                    ("MediaFlowOutStateChanged", &flow.output),
+                ];
+                for (event_type, side) in sides {
+                    if let Some(flowing) = side.change() {
+                        let fields = flow::event_fields(flowing, kind.name());
+                        state.dispatch(child, event_type, &fields);
+                    }
                 }
             }
         }
@@ -657,7 +681,11 @@ mod tests {
     #[test]
     fn sessions_pipelines_and_info_without_modules() {
         gst::init().unwrap();
-        let server = Server::new(Registry::default(), Duration::from_secs(30));
+        let server = Server::new(
+            Registry::default(),
+            Duration::from_secs(30),
+            WebRtcDefaults::default(),
+        );
         let (outbox, _notifications) = std::sync::mpsc::channel();
         let mut conn = Connection::new(outbox);
         let pong = request(&server, &mut conn, "ping", json!({}));

@@ -1,8 +1,9 @@
 //! `GStreamerFilter(mediaPipeline, command, filterType?)`: any GStreamer elements, given as a
 //! `gst-launch-1.0` description such as `videoflip method=horizontal-flip`.
 //!
-//! The bin is `queue ! videoconvert ! videoscale ! <command> ! tee`: the converters let a
-//! command that fixes a format or a size (`capsfilter caps=video/x-raw,width=160`) get it.
+//! The video port is `queue ! videoconvert ! videoscale ! <command> ! tee`: the converters
+//! let a command that fixes a format or a size (`capsfilter caps=video/x-raw,width=160`) get
+//! it. Audio passes by untouched.
 
 use super::super::objects::{self, ElementMedia};
 use super::super::rpc::RpcError;
@@ -52,12 +53,11 @@ pub fn create(name: &str, params: &Map<String, Json>) -> Result<ElementMedia, Rp
         make("videoscale")?,
         described.upcast(),
     ];
-    let (bin, tee, sink) = objects::element_bin(name, inner, true).map_err(|err| {
+    let mut media = objects::element_bin(name, inner, true).map_err(|err| {
         RpcError::illegal_param(format!(
             "GStreamerFilter command {command:?} does not fit between video elements: {err:#}"
         ))
     })?;
-    let mut media = objects::element_media(bin, tee, sink);
     media.endpoint = Endpoint::GStreamerFilter(GStreamerFilter {
         command: command.to_string(),
         first,

@@ -1,9 +1,10 @@
 //! Kurento's built-in element classes that are not modules: `PassThrough`, `PlayerEndpoint`,
-//! `RecorderEndpoint` and `GStreamerFilter`, each in its own file.
+//! `RecorderEndpoint`, `WebRtcEndpoint` and `GStreamerFilter`, each in its own file.
 
 mod gstreamer_filter;
 mod player;
 mod recorder;
+mod webrtc;
 
 use super::objects::{self, ElementMedia};
 use super::rpc::RpcError;
@@ -12,6 +13,7 @@ use serde_json::{Map, Value as Json};
 pub use gstreamer_filter::GStreamerFilter;
 pub use player::Player;
 pub use recorder::Recorder;
+pub use webrtc::{WebRtc, WebRtcDefaults, legacy_event_name};
 
 /// What a built-in class adds to its element bin.
 pub enum Endpoint {
@@ -23,6 +25,17 @@ pub enum Endpoint {
     Recorder(Recorder),
     /// A `GStreamerFilter`.
     GStreamerFilter(GStreamerFilter),
+    /// A `WebRtcEndpoint`.
+    WebRtc(WebRtc),
+}
+
+impl Endpoint {
+    /// Whether the element may be connected to itself: true where what it receives and what
+    /// it sends are separate streams, as on a WebRtcEndpoint (Kurento's hello world loops a
+    /// browser's camera back to it).
+    pub fn may_feed_itself(&self) -> bool {
+        matches!(self, Endpoint::WebRtc(_))
+    }
 }
 
 /// A built-in class, created.
@@ -36,7 +49,12 @@ pub struct Created {
 }
 
 /// The built-in classes `create` knows, as the `elements` and `filters` modules list them.
-pub const FACTORIES: &[&str] = &["PassThrough", "PlayerEndpoint", "RecorderEndpoint"];
+pub const FACTORIES: &[&str] = &[
+    "PassThrough",
+    "PlayerEndpoint",
+    "RecorderEndpoint",
+    "WebRtcEndpoint",
+];
 
 /// The built-in filter classes, listed in the `filters` module.
 pub const FILTER_FACTORIES: &[&str] = &["GStreamerFilter"];
@@ -49,10 +67,12 @@ const URI_ENDPOINT: [&str; 4] = [
 ];
 
 /// Creates built-in class `type_name` as GStreamer bin `name`; `None` for other classes.
+/// `defaults` are the server's settings for new WebRtcEndpoints.
 pub fn create(
     type_name: &str,
     name: &str,
     params: &Map<String, Json>,
+    defaults: &WebRtcDefaults,
 ) -> Option<Result<Created, RpcError>> {
     let unexpected = |err: anyhow::Error| RpcError::unexpected(format!("{err:#}"));
     let created = match type_name {
@@ -71,6 +91,18 @@ pub fn create(
             events: recorder::EVENTS,
             media,
         }),
+        "WebRtcEndpoint" => webrtc::create(name, params, defaults).map(|media| Created {
+            hierarchy: vec![
+                "kurento.BaseRtpEndpoint",
+                "kurento.SdpEndpoint",
+                "kurento.SessionEndpoint",
+                "kurento.Endpoint",
+                "kurento.MediaElement",
+                "kurento.MediaObject",
+            ],
+            events: webrtc::EVENTS,
+            media,
+        }),
         "GStreamerFilter" => gstreamer_filter::create(name, params).map(|media| Created {
             hierarchy: vec![
                 "kurento.Filter",
@@ -85,10 +117,9 @@ pub fn create(
     Some(created)
 }
 
-/// Kurento's PassThrough: video in, the same video out.
+/// Kurento's PassThrough: audio and video in, the same out.
 fn pass_through(name: &str) -> anyhow::Result<ElementMedia> {
-    let (bin, tee, sink) = objects::element_bin(name, Vec::new(), true)?;
-    Ok(objects::element_media(bin, tee, sink))
+    objects::element_bin(name, Vec::new(), true)
 }
 
 /// What an endpoint operation answers.
@@ -108,8 +139,9 @@ pub fn operation(
     match &media.endpoint {
         Endpoint::None => None,
         Endpoint::Player(player) => player.operation(&media.bin, operation),
-        Endpoint::Recorder(recorder) => recorder.operation(operation),
+        Endpoint::Recorder(recorder) => recorder.operation(media, operation),
         Endpoint::GStreamerFilter(filter) => filter.operation(operation, args),
+        Endpoint::WebRtc(webrtc) => webrtc.operation(operation, args),
     }
 }
 

@@ -1,17 +1,19 @@
 //! `PlayerEndpoint(mediaPipeline, uri, networkCache?)`: decodes a file or a stream in real time.
 //!
-//! The bin is `uridecodebin ! videoconvert ! clocksync ! tee`, kept in a locked state so the
-//! pipeline never starts it: `play` does. Kurento players are live sources, so `clocksync`
-//! paces buffers on the pipeline clock from the moment `play` is called (the bin's base
-//! time), instead of decoding as fast as the machine allows.
+//! The bin is `uridecodebin`, then `videoconvert ! clocksync ! tee` for the video and
+//! `audioconvert ! audioresample ! clocksync ! tee` for the audio, kept in a locked state so
+//! the pipeline never starts it: `play` does. Kurento players are live sources, so the
+//! `clocksync`s pace buffers on the pipeline clock from the moment `play` is called (the
+//! bin's base time), instead of decoding as fast as the machine allows; both share that base
+//! time, which keeps audio and video in sync.
 
-use super::super::objects::{self, ElementMedia, post_event};
+use super::super::objects::{self, ElementMedia, MediaKind, post_event};
 use super::super::rpc::RpcError;
 use super::{Endpoint, Outcome, string_arg};
 use anyhow::{Context, Result};
 use gst::prelude::*;
 use serde_json::{Map, Value as Json, json};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// The player's own events.
@@ -35,8 +37,8 @@ enum State {
 /// A `PlayerEndpoint`'s own parts.
 pub struct Player {
     uri: String,
-    /// Paces the decoded video on the pipeline clock.
-    clocksync: gst::Element,
+    /// Pace the decoded audio and video on the pipeline clock.
+    clocksyncs: [gst::Element; 2],
     /// The converter's input, where duration and seeking are asked.
     decoded: gst::Pad,
     /// The stream time in nanoseconds of the end of the latest frame that left the player:
@@ -88,7 +90,7 @@ fn uri_of(given: &str) -> Result<String, RpcError> {
 fn build(name: &str, uri: &str, network_cache: u32) -> Result<ElementMedia> {
     let decoder = gst::ElementFactory::make("uridecodebin")
         .property("uri", uri)
-        .property("caps", "video/x-raw(ANY)".parse::<gst::Caps>()?)
+        .property("caps", "video/x-raw(ANY); audio/x-raw(ANY)".parse::<gst::Caps>()?)
         .property("expose-all-streams", false)
         .build()
         .context("GStreamer element uridecodebin is missing")?;
@@ -106,40 +108,67 @@ fn build(name: &str, uri: &str, network_cache: u32) -> Result<ElementMedia> {
         }
         None
     });
-    let convert = gst::ElementFactory::make("videoconvert")
-        .build()
-        .context("GStreamer element videoconvert is missing")?;
-    let clocksync = gst::ElementFactory::make("clocksync")
-        .build()
-        .context("GStreamer element clocksync is missing")?;
-    let (bin, tee, _) =
-        objects::element_bin(name, vec![convert.clone(), clocksync.clone()], false)?;
+    let bin = gst::Bin::builder().name(name).build();
+    let video_clock = objects::make("clocksync")?;
+    let audio_clock = objects::make("clocksync")?;
+    let video_convert = objects::make("videoconvert")?;
+    let audio_convert = objects::make("audioconvert")?;
+    let video_inner = vec![video_convert.clone(), video_clock.clone()];
+    let audio_inner = vec![audio_convert.clone(), objects::make("audioresample")?, audio_clock.clone()];
+    let audio = objects::port(&bin, MediaKind::Audio, audio_inner, false)?;
+    let video = objects::port(&bin, MediaKind::Video, video_inner, false)?;
     bin.add(&decoder)?;
-    let decoded = convert
+    let decoded = video_convert
         .static_pad("sink")
         .context("videoconvert without sink")?;
-    let input = decoded.downgrade();
+    let inputs = [
+        (MediaKind::Audio, audio_convert.static_pad("sink").context("audioconvert without sink")?),
+        (MediaKind::Video, decoded.clone()),
+    ]
+    .map(|(kind, pad)| (kind, pad.downgrade()));
+    // How many decoded streams were linked, and how many of them have ended.
+    let streams = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
+    let linked = Arc::clone(&streams);
     decoder.connect_pad_added(move |_, pad| {
-        // A second video stream is left unlinked; a failed link shows as an `Error` event.
-        if let Some(sink) = input.upgrade().filter(|sink| !sink.is_linked()) {
-            let _ = pad.link(&sink);
+        let kind = pad
+            .current_caps()
+            .or_else(|| Some(pad.query_caps(None)))
+            .and_then(|caps| MediaKind::of_caps(&caps));
+        let input = inputs
+            .iter()
+            .find(|(known, _)| Some(*known) == kind)
+            .and_then(|(_, input)| input.upgrade());
+        // A second stream of a kind is left unlinked; a failed link shows as an `Error` event.
+        if let Some(sink) = input.filter(|sink| !sink.is_linked()) {
+            match pad.link(&sink) {
+                Ok(_) => {
+                    linked.0.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(err) => tracing::warn!(?err, "cannot link a decoded stream"),
+            }
         }
     });
-    // The end of the stream becomes `EndOfStream`.
-    let tee_sink = tee.static_pad("sink").context("tee without sink")?;
-    let bin_weak = bin.downgrade();
-    tee_sink.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
-        let is_eos = info
-            .event()
-            .is_some_and(|e| e.type_() == gst::EventType::Eos);
-        if is_eos && let Some(bin) = bin_weak.upgrade() {
-            post_event(&bin, "EndOfStream", &Map::new());
-        }
-        gst::PadProbeReturn::Ok
-    });
+    // The end of every stream becomes `EndOfStream`.
+    for port in [&audio, &video] {
+        let tee_sink = port.tee.static_pad("sink").context("tee without sink")?;
+        let bin_weak = bin.downgrade();
+        let ended = Arc::clone(&streams);
+        tee_sink.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+            let is_eos = info
+                .event()
+                .is_some_and(|e| e.type_() == gst::EventType::Eos);
+            if is_eos
+                && ended.1.fetch_add(1, Ordering::Relaxed) + 1 == ended.0.load(Ordering::Relaxed)
+                && let Some(bin) = bin_weak.upgrade()
+            {
+                post_event(&bin, "EndOfStream", &Map::new());
+            }
+            gst::PadProbeReturn::Ok
+        });
+    }
     let played = Arc::new(AtomicU64::new(0));
     let stamp = Arc::clone(&played);
-    let paced = clocksync
+    let paced = video_clock
         .static_pad("src")
         .context("clocksync without src")?;
     paced.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
@@ -157,10 +186,10 @@ fn build(name: &str, uri: &str, network_cache: u32) -> Result<ElementMedia> {
     });
     // Players stay stopped until `play`, even inside a playing pipeline.
     bin.set_locked_state(true);
-    let mut media = objects::element_media(bin, tee, None);
+    let mut media = ElementMedia::new(bin, audio, video);
     media.endpoint = Endpoint::Player(Player {
         uri: uri.to_string(),
-        clocksync,
+        clocksyncs: [audio_clock, video_clock],
         decoded,
         played,
         state: Mutex::new(State::Stopped),
@@ -220,7 +249,8 @@ impl Player {
             .and_then(|pipeline| pipeline.clock())
             .unwrap_or_else(gst::SystemClock::obtain);
         let base = clock.time().saturating_sub(resumed);
-        for element in [bin.upcast_ref::<gst::Element>(), &self.clocksync] {
+        let elements = std::iter::once(bin.upcast_ref::<gst::Element>()).chain(&self.clocksyncs);
+        for element in elements {
             let _ = element.set_clock(Some(&clock));
             element.set_start_time(gst::ClockTime::NONE);
             element.set_base_time(base);

@@ -1,0 +1,367 @@
+//! The codecs a WebRtcEndpoint speaks (VP8 and H.264 video, Opus audio), their GStreamer
+//! elements, and the choice of one per media section of a browser's offer.
+
+use super::super::super::objects::{self, MediaKind};
+use anyhow::Result;
+use gst::prelude::*;
+use gst_sdp::{SDPMediaRef, SDPMessageRef};
+use gst_webrtc::WebRTCRTPTransceiverDirection as Direction;
+
+/// One codec.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Codec {
+    /// VP8 video, what the endpoint offers.
+    Vp8,
+    /// H.264 video, constrained baseline, packetization mode 1.
+    H264,
+    /// Opus audio.
+    Opus,
+}
+
+impl Codec {
+    /// The codec the endpoint offers for `kind`.
+    pub fn offered(kind: MediaKind) -> Self {
+        match kind {
+            MediaKind::Audio => Codec::Opus,
+            MediaKind::Video => Codec::Vp8,
+        }
+    }
+
+    /// The codec of an RTP `encoding-name`, if spoken here.
+    pub fn from_encoding(name: &str) -> Option<Self> {
+        match name.to_ascii_uppercase().as_str() {
+            "VP8" => Some(Codec::Vp8),
+            "H264" => Some(Codec::H264),
+            "OPUS" => Some(Codec::Opus),
+            _ => None,
+        }
+    }
+
+    /// Audio or video.
+    pub fn kind(self) -> MediaKind {
+        match self {
+            Codec::Opus => MediaKind::Audio,
+            Codec::Vp8 | Codec::H264 => MediaKind::Video,
+        }
+    }
+
+    /// The payload type used in the endpoint's own offers.
+    pub fn default_payload(self) -> u32 {
+        match self {
+            Codec::Vp8 => 96,
+            Codec::H264 => 102,
+            Codec::Opus => 111,
+        }
+    }
+
+    /// RTP caps for an offer, with the feedback the endpoint understands: NACK, PLI and FIR
+    /// for key frames, REMB for bandwidth.
+    pub fn caps(self, payload: u32) -> gst::Caps {
+        let builder = gst::Caps::builder("application/x-rtp").field("payload", payload as i32);
+        let builder = match self {
+            Codec::Opus => builder
+                .field("media", "audio")
+                .field("encoding-name", "OPUS")
+                .field("clock-rate", 48000i32)
+                .field("encoding-params", "2"),
+            Codec::Vp8 | Codec::H264 => {
+                let name = if self == Codec::Vp8 { "VP8" } else { "H264" };
+                builder
+                    .field("media", "video")
+                    .field("encoding-name", name)
+                    .field("clock-rate", 90000i32)
+                    .field("rtcp-fb-nack", true)
+                    .field("rtcp-fb-nack-pli", true)
+                    .field("rtcp-fb-ccm-fir", true)
+                    .field("rtcp-fb-goog-remb", true)
+            }
+        };
+        builder.build()
+    }
+
+    /// `converters ! encoder ! payloader` sending this codec with payload type `payload`.
+    pub fn sender(self, payload: u32) -> Result<Vec<gst::Element>> {
+        let make = objects::make;
+        Ok(match self {
+            Codec::Vp8 => {
+                let encoder = make("vp8enc")?;
+                // Real time: no look-ahead, the fastest settings, constant bitrate, and a key
+                // frame at least every few seconds so a lost one heals.
+                encoder.set_property("deadline", 1i64);
+                encoder.set_property("cpu-used", 8i32);
+                encoder.set_property("lag-in-frames", 0i32);
+                encoder.set_property_from_str("end-usage", "cbr");
+                encoder.set_property("keyframe-max-dist", 90i32);
+                encoder.set_property_from_str("error-resilient", "default");
+                let payloader = make("rtpvp8pay")?;
+                payloader.set_property("pt", payload);
+                payloader.set_property_from_str("picture-id-mode", "15-bit");
+                payloader.set_property("mtu", 1200u32);
+                vec![make("videoconvert")?, encoder, payloader]
+            }
+            Codec::H264 => {
+                let encoder = make("x264enc")?;
+                encoder.set_property_from_str("speed-preset", "ultrafast");
+                encoder.set_property_from_str("tune", "zerolatency");
+                encoder.set_property("key-int-max", 90u32);
+                let profile = make("capsfilter")?;
+                profile.set_property(
+                    "caps",
+                    gst::Caps::builder("video/x-h264")
+                        .field("profile", "constrained-baseline")
+                        .build(),
+                );
+                let payloader = make("rtph264pay")?;
+                payloader.set_property("pt", payload);
+                payloader.set_property("config-interval", -1i32);
+                payloader.set_property_from_str("aggregate-mode", "zero-latency");
+                payloader.set_property("mtu", 1200u32);
+                vec![make("videoconvert")?, encoder, profile, payloader]
+            }
+            Codec::Opus => {
+                let payloader = make("rtpopuspay")?;
+                payloader.set_property("pt", payload);
+                vec![
+                    make("audioconvert")?,
+                    make("audioresample")?,
+                    make("opusenc")?,
+                    payloader,
+                ]
+            }
+        })
+    }
+
+    /// Where the encoder is in [`Codec::sender`]'s chain.
+    pub fn encoder_index(self) -> usize {
+        match self {
+            Codec::Vp8 | Codec::H264 => 1,
+            Codec::Opus => 2,
+        }
+    }
+
+    /// Sets `encoder`'s target bitrate in bits per second.
+    pub fn set_bitrate(self, encoder: &gst::Element, bits_per_second: u64) {
+        match self {
+            Codec::Vp8 => {
+                encoder.set_property("target-bitrate", bits_per_second.min(i32::MAX as u64) as i32)
+            }
+            Codec::H264 => encoder.set_property(
+                "bitrate",
+                (bits_per_second / 1000).clamp(1, u32::MAX as u64) as u32,
+            ),
+            Codec::Opus => encoder.set_property("bitrate", bits_per_second.clamp(4000, 650_000) as i32),
+        }
+    }
+
+    /// `depayloader ! decoder ! converters` turning this codec's RTP into raw media.
+    pub fn receiver(self) -> Result<Vec<gst::Element>> {
+        let make = objects::make;
+        let depayloader = |factory: &str| -> Result<gst::Element> {
+            let depayloader = make(factory)?;
+            // A decoder needs a key frame to start and after a loss: ask the browser (PLI).
+            depayloader.set_property("request-keyframe", true);
+            depayloader.set_property("wait-for-keyframe", true);
+            Ok(depayloader)
+        };
+        Ok(match self {
+            Codec::Vp8 => vec![depayloader("rtpvp8depay")?, make("vp8dec")?, make("videoconvert")?],
+            Codec::H264 => vec![
+                depayloader("rtph264depay")?,
+                make("h264parse")?,
+                make("avdec_h264")?,
+                make("videoconvert")?,
+            ],
+            Codec::Opus => vec![
+                make("rtpopusdepay")?,
+                make("opusdec")?,
+                make("audioconvert")?,
+                make("audioresample")?,
+            ],
+        })
+    }
+}
+
+/// What the answer does with one media section of an offer.
+pub struct Plan {
+    /// The section's index.
+    pub mline: u32,
+    /// What it carries.
+    pub kind: MediaKind,
+    /// The codec chosen, `None` when the offer has none spoken here.
+    pub codec: Option<Codec>,
+    /// The codec's payload type in the offer.
+    pub payload: u32,
+    /// The answer's direction.
+    pub direction: Direction,
+    /// The codec preferences that make `webrtcbin` answer with exactly this codec.
+    pub caps: gst::Caps,
+}
+
+impl Plan {
+    /// Whether the endpoint sends on this section.
+    pub fn sends(&self) -> bool {
+        matches!(self.direction, Direction::Sendrecv | Direction::Sendonly)
+    }
+}
+
+/// One plan per audio and video section of `offer`; `recvonly` and `sendonly` are the
+/// endpoint's own restrictions.
+pub fn plan_answer(offer: &SDPMessageRef, recvonly: bool, sendonly: bool) -> Vec<Plan> {
+    offer
+        .medias()
+        .enumerate()
+        .filter_map(|(mline, media)| {
+            let kind = match media.media()? {
+                "audio" => MediaKind::Audio,
+                "video" => MediaKind::Video,
+                _ => return None,
+            };
+            let offered = |key: &str| media.attributes().any(|attribute| attribute.key() == key);
+            let (browser_sends, browser_receives) = if offered("inactive") {
+                (false, false)
+            } else {
+                (!offered("recvonly"), !offered("sendonly"))
+            };
+            let chosen = choose(media, kind);
+            let send = browser_receives && !recvonly && chosen.is_some();
+            let receive = browser_sends && !sendonly && chosen.is_some();
+            let direction = match (send, receive) {
+                (true, true) => Direction::Sendrecv,
+                (true, false) => Direction::Sendonly,
+                (false, true) => Direction::Recvonly,
+                (false, false) => Direction::Inactive,
+            };
+            let payload = chosen
+                .map(|(_, payload)| payload)
+                .or_else(|| media.formats().next()?.parse().ok())?;
+            Some(Plan {
+                mline: mline as u32,
+                kind,
+                codec: chosen.map(|(codec, _)| codec),
+                payload,
+                direction,
+                caps: answer_caps(media, payload)?,
+            })
+        })
+        .collect()
+}
+
+/// The codec and payload type to answer with: VP8, else H.264 (packetization mode 1 and the
+/// constrained baseline profile first), for video; Opus for audio.
+fn choose(media: &SDPMediaRef, kind: MediaKind) -> Option<(Codec, u32)> {
+    let offered: Vec<(u32, String, String)> = media
+        .formats()
+        .filter_map(|format| format.parse::<u32>().ok())
+        .map(|payload| {
+            let prefix = format!("{payload} ");
+            let find = |key: &str| {
+                media
+                    .attributes()
+                    .filter(|attribute| attribute.key() == key)
+                    .filter_map(|attribute| attribute.value())
+                    .find_map(|value| value.strip_prefix(&prefix).map(String::from))
+                    .unwrap_or_default()
+            };
+            (payload, find("rtpmap"), find("fmtp"))
+        })
+        .collect();
+    let named = |name: &'static str| {
+        offered.iter().filter(move |(_, rtpmap, _)| {
+            rtpmap
+                .split('/')
+                .next()
+                .is_some_and(|codec| codec.eq_ignore_ascii_case(name))
+        })
+    };
+    match kind {
+        MediaKind::Audio => named("opus").next().map(|(pt, ..)| (Codec::Opus, *pt)),
+        MediaKind::Video => named("VP8")
+            .next()
+            .map(|(pt, ..)| (Codec::Vp8, *pt))
+            .or_else(|| {
+                let baseline = |fmtp: &str| {
+                    fmtp.contains("packetization-mode=1")
+                        && (fmtp.contains("profile-level-id=42e0")
+                            || fmtp.contains("profile-level-id=4200"))
+                };
+                named("H264")
+                    .find(|(_, _, fmtp)| baseline(fmtp))
+                    .or_else(|| named("H264").next())
+                    .map(|(pt, ..)| (Codec::H264, *pt))
+            }),
+    }
+}
+
+/// The offer's caps for `payload`, less what must not reach the answer: the browser's own
+/// SSRCs and session attributes, and transport-wide congestion control, so that a browser
+/// receiving from the endpoint reports its bandwidth estimate with REMB.
+fn answer_caps(media: &SDPMediaRef, payload: u32) -> Option<gst::Caps> {
+    let mut caps = media.caps_from_media(payload as i32)?;
+    let caps_mut = caps.make_mut();
+    media.attributes_to_caps(caps_mut).ok()?;
+    let structure = caps_mut.structure_mut(0)?;
+    structure.set_name("application/x-rtp");
+    let unwanted: Vec<String> = structure
+        .iter()
+        .filter(|(name, value)| {
+            name.starts_with("ssrc-")
+                || name.starts_with("a-")
+                || *name == "rtcp-fb-transport-cc"
+                || (name.starts_with("extmap-")
+                    && value
+                        .get::<String>()
+                        .is_ok_and(|uri| uri.contains("transport-wide-cc")))
+        })
+        .map(|(name, _)| name.to_string())
+        .collect();
+    for name in unwanted {
+        structure.remove_field(&name);
+    }
+    Some(caps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A trimmed Chrome offer: Opus, then VP8 and H.264 video.
+    const CHROME: &str = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+        a=group:BUNDLE 0 1\r\n\
+        m=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendrecv\r\n\
+        a=rtpmap:111 opus/48000/2\r\na=rtpmap:0 PCMU/8000\r\na=ssrc:1 cname:x\r\n\
+        m=video 9 UDP/TLS/RTP/SAVPF 102 96\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=recvonly\r\n\
+        a=rtpmap:102 H264/90000\r\na=fmtp:102 packetization-mode=1;profile-level-id=42e01f\r\n\
+        a=rtcp-fb:102 transport-cc\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 transport-cc\r\n\
+        a=rtcp-fb:96 goog-remb\r\n";
+
+    #[test]
+    fn answers_pick_one_codec_per_section_and_mirror_directions() {
+        gst::init().unwrap();
+        let offer = gst_sdp::SDPMessage::parse_buffer(CHROME.as_bytes()).unwrap();
+        let plans = plan_answer(&offer, false, false);
+        assert_eq!(plans.len(), 2);
+        assert_eq!((plans[0].codec, plans[0].payload), (Some(Codec::Opus), 111));
+        assert_eq!(plans[0].direction, Direction::Sendrecv);
+        assert_eq!((plans[1].codec, plans[1].payload), (Some(Codec::Vp8), 96));
+        assert_eq!(plans[1].direction, Direction::Sendonly, "the browser only receives");
+        let video = plans[1].caps.structure(0).unwrap();
+        assert_eq!(video.get::<&str>("encoding-name").unwrap(), "VP8");
+        assert!(video.has_field("rtcp-fb-goog-remb"));
+        assert!(!video.has_field("rtcp-fb-transport-cc"));
+        let audio = plans[0].caps.structure(0).unwrap();
+        assert!(!audio.iter().any(|(name, _)| name.starts_with("ssrc-")));
+
+        let recvonly = plan_answer(&offer, true, false);
+        assert_eq!(recvonly[0].direction, Direction::Recvonly);
+        assert_eq!(recvonly[1].direction, Direction::Inactive);
+    }
+
+    #[test]
+    fn h264_is_chosen_when_vp8_is_not_offered() {
+        gst::init().unwrap();
+        let offer = CHROME.replace(" 102 96\r\n", " 102\r\n");
+        let offer = gst_sdp::SDPMessage::parse_buffer(offer.as_bytes()).unwrap();
+        let plans = plan_answer(&offer, false, false);
+        assert_eq!((plans[1].codec, plans[1].payload), (Some(Codec::H264), 102));
+    }
+}

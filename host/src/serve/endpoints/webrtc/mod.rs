@@ -1,0 +1,972 @@
+//! `WebRtcEndpoint(mediaPipeline, recvonly?, sendonly?, useDataChannels?)`: a browser's audio
+//! and video in, and the element's input back out to it, over GStreamer's `webrtcbin`.
+//!
+//! The bin holds `webrtcbin` and the two ports of every element. What the browser sends
+//! leaves `webrtcbin` as RTP on a pad added with the first packet; it is depayloaded and
+//! decoded into the port's tee, once for however many consumers. What the element receives
+//! waits in the port's input queue until negotiation picks a codec; then an encoder and a
+//! payloader link that queue to `webrtcbin`'s `sink_<m-line>` pad (named: in GStreamer 1.22
+//! an unnamed request pad never joins an existing transceiver).
+//!
+//! Negotiation runs without the server's lock and waits for `webrtcbin`'s promises; requests
+//! to one endpoint arrive in order on their connection, so `processOffer` and an unawaited
+//! `gatherCandidates` behind it are handled one after the other, as the tutorials expect.
+//! `webrtcbin`'s signals come on its own threads: they only post events on the bus, where
+//! the pipeline's bus thread turns them into `onEvent`s.
+
+mod candidate;
+mod codecs;
+mod remb;
+mod sdp;
+mod settings;
+
+use super::super::objects::{self, ElementMedia, MediaKind, Port, post_event};
+use super::super::rpc::RpcError;
+use super::{Endpoint, Outcome};
+use anyhow::{Context, Result};
+use candidate::Candidate;
+use codecs::Codec;
+use gst::glib;
+use gst::prelude::*;
+use gst_webrtc::{
+    WebRTCICEConnectionState, WebRTCICEGatheringState, WebRTCPeerConnectionState,
+    WebRTCRTPTransceiver, WebRTCRTPTransceiverDirection as Direction, WebRTCSDPType,
+    WebRTCSessionDescription,
+};
+use serde_json::{Map, Value as Json, json};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+pub use settings::WebRtcDefaults;
+use settings::Settings;
+
+/// The endpoint's own events, with the names of Kurento 6 that its browser bundle still uses.
+pub const EVENTS: &[&str] = &[
+    "IceCandidateFound",
+    "IceGatheringDone",
+    "IceComponentStateChanged",
+    "NewCandidatePairSelected",
+    "ConnectionStateChanged",
+    "MediaStateChanged",
+    "DataChannelOpened",
+    "DataChannelClosed",
+    "OnIceCandidate",
+    "OnIceGatheringDone",
+    "OnIceComponentStateChanged",
+    "OnDataChannelOpened",
+    "OnDataChannelClosed",
+];
+
+/// Kurento 7 renamed some events; subscribers of the old name get them under that name.
+const LEGACY_NAMES: &[(&str, &str)] = &[
+    ("IceCandidateFound", "OnIceCandidate"),
+    ("IceGatheringDone", "OnIceGatheringDone"),
+    ("IceComponentStateChanged", "OnIceComponentStateChanged"),
+    ("DataChannelOpened", "OnDataChannelOpened"),
+    ("DataChannelClosed", "OnDataChannelClosed"),
+];
+
+/// The Kurento 6 name of event `event_type`, if it had another.
+pub fn legacy_event_name(event_type: &str) -> Option<&'static str> {
+    LEGACY_NAMES
+        .iter()
+        .find(|(current, _)| *current == event_type)
+        .map(|(_, legacy)| *legacy)
+}
+
+/// How long a `webrtcbin` promise may take before the request fails.
+const PROMISE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Milliseconds of jitter buffer on received media: loopback and LAN calls need little, and
+/// every millisecond here is latency the server adds.
+const JITTER_BUFFER_MS: u32 = 50;
+
+/// Where the SDP negotiation is.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Phase {
+    /// Nothing negotiated yet.
+    Idle,
+    /// A request is negotiating right now.
+    Busy,
+    /// `generateOffer` made an offer; the answer is awaited.
+    OfferGenerated,
+    /// Both descriptions are set.
+    Negotiated,
+}
+
+/// `mediaState` and `connectionState` values.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Link {
+    Disconnected,
+    Connected,
+}
+
+impl Link {
+    fn name(self) -> &'static str {
+        match self {
+            Link::Disconnected => "DISCONNECTED",
+            Link::Connected => "CONNECTED",
+        }
+    }
+}
+
+/// What changes during a call, behind the endpoint's lock.
+struct Session {
+    phase: Phase,
+    local: Option<String>,
+    remote: Option<String>,
+    /// Remote candidates that arrived before both descriptions were set: (m-line, text).
+    pending: Vec<(u32, String)>,
+    /// Whether `gatherCandidates` was called: local candidates are announced only after.
+    gathering: bool,
+    /// Local candidates found before `gatherCandidates`.
+    found: Vec<String>,
+    /// Whether gathering completed.
+    gathered: bool,
+    /// The m-lines sharing the ICE transport: (mid, index).
+    mlines: Vec<(String, u32)>,
+    media_state: Link,
+    connection_state: Link,
+    /// The ICE state, as Kurento names it.
+    ice_state: &'static str,
+    /// The selected candidate pair, as `IceCandidatePair`.
+    pair: Option<Json>,
+    /// The video encoder, whose bitrate follows the bounds and the receiver's estimate.
+    video_encoder: Option<(gst::Element, Codec)>,
+    /// The receiver's latest estimate of the bandwidth it can take, in bits per second.
+    estimate: Option<u64>,
+    /// Depayloaders of what the browser sends, where key frame requests start.
+    depayloaders: Vec<gst::Element>,
+}
+
+/// The shared part of a `WebRtcEndpoint`, reached from `webrtcbin`'s signal handlers.
+struct Inner {
+    bin: glib::WeakRef<gst::Bin>,
+    webrtcbin: gst::Element,
+    recvonly: bool,
+    sendonly: bool,
+    /// The input queues, audio then video: encoders are linked behind them once negotiated.
+    inputs: [gst::Element; 2],
+    /// The output tees, audio then video: decoders feed them.
+    outputs: [gst::Element; 2],
+    session: Mutex<Session>,
+    settings: Mutex<Settings>,
+}
+
+/// A `WebRtcEndpoint`'s own parts.
+pub struct WebRtc {
+    inner: Arc<Inner>,
+}
+
+/// Creates an endpoint from `{recvonly?, sendonly?, useDataChannels?}`.
+pub fn create(
+    name: &str,
+    params: &Map<String, Json>,
+    defaults: &WebRtcDefaults,
+) -> Result<ElementMedia, RpcError> {
+    let flag = |key: &str| match params.get(key) {
+        None | Some(Json::Null) => Ok(false),
+        Some(Json::Bool(value)) => Ok(*value),
+        Some(other) => Err(RpcError::illegal_param(format!(
+            "{key} must be a boolean, not {other}"
+        ))),
+    };
+    let (recvonly, sendonly) = (flag("recvonly")?, flag("sendonly")?);
+    if recvonly && sendonly {
+        return Err(RpcError::illegal_param(
+            "a WebRtcEndpoint cannot be both recvonly and sendonly",
+        ));
+    }
+    if flag("useDataChannels")? {
+        return Err(RpcError::illegal_param(
+            "useDataChannels is not supported: this server carries audio and video only",
+        ));
+    }
+    build(name, recvonly, sendonly, defaults)
+        .map_err(|err| RpcError::unexpected(format!("{err:#}")))
+}
+
+fn build(
+    name: &str,
+    recvonly: bool,
+    sendonly: bool,
+    defaults: &WebRtcDefaults,
+) -> Result<ElementMedia> {
+    let bin = gst::Bin::builder().name(name).build();
+    let webrtcbin = gst::ElementFactory::make("webrtcbin")
+        .property_from_str("bundle-policy", "max-bundle")
+        .property("latency", JITTER_BUFFER_MS)
+        .build()
+        .context(
+            "GStreamer element webrtcbin is missing (Debian: gstreamer1.0-plugins-bad and \
+             gstreamer1.0-nice)",
+        )?;
+    if gst::ElementFactory::find("nicesrc").is_none() {
+        anyhow::bail!("GStreamer's libnice elements are missing (Debian: gstreamer1.0-nice)");
+    }
+    bin.add(&webrtcbin)?;
+    let mut ports = Vec::new();
+    let mut inputs = Vec::new();
+    for kind in MediaKind::ALL {
+        let (ghost, queue) = objects::input_queue(&bin, kind)?;
+        // Real time: an encoder that falls behind drops the oldest frames, never stalls the
+        // element feeding this one.
+        queue.set_property_from_str("leaky", "downstream");
+        queue.set_property("max-size-buffers", 0u32);
+        queue.set_property("max-size-bytes", 0u32);
+        queue.set_property("max-size-time", 500_000_000u64);
+        // Until negotiation links an encoder, what arrives is dropped here.
+        let output = queue.static_pad("src").context("queue without src")?;
+        output.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+            |pad, _| {
+                if pad.is_linked() {
+                    gst::PadProbeReturn::Ok
+                } else {
+                    gst::PadProbeReturn::Drop
+                }
+            },
+        );
+        let tee = objects::output_tee(&bin)?;
+        ports.push(Port::new(tee, Some(ghost)));
+        inputs.push(queue);
+    }
+    let video = ports.pop().context("no video port")?;
+    let audio = ports.pop().context("no audio port")?;
+    let inner = Arc::new(Inner {
+        bin: bin.downgrade(),
+        webrtcbin: webrtcbin.clone(),
+        recvonly,
+        sendonly,
+        inputs: [inputs[0].clone(), inputs[1].clone()],
+        outputs: [audio.tee.clone(), video.tee.clone()],
+        session: Mutex::new(Session {
+            phase: Phase::Idle,
+            local: None,
+            remote: None,
+            pending: Vec::new(),
+            gathering: false,
+            found: Vec::new(),
+            gathered: false,
+            mlines: Vec::new(),
+            media_state: Link::Disconnected,
+            connection_state: Link::Disconnected,
+            ice_state: "DISCONNECTED",
+            pair: None,
+            video_encoder: None,
+            estimate: None,
+            depayloaders: Vec::new(),
+        }),
+        settings: Mutex::new(Settings::from(defaults)),
+    });
+    connect_signals(&inner);
+    let mut media = ElementMedia::new(bin, audio, video);
+    media.endpoint = Endpoint::WebRtc(WebRtc { inner });
+    Ok(media)
+}
+
+/// Hands `webrtcbin`'s signals to the endpoint, holding it weakly: the endpoint owns them.
+fn connect_signals(inner: &Arc<Inner>) {
+    let webrtcbin = &inner.webrtcbin;
+    let weak = Arc::downgrade(inner);
+    webrtcbin.connect("on-ice-candidate", false, move |values| {
+        let mline = values.get(1).and_then(|v| v.get::<u32>().ok());
+        let text = values.get(2).and_then(|v| v.get::<String>().ok());
+        if let (Some(inner), Some(_), Some(text)) = (weak.upgrade(), mline, text) {
+            inner.local_candidate(text);
+        }
+        None
+    });
+    let weak = Arc::downgrade(inner);
+    webrtcbin.connect_notify(Some("ice-gathering-state"), move |webrtcbin, _| {
+        let state = webrtcbin.property::<WebRTCICEGatheringState>("ice-gathering-state");
+        if let Some(inner) = weak.upgrade()
+            && state == WebRTCICEGatheringState::Complete
+        {
+            inner.gathering_complete();
+        }
+    });
+    let weak = Arc::downgrade(inner);
+    webrtcbin.connect_notify(Some("ice-connection-state"), move |webrtcbin, _| {
+        let state = webrtcbin.property::<WebRTCICEConnectionState>("ice-connection-state");
+        if let Some(inner) = weak.upgrade() {
+            inner.ice_state_changed(state);
+        }
+    });
+    let weak = Arc::downgrade(inner);
+    webrtcbin.connect_notify(Some("connection-state"), move |webrtcbin, _| {
+        let state = webrtcbin.property::<WebRTCPeerConnectionState>("connection-state");
+        if let Some(inner) = weak.upgrade() {
+            let link = match state {
+                WebRTCPeerConnectionState::Connected => Link::Connected,
+                WebRTCPeerConnectionState::Disconnected
+                | WebRTCPeerConnectionState::Failed
+                | WebRTCPeerConnectionState::Closed => Link::Disconnected,
+                _ => return,
+            };
+            inner.set_connection_state(link);
+            if link == Link::Disconnected {
+                inner.set_media_state(Link::Disconnected);
+            }
+        }
+    });
+    let weak = Arc::downgrade(inner);
+    webrtcbin.connect_pad_added(move |_, pad| {
+        if pad.direction() != gst::PadDirection::Src {
+            return;
+        }
+        if let Some(inner) = weak.upgrade()
+            && let Err(err) = inner.receive(pad)
+        {
+            tracing::warn!(error = %format!("{err:#}"), "cannot decode what the browser sends");
+            inner.post("Error", error_fields(&format!("{err:#}")));
+        }
+    });
+    // The RTP session says when the browser's streams end (RTCP BYE) or go silent.
+    if let Some(rtpbin) = webrtcbin
+        .downcast_ref::<gst::Bin>()
+        .and_then(|bin| bin.by_name("rtpbin"))
+    {
+        for signal in ["on-bye-ssrc", "on-timeout"] {
+            let weak = Arc::downgrade(inner);
+            rtpbin.connect(signal, false, move |_| {
+                if let Some(inner) = weak.upgrade() {
+                    inner.set_media_state(Link::Disconnected);
+                }
+                None
+            });
+        }
+        let weak = Arc::downgrade(inner);
+        rtpbin.connect("on-new-ssrc", false, move |values| {
+            let session = values.get(1).and_then(|v| v.get::<u32>().ok());
+            if let (Some(inner), Some(session)) = (weak.upgrade(), session) {
+                inner.watch_feedback(session);
+            }
+            None
+        });
+    }
+}
+
+fn error_fields(description: &str) -> Map<String, Json> {
+    let fields = json!({"description": description, "errorCode": 40003, "type": "UNEXPECTED_ERROR"});
+    fields.as_object().cloned().unwrap_or_default()
+}
+
+/// A `webrtcbin` promise's reply, waited for at most [`PROMISE_TIMEOUT`].
+fn promised(
+    what: &str,
+    call: impl FnOnce(&gst::Promise),
+) -> Result<Option<gst::Structure>, String> {
+    let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+    let promise = gst::Promise::with_change_func(move |reply| {
+        let reply = match reply {
+            Ok(reply) => Ok(reply.map(|structure| structure.to_owned())),
+            Err(err) => Err(format!("{err:?}")),
+        };
+        // The waiter may have timed out and left: then nobody needs the reply.
+        let _unwanted = sender.send(reply);
+    });
+    call(&promise);
+    let reply = receiver
+        .recv_timeout(PROMISE_TIMEOUT)
+        .map_err(|_| format!("{what} did not finish within {} s", PROMISE_TIMEOUT.as_secs()))?
+        .map_err(|err| format!("{what} failed: {err}"))?;
+    // webrtcbin replies with an `error` field when it refuses a description.
+    if let Some(error) = reply
+        .as_ref()
+        .and_then(|reply| reply.get::<glib::Error>("error").ok())
+    {
+        return Err(format!("{what} failed: {}", error.message()));
+    }
+    Ok(reply)
+}
+
+impl WebRtc {
+    /// The endpoint's operations and properties; `None` for other operations.
+    pub fn operation(
+        &self,
+        operation: &str,
+        args: &Map<String, Json>,
+    ) -> Option<Result<Outcome, RpcError>> {
+        let inner = Arc::clone(&self.inner);
+        let later = |work: Box<dyn FnOnce() -> Result<Json, RpcError> + Send>| {
+            Some(Ok(Outcome::Later(work)))
+        };
+        let value = |result: Result<Json, RpcError>| Some(result.map(Outcome::Value));
+        match operation {
+            "processOffer" => {
+                let offer = sdp_arg(args, "offer");
+                later(Box::new(move || {
+                    inner.process_offer(&offer?).map(|answer| json!(answer))
+                }))
+            }
+            "generateOffer" => {
+                let options = args.get("options").cloned().unwrap_or(Json::Null);
+                later(Box::new(move || {
+                    inner.generate_offer(&options).map(|offer| json!(offer))
+                }))
+            }
+            "processAnswer" => {
+                let answer = sdp_arg(args, "answer");
+                later(Box::new(move || {
+                    inner.process_answer(&answer?).map(|local| json!(local))
+                }))
+            }
+            "addIceCandidate" => {
+                let candidate = args.get("candidate").cloned().unwrap_or(Json::Null);
+                later(Box::new(move || {
+                    inner.add_remote_candidate(&candidate).map(|_| Json::Null)
+                }))
+            }
+            "gatherCandidates" => value(self.inner.gather_candidates().map(|_| Json::Null)),
+            "getLocalSessionDescriptor" => value(self.inner.lock().local.clone().map(Json::from).ok_or_else(
+                || RpcError::no_local_sdp("no local SDP yet"),
+            )),
+            "getRemoteSessionDescriptor" => value(self.inner.lock().remote.clone().map(Json::from).ok_or_else(
+                || RpcError::no_remote_sdp("no remote SDP yet"),
+            )),
+            "requestKeyframe" => value(self.inner.request_key_frame().map(|_| Json::Null)),
+            "getMediaState" => value(Ok(json!(self.inner.lock().media_state.name()))),
+            "getConnectionState" => value(Ok(json!(self.inner.lock().connection_state.name()))),
+            "getICECandidatePairs" => {
+                value(Ok(json!(self.inner.lock().pair.iter().collect::<Vec<_>>())))
+            }
+            "getIceConnectionState" => {
+                let state = self.inner.lock().ice_state;
+                value(Ok(json!([{"__module__": "kurento", "__type__": "IceConnection",
+                    "streamId": "1", "componentId": 1, "state": state}])))
+            }
+            "createDataChannel" | "closeDataChannel" => value(Err(RpcError::illegal_param(
+                "data channels are not supported: this server carries audio and video only",
+            ))),
+            _ => {
+                let result = settings::operation(&self.inner.settings, operation, args)?;
+                if result.is_ok() && operation.starts_with("set") {
+                    self.inner.apply_send_bitrate();
+                }
+                value(result)
+            }
+        }
+    }
+}
+
+/// A string argument holding SDP; empty or missing is Kurento's 40201.
+fn sdp_arg(args: &Map<String, Json>, name: &str) -> Result<String, RpcError> {
+    match args.get(name) {
+        Some(Json::String(text)) if !text.trim().is_empty() => Ok(text.clone()),
+        Some(Json::String(_)) => Err(sdp::parse_error(format!("the {name} is empty"))),
+        None | Some(Json::Null) => Err(RpcError::invalid_params(format!("missing {name}"))),
+        Some(other) => Err(sdp::parse_error(format!(
+            "the {name} must be SDP text, not {other}"
+        ))),
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, Session> {
+        self.session
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn post(&self, event_type: &str, fields: Map<String, Json>) {
+        if let Some(bin) = self.bin.upgrade() {
+            post_event(&bin, event_type, &fields);
+        }
+    }
+
+    /// Takes the negotiation for one request, if `allowed` says its phase permits it.
+    fn begin(&self, allowed: impl FnOnce(Phase) -> Result<(), RpcError>) -> Result<Phase, RpcError> {
+        let mut session = self.lock();
+        let phase = session.phase;
+        if phase == Phase::Busy {
+            return Err(RpcError::sdp_configuration("another negotiation of this endpoint is under way",
+            ));
+        }
+        allowed(phase)?;
+        session.phase = Phase::Busy;
+        Ok(phase)
+    }
+
+    /// Ends a request's negotiation in `phase`.
+    fn end(&self, phase: Phase) {
+        self.lock().phase = phase;
+    }
+
+    fn process_offer(&self, text: &str) -> Result<String, RpcError> {
+        let offer = sdp::parse(text)?;
+        let before = self.begin(|phase| match phase {
+            Phase::Idle => Ok(()),
+            Phase::OfferGenerated => Err(RpcError::already_negotiated("this endpoint generated an offer: process the answer to it instead",
+            )),
+            _ => Err(RpcError::already_negotiated("this endpoint has already negotiated its session",
+            )),
+        })?;
+        let answered = self.answer(offer);
+        match &answered {
+            Ok(_) => self.end(Phase::Negotiated),
+            Err(_) => self.end(before),
+        }
+        answered
+    }
+
+    fn answer(&self, offer: gst_sdp::SDPMessage) -> Result<String, RpcError> {
+        let failed = |message: String| {
+            RpcError::process_offer(message)
+        };
+        self.configure_ice();
+        let plans = codecs::plan_answer(&offer, self.recvonly, self.sendonly);
+        let description = WebRTCSessionDescription::new(WebRTCSDPType::Offer, offer.clone());
+        promised("setting the remote offer", |promise| {
+            self.webrtcbin
+                .emit_by_name::<()>("set-remote-description", &[&description, promise]);
+        })
+        .map_err(failed)?;
+        for plan in &plans {
+            let transceiver = self
+                .webrtcbin
+                .emit_by_name::<Option<WebRTCRTPTransceiver>>(
+                    "get-transceiver",
+                    &[&(plan.mline as i32)],
+                )
+                .ok_or_else(|| failed(format!("no transceiver for m-line {}", plan.mline)))?;
+            transceiver.set_property("direction", plan.direction);
+            transceiver.set_property("codec-preferences", &plan.caps);
+            if let (Some(codec), true) = (plan.codec, plan.sends()) {
+                self.link_sender(plan.kind, codec, plan.payload, plan.mline)
+                    .map_err(|err| failed(format!("{err:#}")))?;
+            }
+        }
+        let reply = promised("creating the answer", |promise| {
+            self.webrtcbin
+                .emit_by_name::<()>("create-answer", &[&None::<gst::Structure>, promise]);
+        })
+        .map_err(failed)?;
+        let answer = reply
+            .as_ref()
+            .and_then(|reply| reply.get::<WebRTCSessionDescription>("answer").ok())
+            .ok_or_else(|| failed("webrtcbin made no answer".into()))?;
+        let answer = self.finish_local(answer.sdp().to_owned(), WebRTCSDPType::Answer)?;
+        self.lock().remote = Some(sdp::text(&offer));
+        self.descriptions_set();
+        Ok(answer)
+    }
+
+    /// Adds the endpoint's own lines to `sdp` (stream ids, bandwidth limits), sets it as the
+    /// local description and returns its text.
+    fn finish_local(
+        &self,
+        mut sdp: gst_sdp::SDPMessage,
+        kind: WebRTCSDPType,
+    ) -> Result<String, RpcError> {
+        let stream = self
+            .bin
+            .upgrade()
+            .map(|bin| bin.name().to_string())
+            .unwrap_or_else(|| "filmstrip".into());
+        let limits = self.settings().recv_limits();
+        sdp::decorate(&mut sdp, &stream, limits);
+        let mlines = sdp::bundle_mlines(&sdp);
+        self.lock().mlines = mlines;
+        let text = sdp::text(&sdp);
+        let description = WebRTCSessionDescription::new(kind, sdp);
+        promised("setting the local description", |promise| {
+            self.webrtcbin
+                .emit_by_name::<()>("set-local-description", &[&description, promise]);
+        })
+        .map_err(|message| {
+            match kind {
+                WebRTCSDPType::Offer => RpcError::generate_offer(message),
+                _ => RpcError::process_offer(message),
+            }
+        })?;
+        self.lock().local = Some(text.clone());
+        Ok(text)
+    }
+
+    fn generate_offer(&self, options: &Json) -> Result<String, RpcError> {
+        let receive = |key: &str| options.get(key).and_then(Json::as_bool).unwrap_or(true);
+        let (audio, video) = (receive("offerToReceiveAudio"), receive("offerToReceiveVideo"));
+        self.begin(|phase| match phase {
+            Phase::Idle => Ok(()),
+            _ => Err(RpcError::generate_offer("this endpoint has already made or received an offer",
+            )),
+        })?;
+        let offered = self.offer(audio, video);
+        self.end(if offered.is_ok() {
+            Phase::OfferGenerated
+        } else {
+            Phase::Idle
+        });
+        offered
+    }
+
+    fn offer(&self, receive_audio: bool, receive_video: bool) -> Result<String, RpcError> {
+        let failed =
+            |message: String| RpcError::generate_offer(message);
+        self.configure_ice();
+        for (mline, kind) in MediaKind::ALL.into_iter().enumerate() {
+            let receive = !self.sendonly
+                && match kind {
+                    MediaKind::Audio => receive_audio,
+                    MediaKind::Video => receive_video,
+                };
+            let send = !self.recvonly;
+            let direction = match (send, receive) {
+                (true, true) => Direction::Sendrecv,
+                (true, false) => Direction::Sendonly,
+                (false, true) => Direction::Recvonly,
+                (false, false) => Direction::Inactive,
+            };
+            let codec = Codec::offered(kind);
+            let caps = codec.caps(codec.default_payload());
+            self.webrtcbin
+                .emit_by_name::<WebRTCRTPTransceiver>("add-transceiver", &[&direction, &caps]);
+            if send {
+                self.link_sender(kind, codec, codec.default_payload(), mline as u32)
+                    .map_err(|err| failed(format!("{err:#}")))?;
+            }
+        }
+        let reply = promised("creating the offer", |promise| {
+            self.webrtcbin
+                .emit_by_name::<()>("create-offer", &[&None::<gst::Structure>, promise]);
+        })
+        .map_err(failed)?;
+        let offer = reply
+            .as_ref()
+            .and_then(|reply| reply.get::<WebRTCSessionDescription>("offer").ok())
+            .ok_or_else(|| failed("webrtcbin made no offer".into()))?;
+        self.finish_local(offer.sdp().to_owned(), WebRTCSDPType::Offer)
+    }
+
+    fn process_answer(&self, text: &str) -> Result<String, RpcError> {
+        let answer = sdp::parse(text)?;
+        self.begin(|phase| match phase {
+            Phase::OfferGenerated => Ok(()),
+            Phase::Negotiated => Err(RpcError::answer_already_processed("an answer was already processed",
+            )),
+            _ => Err(RpcError::offer_not_generated("no offer was generated: call generateOffer first",
+            )),
+        })?;
+        let description = WebRTCSessionDescription::new(WebRTCSDPType::Answer, answer.clone());
+        let applied = promised("setting the remote answer", |promise| {
+            self.webrtcbin
+                .emit_by_name::<()>("set-remote-description", &[&description, promise]);
+        });
+        if let Err(message) = applied {
+            self.end(Phase::OfferGenerated);
+            return Err(RpcError::process_answer(message,
+            ));
+        }
+        let local = {
+            let mut session = self.lock();
+            session.remote = Some(sdp::text(&answer));
+            session.local.clone().unwrap_or_default()
+        };
+        self.end(Phase::Negotiated);
+        self.descriptions_set();
+        Ok(local)
+    }
+
+    /// Both descriptions are set: remote candidates kept until now go to `webrtcbin`.
+    fn descriptions_set(&self) {
+        let pending = std::mem::take(&mut self.lock().pending);
+        for (mline, text) in pending {
+            self.webrtcbin
+                .emit_by_name::<()>("add-ice-candidate", &[&mline, &text]);
+        }
+    }
+
+    /// Applies the STUN and TURN servers and the local addresses to `webrtcbin` before
+    /// gathering starts.
+    fn configure_ice(&self) {
+        let settings = self.settings();
+        if let Some(stun) = settings.stun_uri() {
+            self.webrtcbin.set_property("stun-server", stun);
+        }
+        if let Some(turn) = &settings.turn_url {
+            self.webrtcbin
+                .set_property("turn-server", format!("turn://{turn}"));
+        }
+        let ice = self.webrtcbin.property::<gst::glib::Object>("ice-agent");
+        for address in settings.local_addresses() {
+            ice.emit_by_name::<bool>("add-local-ip-address", &[&address.to_string()]);
+        }
+    }
+
+    fn settings(&self) -> MutexGuard<'_, Settings> {
+        self.settings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Links the input queue of `kind` through an encoder and payloader of `codec` to
+    /// `webrtcbin`'s `sink_<mline>`.
+    fn link_sender(&self, kind: MediaKind, codec: Codec, payload: u32, mline: u32) -> Result<()> {
+        let bin = self.bin.upgrade().context("the endpoint is gone")?;
+        let chain = codec.sender(payload)?;
+        bin.add_many(&chain)?;
+        gst::Element::link_many(&chain)?;
+        let sink = self
+            .webrtcbin
+            .request_pad_simple(&format!("sink_{mline}"))
+            .with_context(|| format!("webrtcbin refused its sink_{mline} pad"))?;
+        let last = chain.last().context("an empty sending chain")?;
+        last.static_pad("src")
+            .context("payloader without src")?
+            .link(&sink)?;
+        let queue = &self.inputs[kind as usize];
+        queue.link(&chain[0])?;
+        for element in &chain {
+            element.sync_state_with_parent()?;
+        }
+        if kind == MediaKind::Video {
+            self.lock().video_encoder = Some((chain[codec.encoder_index()].clone(), codec));
+            self.apply_send_bitrate();
+        }
+        Ok(())
+    }
+
+    /// Decodes a stream the browser sends into the port's tee.
+    fn receive(&self, pad: &gst::Pad) -> Result<()> {
+        let caps = pad.current_caps().context("an RTP stream without caps")?;
+        let structure = caps.structure(0).context("empty RTP caps")?;
+        let encoding = structure.get::<String>("encoding-name").unwrap_or_default();
+        let codec = Codec::from_encoding(&encoding)
+            .with_context(|| format!("the browser sends {encoding}, which is not decoded here"))?;
+        let kind = codec.kind();
+        let bin = self.bin.upgrade().context("the endpoint is gone")?;
+        let chain = codec.receiver()?;
+        bin.add_many(&chain)?;
+        gst::Element::link_many(&chain)?;
+        let tee_input = self.outputs[kind as usize]
+            .static_pad("sink")
+            .context("tee without sink")?;
+        let last = chain.last().context("an empty receiving chain")?;
+        if tee_input.is_linked() {
+            // A second stream of one kind has nowhere to go: it ends in a fakesink.
+            let drain = objects::make("fakesink")?;
+            drain.set_property("sync", false);
+            bin.add(&drain)?;
+            last.link(&drain)?;
+            drain.sync_state_with_parent()?;
+        } else {
+            last.static_pad("src")
+                .context("converter without src")?
+                .link(&tee_input)?;
+        }
+        for element in &chain {
+            element.sync_state_with_parent()?;
+        }
+        pad.link(&chain[0].static_pad("sink").context("depayloader without sink")?)?;
+        self.lock().depayloaders.push(chain[0].clone());
+        self.set_media_state(Link::Connected);
+        Ok(())
+    }
+
+    /// Asks the browser for a video key frame (an RTCP PLI).
+    fn request_key_frame(&self) -> Result<(), RpcError> {
+        let depayloaders = self.lock().depayloaders.clone();
+        for depayloader in depayloaders {
+            if let Some(pad) = depayloader.static_pad("src") {
+                objects::request_key_frame(&pad);
+            }
+        }
+        Ok(())
+    }
+
+    fn add_remote_candidate(&self, value: &Json) -> Result<(), RpcError> {
+        let Some(candidate) = Candidate::from_json(value)? else {
+            return Ok(());
+        };
+        let Some(text) = candidate.resolved() else {
+            tracing::debug!(candidate = %candidate.text, "dropped an unresolvable mDNS candidate");
+            return Ok(());
+        };
+        let mut session = self.lock();
+        let mline = candidate.mline(&session.mlines);
+        if session.phase == Phase::Negotiated {
+            drop(session);
+            self.webrtcbin
+                .emit_by_name::<()>("add-ice-candidate", &[&mline, &text]);
+        } else {
+            session.pending.push((mline, text));
+        }
+        Ok(())
+    }
+
+    fn gather_candidates(&self) -> Result<(), RpcError> {
+        let (found, gathered) = {
+            let mut session = self.lock();
+            if session.gathering {
+                return Ok(());
+            }
+            session.gathering = true;
+            (std::mem::take(&mut session.found), session.gathered)
+        };
+        for text in found {
+            self.announce_candidate(&text);
+        }
+        if gathered {
+            self.post("IceGatheringDone", Map::new());
+        }
+        Ok(())
+    }
+
+    fn local_candidate(&self, text: String) {
+        if text.trim().is_empty() {
+            return;
+        }
+        let text = match self.settings().external_ipv4.as_deref() {
+            Some(external) => candidate::with_address(&text, external),
+            None => text,
+        };
+        let mut session = self.lock();
+        if session.gathering {
+            drop(session);
+            self.announce_candidate(&text);
+        } else {
+            session.found.push(text);
+        }
+    }
+
+    /// `IceCandidateFound` once per bundled m-line, each with its own mid and index.
+    fn announce_candidate(&self, text: &str) {
+        let mlines = self.lock().mlines.clone();
+        for (mid, index) in mlines {
+            let candidate = json!({"__module__": "kurento", "__type__": "IceCandidate",
+                "candidate": text, "sdpMid": mid, "sdpMLineIndex": index});
+            let fields = Map::from_iter([("candidate".to_string(), candidate)]);
+            self.post("IceCandidateFound", fields);
+        }
+    }
+
+    fn gathering_complete(&self) {
+        let mut session = self.lock();
+        session.gathered = true;
+        if session.gathering {
+            drop(session);
+            self.post("IceGatheringDone", Map::new());
+        }
+    }
+
+    fn ice_state_changed(&self, state: WebRTCICEConnectionState) {
+        let name = match state {
+            WebRTCICEConnectionState::New => "GATHERING",
+            WebRTCICEConnectionState::Checking => "CONNECTING",
+            WebRTCICEConnectionState::Connected => "CONNECTED",
+            WebRTCICEConnectionState::Completed => "READY",
+            WebRTCICEConnectionState::Failed => "FAILED",
+            _ => "DISCONNECTED",
+        };
+        self.lock().ice_state = name;
+        let fields = json!({"streamId": 1, "componentId": 1, "state": name});
+        self.post(
+            "IceComponentStateChanged",
+            fields.as_object().cloned().unwrap_or_default(),
+        );
+        match state {
+            WebRTCICEConnectionState::Connected | WebRTCICEConnectionState::Completed => {
+                self.announce_selected_pair();
+            }
+            WebRTCICEConnectionState::Failed
+            | WebRTCICEConnectionState::Disconnected
+            | WebRTCICEConnectionState::Closed => self.set_media_state(Link::Disconnected),
+            _ => {}
+        }
+    }
+
+    /// Reads the selected candidate pair from `webrtcbin`'s statistics and raises
+    /// `NewCandidatePairSelected` when it changed.
+    fn announce_selected_pair(&self) {
+        let Ok(Some(stats)) = promised("reading the statistics", |promise| {
+            self.webrtcbin
+                .emit_by_name::<()>("get-stats", &[&None::<gst::Pad>, promise]);
+        }) else {
+            tracing::debug!("webrtcbin gave no statistics");
+            return;
+        };
+        let Some(pair) = candidate::selected_pair(&stats) else {
+            return;
+        };
+        let mut session = self.lock();
+        if session.pair.as_ref() == Some(&pair) {
+            return;
+        }
+        session.pair = Some(pair.clone());
+        drop(session);
+        self.post(
+            "NewCandidatePairSelected",
+            Map::from_iter([("candidatePair".to_string(), pair)]),
+        );
+    }
+
+    fn set_media_state(&self, state: Link) {
+        let mut session = self.lock();
+        let old = std::mem::replace(&mut session.media_state, state);
+        drop(session);
+        if old != state {
+            self.post("MediaStateChanged", state_change(old, state));
+        }
+    }
+
+    fn set_connection_state(&self, state: Link) {
+        let mut session = self.lock();
+        let old = std::mem::replace(&mut session.connection_state, state);
+        drop(session);
+        if old != state {
+            self.post("ConnectionStateChanged", state_change(old, state));
+        }
+    }
+
+    /// Follows the receiver's bandwidth estimates (REMB) in RTP session `id`.
+    fn watch_feedback(self: &Arc<Self>, id: u32) {
+        let Some(rtpbin) = self
+            .webrtcbin
+            .downcast_ref::<gst::Bin>()
+            .and_then(|bin| bin.by_name("rtpbin"))
+        else {
+            return;
+        };
+        let session = rtpbin.emit_by_name::<Option<glib::Object>>("get-internal-session", &[&id]);
+        let Some(session) = session else {
+            return;
+        };
+        // on-new-ssrc comes for every stream: one watcher per session is enough.
+        if unsafe { session.data::<bool>("filmstrip-remb") }.is_some() {
+            return;
+        }
+        // SAFETY: the key is ours and always holds a bool.
+        unsafe { session.set_data("filmstrip-remb", true) };
+        let weak = Arc::downgrade(self);
+        session.connect("on-receiving-rtcp", false, move |values| {
+            let buffer = values.get(1).and_then(|v| v.get::<gst::Buffer>().ok());
+            if let (Some(inner), Some(buffer)) = (weak.upgrade(), buffer)
+                && let Ok(map) = buffer.map_readable()
+                && let Some(estimate) = remb::estimate(&map)
+            {
+                inner.lock().estimate = Some(estimate);
+                inner.apply_send_bitrate();
+            }
+            None
+        });
+    }
+
+    /// Sets the video encoder's bitrate: the receiver's estimate (or the maximum before one
+    /// arrives) within `minVideoSendBandwidth` and `maxVideoSendBandwidth`.
+    fn apply_send_bitrate(&self) {
+        let (min, max) = self.settings().send_bounds();
+        let session = self.lock();
+        let Some((encoder, codec)) = session.video_encoder.clone() else {
+            return;
+        };
+        let wanted = session.estimate.unwrap_or(max).clamp(min, max.max(min));
+        drop(session);
+        codec.set_bitrate(&encoder, wanted);
+    }
+}
+
+fn state_change(old: Link, new: Link) -> Map<String, Json> {
+    let fields = json!({"oldState": old.name(), "newState": new.name()});
+    fields.as_object().cloned().unwrap_or_default()
+}
