@@ -1,17 +1,18 @@
 // Bundles kurento-client and kurento-utils (CommonJS npm packages) for the browser, as
 // Kurento's own bower bundles were made with browserify, but with esbuild.
 //
-// Usage: NODE_PATH=<node_modules> node build.js <node_modules> <out.js>
+// Usage: node build.js <node_modules> <out.js>
 'use strict';
 
 const path = require('path');
-const esbuild = require('esbuild');
 
 const [modules, outfile] = process.argv.slice(2);
 if (!modules || !outfile) {
   console.error('usage: node build.js <node_modules> <out.js>');
   process.exit(2);
 }
+// The packages live in the target directory, not next to this script.
+const esbuild = require(path.join(path.resolve(modules), 'esbuild'));
 
 esbuild
   .build({

@@ -130,7 +130,8 @@ async function main() {
     });
     output.browserVersion = await browser.version();
     const page = await browser.newPage();
-    page.on('console', (msg) => output.console.push(`${msg.type()}: ${msg.text()}`));
+    // kurento-utils logs whole SDPs at debug level: keep lines short.
+    page.on('console', (msg) => output.console.push(`${msg.type()}: ${msg.text()}`.slice(0, 300)));
     page.on('pageerror', (err) => output.errors.push(`page error: ${err.message}`));
 
     const pageName = config.scenario === 'direct' ? 'direct.html' : 'kurento.html';

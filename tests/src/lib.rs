@@ -484,3 +484,76 @@ pub fn plate_clip(dir: &Path, seed: u64) -> (PathBuf, String) {
     ));
     (clip, plate)
 }
+
+/// The npm files that decide what an npm package directory installs.
+const NPM_FILES: [&str; 2] = ["package.json", "package-lock.json"];
+
+/// Holds an exclusive lock on `target/<name>.lock` until dropped, so that test processes
+/// (nextest runs each test in its own) take turns at a shared resource.
+pub struct TargetLock {
+    _file: std::fs::File,
+}
+
+/// Locks `target/<name>.lock`, waiting for any other holder.
+pub fn target_lock(name: &str) -> TargetLock {
+    let path = profile_dir().parent().unwrap().join(format!("{name}.lock"));
+    let file = std::fs::File::create(&path)
+        .unwrap_or_else(|err| panic!("cannot create {}: {err}", path.display()));
+    file.lock()
+        .unwrap_or_else(|err| panic!("cannot lock {}: {err}", path.display()));
+    TargetLock { _file: file }
+}
+
+/// Runs `program args` in `dir`, panicking with a clear message when it is not installed.
+pub fn run_node_tool(program: &str, args: &[&str], dir: &Path) -> std::process::Output {
+    Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|err| {
+            panic!(
+                "cannot run {program} ({err}): this test needs Node.js 18+ and npm \
+                 (Debian: apt-get install nodejs npm)"
+            )
+        })
+}
+
+/// The `node_modules` directory of the npm package in `tests/<package>`, installed with
+/// `npm ci` into `target/<cache>` on first use and again only when the package's
+/// `package.json` or `package-lock.json` change. Install scripts are skipped: kurento-client's
+/// own is missing from its package, and nothing the tests use needs one.
+pub fn npm_modules(package: &str, cache: &str) -> PathBuf {
+    let source = workspace_root().join("tests").join(package);
+    let cache = profile_dir().parent().unwrap().join(cache);
+    let wanted: String = NPM_FILES
+        .iter()
+        .map(|file| std::fs::read_to_string(source.join(file)).unwrap())
+        .collect();
+    let stamp = cache.join("installed-from");
+    let modules = cache.join("node_modules");
+    std::fs::create_dir_all(&cache).unwrap();
+    let _lock = target_lock(&format!(
+        "{}-npm",
+        cache.file_name().unwrap().to_string_lossy()
+    ));
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && modules.is_dir()
+    {
+        return modules;
+    }
+    for file in NPM_FILES {
+        std::fs::copy(source.join(file), cache.join(file)).unwrap();
+    }
+    let install = run_node_tool(
+        "npm",
+        &["ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+        &cache,
+    );
+    assert!(
+        install.status.success(),
+        "npm ci in {} failed:\n{}",
+        cache.display(),
+        String::from_utf8_lossy(&install.stderr)
+    );
+    std::fs::write(&stamp, wanted).unwrap();
+    modules
+}

@@ -8,64 +8,11 @@
 
 use filmstrip_tests::{
     Served, assert_green_hat, astronaut_clip, decode_luma, filmstrip, green_png, make_clip,
-    profile_dir, workspace_root,
+    npm_modules, workspace_root,
 };
 use serde_json::{Value as Json, json};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-/// The npm files that decide what gets installed.
-const NPM_FILES: [&str; 2] = ["package.json", "package-lock.json"];
-
-/// Runs `program args` in `dir`, panicking with a clear message when it is not installed.
-fn run_tool(program: &str, args: &[&str], dir: &Path) -> Output {
-    Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|err| {
-            panic!(
-                "cannot run {program} ({err}): this test needs Node.js 18+ and npm \
-                 (Debian: apt-get install nodejs npm)"
-            )
-        })
-}
-
-/// The `node_modules` directory holding kurento-client, installed by `npm ci` on first use
-/// and again only when the package files in `tests/js` change.
-fn kurento_client_modules() -> PathBuf {
-    let source = workspace_root().join("tests/js");
-    let cache = profile_dir().parent().unwrap().join("kurento-client-js");
-    let wanted: String = NPM_FILES
-        .iter()
-        .map(|file| std::fs::read_to_string(source.join(file)).unwrap())
-        .collect();
-    let stamp = cache.join("installed-from");
-    let modules = cache.join("node_modules");
-    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str())
-        && modules.join("kurento-client").is_dir()
-    {
-        return modules;
-    }
-    std::fs::create_dir_all(&cache).unwrap();
-    for file in NPM_FILES {
-        std::fs::copy(source.join(file), cache.join(file)).unwrap();
-    }
-    // kurento-client's own install script is missing from its package: skip scripts.
-    let install = run_tool(
-        "npm",
-        &["ci", "--ignore-scripts", "--no-audit", "--no-fund"],
-        &cache,
-    );
-    assert!(
-        install.status.success(),
-        "npm ci in {} failed:\n{}",
-        cache.display(),
-        String::from_utf8_lossy(&install.stderr)
-    );
-    std::fs::write(&stamp, wanted).unwrap();
-    modules
-}
+use std::process::Command;
 
 /// Writes the client package of `module` with the real `filmstrip js-client` command.
 fn client_package(module: &str, dir: &Path) -> PathBuf {
@@ -85,7 +32,7 @@ fn file_uri(path: &Path) -> String {
 
 /// Runs `tests/js/e2e.js` with `config`; returns its report lines by step.
 fn run_script(config: &Json) -> Vec<Json> {
-    let modules = kurento_client_modules();
+    let modules = npm_modules("js", "kurento-client-js");
     let script = workspace_root().join("tests/js/e2e.js");
     let output = Command::new("node")
         .arg(&script)

@@ -395,7 +395,19 @@ async function measurePlayer(result, session, params) {
   result.remoteSize = [videoOutput.videoWidth, videoOutput.videoHeight];
 }
 
+/** The harness itself: kurento-client in the page creates and releases a pipeline. */
+async function client(params, result) {
+  const client = await kurentoClient(params.ws_uri);
+  const pipeline = await client.create('MediaPipeline');
+  log('Got MediaPipeline');
+  const passThrough = await pipeline.create('PassThrough');
+  result.created = [pipeline.id, passThrough.id];
+  await pipeline.release();
+  client.close();
+}
+
 const SCENARIOS = {
+  client,
   loopback,
   mirror,
   record,
