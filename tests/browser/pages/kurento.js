@@ -157,13 +157,24 @@ async function stop(session, result) {
   }
 }
 
-/** Measures the remote video and audio common to the scenarios that receive media. */
-async function measureRemote(result, session, params, camera) {
+/**
+ * Waits up to 10 s for the remote video to play; when it does not, reports what the browser
+ * got, to tell "nothing arrived" from "arrived but not decoded".
+ */
+async function remotePlays(result, session) {
+  const pc = session.webRtcPeer.peerConnection;
   result.remotePlayingMs = await Measure.playing(videoOutput, 10000);
-  if (result.remotePlayingMs === null) {
-    result.errors.push('the remote video did not play within 10 s');
-    return false;
-  }
+  if (result.remotePlayingMs !== null) return true;
+  result.stats = await Measure.stats(pc);
+  result.errors.push(
+    `the remote video did not play within 10 s (ICE ${pc.iceConnectionState}, ` +
+      `connection ${pc.connectionState}, video received ${JSON.stringify(result.stats.video)})`,
+  );
+  return false;
+}
+
+/** Measures the remote audio, the latency when the canvas camera runs, and the statistics. */
+async function measureMedia(result, session, params, camera) {
   result.audio = {
     remote: await Measure.audioEnergy(videoOutput.srcObject, 2000),
     local: videoInput.srcObject ? await Measure.audioEnergy(videoInput.srcObject, 500) : null,
@@ -172,6 +183,12 @@ async function measureRemote(result, session, params, camera) {
     result.latency = await Measure.latency(videoOutput, camera, params.latencyMs);
   }
   result.stats = await Measure.statsWithBitrate(session.webRtcPeer.peerConnection);
+}
+
+/** Both of the above, for the scenarios with nothing else to check first. */
+async function measureRemote(result, session, params, camera) {
+  if (!(await remotePlays(result, session))) return false;
+  await measureMedia(result, session, params, camera);
   return true;
 }
 
@@ -215,11 +232,7 @@ async function mirror(params, result) {
         });
       });
     });
-    result.remotePlayingMs = await Measure.playing(videoOutput, 10000);
-    if (result.remotePlayingMs === null) {
-      result.errors.push('the remote video did not play within 10 s');
-      return;
-    }
+    if (!(await remotePlays(result, session))) return;
     // The hat must show in the remote picture within 5 s of it playing.
     const start = performance.now();
     let remote = Measure.colours(videoOutput);
@@ -238,7 +251,7 @@ async function mirror(params, result) {
       const local = Measure.colours(videoInput);
       if (local.green > result.overlay.local.green) result.overlay.local = local;
     }
-    await measureRemote(result, session, params, camera);
+    await measureMedia(result, session, params, camera);
   } finally {
     if (camera) camera.stop();
     await stop(session, result);
