@@ -165,20 +165,33 @@ fn run_scenario(scenario: &str, dir: &Path, params: Json, files: Json) -> Json {
     result
 }
 
-/// Panics with the scenario's errors, page console and server log unless it had none.
+/// Panics with the scenario's errors, the endpoint's events, the SDP answer, the page console
+/// (kurento-utils' debug lines left out) and the server log unless it had no error.
 fn assert_no_errors(result: &Json) {
     let errors = result["errors"].as_array().cloned().unwrap_or_default();
+    let console: Vec<&str> = result["console"]
+        .as_array()
+        .map(|lines| {
+            lines
+                .iter()
+                .filter_map(Json::as_str)
+                .filter(|line| !line.starts_with("debug:"))
+                .collect()
+        })
+        .unwrap_or_default();
     assert!(
         errors.is_empty(),
-        "scenario {} failed: {}\nSDP answer: {}\npage console: {:#}\nserver log: {}",
+        "scenario {} failed: {}\nendpoint events: {}\nSDP answer: {}\npage console: {:#?}\n\
+         server log: {}",
         result["scenario"],
         errors
             .iter()
             .map(|e| e.as_str().unwrap_or_default())
             .collect::<Vec<_>>()
             .join("; "),
+        result["events"],
         result["sdp"]["answer"].as_str().unwrap_or("none"),
-        result["console"],
+        console,
         result["serverLog"].as_str().unwrap_or_default(),
     );
 }
@@ -308,6 +321,31 @@ fn loopback_returns_the_camera_picture_and_sound() {
     assert_same_picture(&result, 12.0);
     let energy = number(&result, "/audio/remote/maxRms");
     assert!(energy > 0.01, "remote audio energy {energy}");
+}
+
+#[test]
+fn lowering_max_video_send_bandwidth_mid_call_lowers_the_received_bitrate() {
+    let dir = tempfile::tempdir().unwrap();
+    let limit = 300.0;
+    let result = run_scenario(
+        "bandwidth",
+        dir.path(),
+        json!({ "limitKbps": limit }),
+        json!({}),
+    );
+    assert_no_errors(&result);
+    let before = number(&result, "/bandwidth/beforeKbps");
+    let after = number(&result, "/bandwidth/afterKbps");
+    // Only meaningful if the noisy camera used more than the limit to begin with.
+    assert!(
+        before > 1.5 * limit,
+        "{before} kbps before the limit: {}",
+        result["bandwidth"]
+    );
+    assert!(
+        (after - limit).abs() <= 0.2 * limit,
+        "{after} kbps after limiting to {limit} kbps (before: {before} kbps)"
+    );
 }
 
 #[test]

@@ -8,7 +8,7 @@ window.runScenario = async function (params) {
   const videoInput = document.getElementById('videoInput');
   const videoOutput = document.getElementById('videoOutput');
   const image = await Measure.loadImage('/astronaut.png');
-  const camera = Measure.canvasCamera(image, 30);
+  const camera = Measure.canvasCamera(image, 30, Boolean(params.noise));
   videoInput.srcObject = camera.stream;
 
   const config = { iceServers: [] };
@@ -48,6 +48,7 @@ window.runScenario = async function (params) {
     result.stats = await Measure.statsWithBitrate(receiver);
   }
   result.candidates = candidates;
+  await window.takeScreenshot();
   camera.stop();
   sender.close();
   receiver.close();

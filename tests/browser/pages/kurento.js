@@ -3,6 +3,7 @@
 // buffered candidates sent as addIceCandidate before processOffer, processOffer and
 // gatherCandidates unawaited), then measured. Scenarios, chosen by `params.scenario`:
 //   loopback         camera -> WebRtcEndpoint -> itself (hello world)
+//   bandwidth        loopback with the noisy canvas camera, maxVideoSendBandwidth lowered mid-call
 //   mirror           camera -> WebRtcEndpoint -> FaceOverlayFilter -> same WebRtcEndpoint
 //   record           camera -> WebRtcEndpoint -> RecorderEndpoint (WEBM)
 //   player-offer     PlayerEndpoint -> WebRtcEndpoint (server generateOffer) -> browser answer
@@ -149,6 +150,7 @@ function startSendrecv(params, result, camera, connect) {
 /** Releases what a scenario made; errors here are reported, not thrown. */
 async function stop(session, result) {
   try {
+    await window.takeScreenshot();
     if (session.webRtcPeer) session.webRtcPeer.dispose();
     if (session.pipeline) await session.pipeline.release();
     if (session.client) session.client.close();
@@ -195,7 +197,7 @@ async function measureRemote(result, session, params, camera) {
 /** The canvas camera when `params.canvas` asks for it, drawing the astronaut picture. */
 async function maybeCanvasCamera(params) {
   if (!params.canvas) return null;
-  return Measure.canvasCamera(await Measure.loadImage('/astronaut.png'), 30);
+  return Measure.canvasCamera(await Measure.loadImage('/astronaut.png'), 30, Boolean(params.noise));
 }
 
 async function loopback(params, result) {
@@ -210,6 +212,39 @@ async function loopback(params, result) {
     }
   } finally {
     if (camera) camera.stop();
+    await stop(session, result);
+  }
+}
+
+/**
+ * Loopback, then `setMaxVideoSendBandwidth(params.limitKbps)` mid-call: the video bitrate the
+ * browser receives, before and after (the noisy canvas camera keeps the encoder busy).
+ */
+async function bandwidth(params, result) {
+  const camera = Measure.canvasCamera(await Measure.loadImage('/astronaut.png'), 30, true);
+  let session = {};
+  try {
+    session = await startSendrecv(params, result, camera, (client, pipeline, webRtc, done) => {
+      webRtc.connect(webRtc, done);
+    });
+    if (!(await remotePlays(result, session))) return;
+    const pc = session.webRtcPeer.peerConnection;
+    // Let the bitrate ramp up first.
+    await Measure.sleep(params.rampMs || 5000);
+    const before = await Measure.statsWithBitrate(pc, 3000);
+    await session.webRtc.setMaxVideoSendBandwidth(params.limitKbps);
+    const changed = performance.now();
+    await Measure.sleep(params.settleMs || 4000);
+    const after = await Measure.statsWithBitrate(pc, 3000);
+    result.bandwidth = {
+      limitKbps: params.limitKbps,
+      beforeKbps: before.videoBitrate / 1000,
+      afterKbps: after.videoBitrate / 1000,
+      measuredFromMs: performance.now() - changed - 3000,
+    };
+    result.stats = after;
+  } finally {
+    camera.stop();
     await stop(session, result);
   }
 }
@@ -422,6 +457,7 @@ async function client(params, result) {
 const SCENARIOS = {
   client,
   loopback,
+  bandwidth,
   mirror,
   record,
   'player-offer': playerOffer,

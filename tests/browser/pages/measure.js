@@ -163,11 +163,12 @@
 
   /**
    * A camera made of a 640x480 canvas: `image` letterboxed, with a frame counter at the
-   * bottom as big black and white blocks (so that it survives VP8), redrawn at `fps`.
+   * bottom as big black and white blocks (so that it survives VP8), redrawn at `fps`; with
+   * `noise`, random blocks across the middle.
    * `sentAt` maps each counter to the time it was drawn; `stop()` ends the drawing. An
    * oscillator gives the stream an audio track, as a microphone would.
    */
-  function canvasCamera(image, fps = 30) {
+  function canvasCamera(image, fps = 30, noise = false) {
     const ctx = context(WIDTH, HEIGHT);
     const sentAt = new Map();
     let frame = 0;
@@ -178,6 +179,17 @@
       if (image) {
         const side = Math.min(HEIGHT, (image.width * HEIGHT) / image.height);
         ctx.drawImage(image, (WIDTH - side) / 2, 0, side, HEIGHT);
+      }
+      // Random grey blocks across the middle: a picture no encoder can make cheap, so that
+      // the bitrate is set by the bandwidth limits rather than by the content.
+      if (noise) {
+        for (let y = HEIGHT / 3; y < (2 * HEIGHT) / 3; y += 16) {
+          for (let x = 0; x < WIDTH; x += 16) {
+            const v = Math.floor(Math.random() * 256);
+            ctx.fillStyle = `rgb(${v},${v},${v})`;
+            ctx.fillRect(x, y, 16, 16);
+          }
+        }
       }
       for (let bit = 0; bit < BITS; bit++) {
         const one = (frame >> (BITS - 1 - bit)) & 1;
