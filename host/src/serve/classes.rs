@@ -435,7 +435,11 @@ fn connect_kind(
     sink: &str,
     kind: MediaKind,
 ) -> Result<(), RpcError> {
-    match &state.object(sink)?.element().and_then(|m| m.port(kind).source.as_ref()) {
+    match &state
+        .object(sink)?
+        .element()
+        .and_then(|m| m.port(kind).source.as_ref())
+    {
         Some((current, _)) if current == source => return Ok(()),
         Some((current, _)) => {
             let current = current.clone();

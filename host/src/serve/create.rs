@@ -72,7 +72,8 @@ impl Server {
         let type_name = string_param(params, "type")?;
         let constructor = object_param(params, "constructorParams")?;
         let bare = type_name.strip_prefix("kurento.").unwrap_or(type_name);
-        if let Some(created) = endpoints::create(bare, &self.gst_name(), &constructor, &self.webrtc) {
+        if let Some(created) = endpoints::create(bare, &self.gst_name(), &constructor, &self.webrtc)
+        {
             let created = created?;
             let events = created.events.iter().chain(ELEMENT_EVENTS);
             let class = Class {
@@ -145,12 +146,21 @@ impl Server {
             .ok_or_else(|| RpcError::internal("the pipeline has no bus"))?;
         let server = Arc::clone(self);
         let (thread_stop, pipeline_id) = (Arc::clone(&stop), id.clone());
+        let latency_of = pipeline.downgrade();
         std::thread::Builder::new()
             .name("filmstrip-bus".into())
             .spawn(move || {
                 let mut flows_checked = Instant::now();
                 while !thread_stop.load(Ordering::Relaxed) {
                     if let Some(message) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) {
+                        // A live source joining (a WebRtcEndpoint) changes the latency every
+                        // sink and RTP session must know to place packets in time.
+                        if let gst::MessageView::Latency(_) = message.view()
+                            && let Some(pipeline) = latency_of.upgrade()
+                            && let Err(err) = pipeline.recalculate_latency()
+                        {
+                            tracing::debug!(%err, "cannot recalculate the pipeline latency");
+                        }
                         server.on_bus_message(&pipeline_id, &message);
                     }
                     if flows_checked.elapsed() >= FLOW_CHECK {

@@ -361,9 +361,18 @@ pub fn link(source: &ElementMedia, sink: &ElementMedia, kind: MediaKind) -> Resu
     let pad = tee
         .request_pad_simple("src_%u")
         .context("cannot add an output to the source element")?;
-    let ghost = gst::GhostPad::builder_with_target(&pad)?.build();
+    let ghost = gst::GhostPad::builder_with_target(&pad)?
+        .name(format!("{}_{}", kind.lowercase(), pad.name()))
+        .build();
     source.bin.add_pad(&ghost)?;
-    if let Err(err) = ghost.link(input) {
+    // An element feeding itself links two pads of one bin, which the default hierarchy
+    // check refuses although the data path (tee, then input queue) has no cycle.
+    let checks = if source.bin == sink.bin {
+        gst::PadLinkCheck::TEMPLATE_CAPS
+    } else {
+        gst::PadLinkCheck::DEFAULT
+    };
+    if let Err(err) = ghost.link_full(input, checks) {
         if let Err(removal) = source.bin.remove_pad(&ghost) {
             tracing::warn!(%removal, "cannot remove an unlinked output pad");
         }
@@ -393,6 +402,7 @@ pub fn unlink(source: &ElementMedia, kind: MediaKind, pad: &gst::Pad) {
     {
         tracing::warn!(%err, "cannot unlink an output pad");
     }
+    let tee = &source.port(kind).tee;
     let target = pad
         .downcast_ref::<gst::GhostPad>()
         .and_then(|ghost| ghost.target());
@@ -400,7 +410,7 @@ pub fn unlink(source: &ElementMedia, kind: MediaKind, pad: &gst::Pad) {
         tracing::warn!(%err, "cannot remove an output pad");
     }
     if let Some(target) = target {
-        source.port(kind).tee.release_request_pad(&target);
+        tee.release_request_pad(&target);
     }
 }
 

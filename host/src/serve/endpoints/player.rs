@@ -90,7 +90,10 @@ fn uri_of(given: &str) -> Result<String, RpcError> {
 fn build(name: &str, uri: &str, network_cache: u32) -> Result<ElementMedia> {
     let decoder = gst::ElementFactory::make("uridecodebin")
         .property("uri", uri)
-        .property("caps", "video/x-raw(ANY); audio/x-raw(ANY)".parse::<gst::Caps>()?)
+        .property(
+            "caps",
+            "video/x-raw(ANY); audio/x-raw(ANY)".parse::<gst::Caps>()?,
+        )
         .property("expose-all-streams", false)
         .build()
         .context("GStreamer element uridecodebin is missing")?;
@@ -114,7 +117,11 @@ fn build(name: &str, uri: &str, network_cache: u32) -> Result<ElementMedia> {
     let video_convert = objects::make("videoconvert")?;
     let audio_convert = objects::make("audioconvert")?;
     let video_inner = vec![video_convert.clone(), video_clock.clone()];
-    let audio_inner = vec![audio_convert.clone(), objects::make("audioresample")?, audio_clock.clone()];
+    let audio_inner = vec![
+        audio_convert.clone(),
+        objects::make("audioresample")?,
+        audio_clock.clone(),
+    ];
     let audio = objects::port(&bin, MediaKind::Audio, audio_inner, false)?;
     let video = objects::port(&bin, MediaKind::Video, video_inner, false)?;
     bin.add(&decoder)?;
@@ -122,7 +129,12 @@ fn build(name: &str, uri: &str, network_cache: u32) -> Result<ElementMedia> {
         .static_pad("sink")
         .context("videoconvert without sink")?;
     let inputs = [
-        (MediaKind::Audio, audio_convert.static_pad("sink").context("audioconvert without sink")?),
+        (
+            MediaKind::Audio,
+            audio_convert
+                .static_pad("sink")
+                .context("audioconvert without sink")?,
+        ),
         (MediaKind::Video, decoded.clone()),
     ]
     .map(|(kind, pad)| (kind, pad.downgrade()));

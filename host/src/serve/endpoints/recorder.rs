@@ -169,7 +169,9 @@ fn encoding(container: Container, kind: MediaKind) -> Result<Vec<gst::Element>> 
         }
         (container, MediaKind::Audio) => {
             let encoder = match container {
-                Container::Mp4 => make("avenc_aac").context("MP4 audio needs gstreamer1.0-libav")?,
+                Container::Mp4 => {
+                    make("avenc_aac").context("MP4 audio needs gstreamer1.0-libav")?
+                }
                 Container::Webm => make("opusenc")?,
             };
             vec![make("audioconvert")?, make("audioresample")?, encoder]
@@ -224,7 +226,9 @@ fn build(
             .tee
             .request_pad_simple("src_%u")
             .context("cannot add a recording branch")?;
-        let input = branch[0].static_pad("sink").context("converter without sink")?;
+        let input = branch[0]
+            .static_pad("sink")
+            .context("converter without sink")?;
         output.link(&input)?;
         outputs.push(output);
         tracks.push(Track {
@@ -292,7 +296,10 @@ fn gate_branch(
                 && matches!(current, Phase::Recording | Phase::Paused)
                 && !track.ended.swap(true, Ordering::SeqCst)
             {
-                if tracks.iter().all(|track| track.ended.load(Ordering::SeqCst)) {
+                if tracks
+                    .iter()
+                    .all(|track| track.ended.load(Ordering::SeqCst))
+                {
                     *phase = Phase::Stopping;
                 }
                 gst::PadProbeReturn::Ok

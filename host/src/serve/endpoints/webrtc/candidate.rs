@@ -140,9 +140,8 @@ fn with_field(text: &str, index: usize, value: &str) -> String {
 /// behind a 1:1 NAT announces (`externalIPv4`).
 pub fn with_address(text: &str, external: &str) -> String {
     let fields: Vec<&str> = text.split_whitespace().collect();
-    let is_ipv4_host = fields.len() >= 8
-        && fields[7] == "host"
-        && fields[4].parse::<std::net::Ipv4Addr>().is_ok();
+    let is_ipv4_host =
+        fields.len() >= 8 && fields[7] == "host" && fields[4].parse::<std::net::Ipv4Addr>().is_ok();
     if is_ipv4_host {
         with_field(text, 4, external)
     } else {
@@ -205,7 +204,10 @@ mod tests {
         let bare = json!({"candidate": format!("a={HOST}"), "sdpMid": "video"});
         let candidate = Candidate::from_json(&bare).unwrap().unwrap();
         assert_eq!(candidate.text, HOST);
-        assert_eq!(candidate.mline(&[("audio".into(), 0), ("video".into(), 1)]), 1);
+        assert_eq!(
+            candidate.mline(&[("audio".into(), 0), ("video".into(), 1)]),
+            1
+        );
         assert_eq!(
             Candidate::from_json(&json!({"candidate": ""})).unwrap(),
             None
@@ -231,7 +233,9 @@ mod tests {
             "candidate:2 1 udp 2113937151 0b5e3b5a-8f1e-4c38-9b5e-unknown.local 5000 typ host"});
         let candidate = Candidate::from_json(&unknown).unwrap().unwrap();
         assert_eq!(candidate.resolved(), None);
-        let plain = Candidate::from_json(&json!({"candidate": HOST})).unwrap().unwrap();
+        let plain = Candidate::from_json(&json!({"candidate": HOST}))
+            .unwrap()
+            .unwrap();
         assert_eq!(plain.resolved().as_deref(), Some(HOST));
         assert_eq!(
             with_address(HOST, "203.0.113.7"),

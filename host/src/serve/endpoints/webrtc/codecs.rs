@@ -142,14 +142,17 @@ impl Codec {
     /// Sets `encoder`'s target bitrate in bits per second.
     pub fn set_bitrate(self, encoder: &gst::Element, bits_per_second: u64) {
         match self {
-            Codec::Vp8 => {
-                encoder.set_property("target-bitrate", bits_per_second.min(i32::MAX as u64) as i32)
-            }
+            Codec::Vp8 => encoder.set_property(
+                "target-bitrate",
+                bits_per_second.min(i32::MAX as u64) as i32,
+            ),
             Codec::H264 => encoder.set_property(
                 "bitrate",
                 (bits_per_second / 1000).clamp(1, u32::MAX as u64) as u32,
             ),
-            Codec::Opus => encoder.set_property("bitrate", bits_per_second.clamp(4000, 650_000) as i32),
+            Codec::Opus => {
+                encoder.set_property("bitrate", bits_per_second.clamp(4000, 650_000) as i32)
+            }
         }
     }
 
@@ -164,7 +167,11 @@ impl Codec {
             Ok(depayloader)
         };
         Ok(match self {
-            Codec::Vp8 => vec![depayloader("rtpvp8depay")?, make("vp8dec")?, make("videoconvert")?],
+            Codec::Vp8 => vec![
+                depayloader("rtpvp8depay")?,
+                make("vp8dec")?,
+                make("videoconvert")?,
+            ],
             Codec::H264 => vec![
                 depayloader("rtph264depay")?,
                 make("h264parse")?,
@@ -293,8 +300,9 @@ fn choose(media: &SDPMediaRef, kind: MediaKind) -> Option<(Codec, u32)> {
 }
 
 /// The offer's caps for `payload`, less what must not reach the answer: the browser's own
-/// SSRCs and session attributes, and transport-wide congestion control, so that a browser
-/// receiving from the endpoint reports its bandwidth estimate with REMB.
+/// SSRCs and session attributes; header extensions, which payloaders copy into their caps
+/// where `webrtcbin` 1.22 then refuses them; and transport-wide congestion control, so that
+/// a browser receiving from the endpoint reports its bandwidth estimate with REMB.
 fn answer_caps(media: &SDPMediaRef, payload: u32) -> Option<gst::Caps> {
     let mut caps = media.caps_from_media(payload as i32)?;
     let caps_mut = caps.make_mut();
@@ -303,14 +311,11 @@ fn answer_caps(media: &SDPMediaRef, payload: u32) -> Option<gst::Caps> {
     structure.set_name("application/x-rtp");
     let unwanted: Vec<String> = structure
         .iter()
-        .filter(|(name, value)| {
+        .filter(|(name, _)| {
             name.starts_with("ssrc-")
                 || name.starts_with("a-")
+                || name.starts_with("extmap-")
                 || *name == "rtcp-fb-transport-cc"
-                || (name.starts_with("extmap-")
-                    && value
-                        .get::<String>()
-                        .is_ok_and(|uri| uri.contains("transport-wide-cc")))
         })
         .map(|(name, _)| name.to_string())
         .collect();
@@ -343,7 +348,11 @@ mod tests {
         assert_eq!((plans[0].codec, plans[0].payload), (Some(Codec::Opus), 111));
         assert_eq!(plans[0].direction, Direction::Sendrecv);
         assert_eq!((plans[1].codec, plans[1].payload), (Some(Codec::Vp8), 96));
-        assert_eq!(plans[1].direction, Direction::Sendonly, "the browser only receives");
+        assert_eq!(
+            plans[1].direction,
+            Direction::Sendonly,
+            "the browser only receives"
+        );
         let video = plans[1].caps.structure(0).unwrap();
         assert_eq!(video.get::<&str>("encoding-name").unwrap(), "VP8");
         assert!(video.has_field("rtcp-fb-goog-remb"));

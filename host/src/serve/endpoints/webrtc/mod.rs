@@ -37,8 +37,8 @@ use serde_json::{Map, Value as Json, json};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-pub use settings::WebRtcDefaults;
 use settings::Settings;
+pub use settings::WebRtcDefaults;
 
 /// The endpoint's own events, with the names of Kurento 6 that its browser bundle still uses.
 pub const EVENTS: &[&str] = &[
@@ -348,7 +348,8 @@ fn connect_signals(inner: &Arc<Inner>) {
 }
 
 fn error_fields(description: &str) -> Map<String, Json> {
-    let fields = json!({"description": description, "errorCode": 40003, "type": "UNEXPECTED_ERROR"});
+    let fields =
+        json!({"description": description, "errorCode": 40003, "type": "UNEXPECTED_ERROR"});
     fields.as_object().cloned().unwrap_or_default()
 }
 
@@ -369,7 +370,12 @@ fn promised(
     call(&promise);
     let reply = receiver
         .recv_timeout(PROMISE_TIMEOUT)
-        .map_err(|_| format!("{what} did not finish within {} s", PROMISE_TIMEOUT.as_secs()))?
+        .map_err(|_| {
+            format!(
+                "{what} did not finish within {} s",
+                PROMISE_TIMEOUT.as_secs()
+            )
+        })?
         .map_err(|err| format!("{what} failed: {err}"))?;
     // webrtcbin replies with an `error` field when it refuses a description.
     if let Some(error) = reply
@@ -419,12 +425,22 @@ impl WebRtc {
                 }))
             }
             "gatherCandidates" => value(self.inner.gather_candidates().map(|_| Json::Null)),
-            "getLocalSessionDescriptor" => value(self.inner.lock().local.clone().map(Json::from).ok_or_else(
-                || RpcError::no_local_sdp("no local SDP yet"),
-            )),
-            "getRemoteSessionDescriptor" => value(self.inner.lock().remote.clone().map(Json::from).ok_or_else(
-                || RpcError::no_remote_sdp("no remote SDP yet"),
-            )),
+            "getLocalSessionDescriptor" => value(
+                self.inner
+                    .lock()
+                    .local
+                    .clone()
+                    .map(Json::from)
+                    .ok_or_else(|| RpcError::no_local_sdp("no local SDP yet")),
+            ),
+            "getRemoteSessionDescriptor" => value(
+                self.inner
+                    .lock()
+                    .remote
+                    .clone()
+                    .map(Json::from)
+                    .ok_or_else(|| RpcError::no_remote_sdp("no remote SDP yet")),
+            ),
             "requestKeyframe" => value(self.inner.request_key_frame().map(|_| Json::Null)),
             "getMediaState" => value(Ok(json!(self.inner.lock().media_state.name()))),
             "getConnectionState" => value(Ok(json!(self.inner.lock().connection_state.name()))),
@@ -433,8 +449,10 @@ impl WebRtc {
             }
             "getIceConnectionState" => {
                 let state = self.inner.lock().ice_state;
-                value(Ok(json!([{"__module__": "kurento", "__type__": "IceConnection",
-                    "streamId": "1", "componentId": 1, "state": state}])))
+                value(Ok(
+                    json!([{"__module__": "kurento", "__type__": "IceConnection",
+                    "streamId": "1", "componentId": 1, "state": state}]),
+                ))
             }
             "createDataChannel" | "closeDataChannel" => value(Err(RpcError::illegal_param(
                 "data channels are not supported: this server carries audio and video only",
@@ -476,11 +494,15 @@ impl Inner {
     }
 
     /// Takes the negotiation for one request, if `allowed` says its phase permits it.
-    fn begin(&self, allowed: impl FnOnce(Phase) -> Result<(), RpcError>) -> Result<Phase, RpcError> {
+    fn begin(
+        &self,
+        allowed: impl FnOnce(Phase) -> Result<(), RpcError>,
+    ) -> Result<Phase, RpcError> {
         let mut session = self.lock();
         let phase = session.phase;
         if phase == Phase::Busy {
-            return Err(RpcError::sdp_configuration("another negotiation of this endpoint is under way",
+            return Err(RpcError::sdp_configuration(
+                "another negotiation of this endpoint is under way",
             ));
         }
         allowed(phase)?;
@@ -497,9 +519,11 @@ impl Inner {
         let offer = sdp::parse(text)?;
         let before = self.begin(|phase| match phase {
             Phase::Idle => Ok(()),
-            Phase::OfferGenerated => Err(RpcError::already_negotiated("this endpoint generated an offer: process the answer to it instead",
+            Phase::OfferGenerated => Err(RpcError::already_negotiated(
+                "this endpoint generated an offer: process the answer to it instead",
             )),
-            _ => Err(RpcError::already_negotiated("this endpoint has already negotiated its session",
+            _ => Err(RpcError::already_negotiated(
+                "this endpoint has already negotiated its session",
             )),
         })?;
         let answered = self.answer(offer);
@@ -511,32 +535,25 @@ impl Inner {
     }
 
     fn answer(&self, offer: gst_sdp::SDPMessage) -> Result<String, RpcError> {
-        let failed = |message: String| {
-            RpcError::process_offer(message)
-        };
+        let failed = |message: String| RpcError::process_offer(message);
         self.configure_ice();
         let plans = codecs::plan_answer(&offer, self.recvonly, self.sendonly);
+        // In GStreamer 1.22 a remote offer creates no transceivers; a pad named after an
+        // m-line does, for that m-line, and the answer then takes its codec and direction.
+        for plan in &plans {
+            let pad = self.transceiver_pad(plan.mline, plan.direction, &plan.caps);
+            let pad = pad.map_err(|err| failed(format!("{err:#}")))?;
+            if let (Some(codec), true) = (plan.codec, plan.sends()) {
+                self.link_sender(plan.kind, codec, plan.payload, &pad)
+                    .map_err(|err| failed(format!("{err:#}")))?;
+            }
+        }
         let description = WebRTCSessionDescription::new(WebRTCSDPType::Offer, offer.clone());
         promised("setting the remote offer", |promise| {
             self.webrtcbin
                 .emit_by_name::<()>("set-remote-description", &[&description, promise]);
         })
         .map_err(failed)?;
-        for plan in &plans {
-            let transceiver = self
-                .webrtcbin
-                .emit_by_name::<Option<WebRTCRTPTransceiver>>(
-                    "get-transceiver",
-                    &[&(plan.mline as i32)],
-                )
-                .ok_or_else(|| failed(format!("no transceiver for m-line {}", plan.mline)))?;
-            transceiver.set_property("direction", plan.direction);
-            transceiver.set_property("codec-preferences", &plan.caps);
-            if let (Some(codec), true) = (plan.codec, plan.sends()) {
-                self.link_sender(plan.kind, codec, plan.payload, plan.mline)
-                    .map_err(|err| failed(format!("{err:#}")))?;
-            }
-        }
         let reply = promised("creating the answer", |promise| {
             self.webrtcbin
                 .emit_by_name::<()>("create-answer", &[&None::<gst::Structure>, promise]);
@@ -574,11 +591,9 @@ impl Inner {
             self.webrtcbin
                 .emit_by_name::<()>("set-local-description", &[&description, promise]);
         })
-        .map_err(|message| {
-            match kind {
-                WebRTCSDPType::Offer => RpcError::generate_offer(message),
-                _ => RpcError::process_offer(message),
-            }
+        .map_err(|message| match kind {
+            WebRTCSDPType::Offer => RpcError::generate_offer(message),
+            _ => RpcError::process_offer(message),
         })?;
         self.lock().local = Some(text.clone());
         Ok(text)
@@ -586,10 +601,14 @@ impl Inner {
 
     fn generate_offer(&self, options: &Json) -> Result<String, RpcError> {
         let receive = |key: &str| options.get(key).and_then(Json::as_bool).unwrap_or(true);
-        let (audio, video) = (receive("offerToReceiveAudio"), receive("offerToReceiveVideo"));
+        let (audio, video) = (
+            receive("offerToReceiveAudio"),
+            receive("offerToReceiveVideo"),
+        );
         self.begin(|phase| match phase {
             Phase::Idle => Ok(()),
-            _ => Err(RpcError::generate_offer("this endpoint has already made or received an offer",
+            _ => Err(RpcError::generate_offer(
+                "this endpoint has already made or received an offer",
             )),
         })?;
         let offered = self.offer(audio, video);
@@ -602,8 +621,7 @@ impl Inner {
     }
 
     fn offer(&self, receive_audio: bool, receive_video: bool) -> Result<String, RpcError> {
-        let failed =
-            |message: String| RpcError::generate_offer(message);
+        let failed = |message: String| RpcError::generate_offer(message);
         self.configure_ice();
         for (mline, kind) in MediaKind::ALL.into_iter().enumerate() {
             let receive = !self.sendonly
@@ -619,11 +637,12 @@ impl Inner {
                 (false, false) => Direction::Inactive,
             };
             let codec = Codec::offered(kind);
-            let caps = codec.caps(codec.default_payload());
-            self.webrtcbin
-                .emit_by_name::<WebRTCRTPTransceiver>("add-transceiver", &[&direction, &caps]);
+            let payload = codec.default_payload();
+            let pad = self
+                .transceiver_pad(mline as u32, direction, &codec.caps(payload))
+                .map_err(|err| failed(format!("{err:#}")))?;
             if send {
-                self.link_sender(kind, codec, codec.default_payload(), mline as u32)
+                self.link_sender(kind, codec, payload, &pad)
                     .map_err(|err| failed(format!("{err:#}")))?;
             }
         }
@@ -643,9 +662,11 @@ impl Inner {
         let answer = sdp::parse(text)?;
         self.begin(|phase| match phase {
             Phase::OfferGenerated => Ok(()),
-            Phase::Negotiated => Err(RpcError::answer_already_processed("an answer was already processed",
+            Phase::Negotiated => Err(RpcError::answer_already_processed(
+                "an answer was already processed",
             )),
-            _ => Err(RpcError::offer_not_generated("no offer was generated: call generateOffer first",
+            _ => Err(RpcError::offer_not_generated(
+                "no offer was generated: call generateOffer first",
             )),
         })?;
         let description = WebRTCSessionDescription::new(WebRTCSDPType::Answer, answer.clone());
@@ -655,8 +676,7 @@ impl Inner {
         });
         if let Err(message) = applied {
             self.end(Phase::OfferGenerated);
-            return Err(RpcError::process_answer(message,
-            ));
+            return Err(RpcError::process_answer(message));
         }
         let local = {
             let mut session = self.lock();
@@ -700,21 +720,42 @@ impl Inner {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// `webrtcbin`'s sink pad `sink_<mline>` and its transceiver, set to `direction` and
+    /// codec preferences `caps` (named: in 1.22 an unnamed pad never joins the transceiver
+    /// of an m-line).
+    fn transceiver_pad(
+        &self,
+        mline: u32,
+        direction: Direction,
+        caps: &gst::Caps,
+    ) -> Result<gst::Pad> {
+        let pad = self
+            .webrtcbin
+            .request_pad_simple(&format!("sink_{mline}"))
+            .with_context(|| format!("webrtcbin refused its sink_{mline} pad"))?;
+        let transceiver = pad.property::<WebRTCRTPTransceiver>("transceiver");
+        transceiver.set_property("direction", direction);
+        transceiver.set_property("codec-preferences", caps);
+        Ok(pad)
+    }
+
     /// Links the input queue of `kind` through an encoder and payloader of `codec` to
-    /// `webrtcbin`'s `sink_<mline>`.
-    fn link_sender(&self, kind: MediaKind, codec: Codec, payload: u32, mline: u32) -> Result<()> {
+    /// `webrtcbin`'s sink pad `sink`.
+    fn link_sender(
+        &self,
+        kind: MediaKind,
+        codec: Codec,
+        payload: u32,
+        sink: &gst::Pad,
+    ) -> Result<()> {
         let bin = self.bin.upgrade().context("the endpoint is gone")?;
         let chain = codec.sender(payload)?;
         bin.add_many(&chain)?;
         gst::Element::link_many(&chain)?;
-        let sink = self
-            .webrtcbin
-            .request_pad_simple(&format!("sink_{mline}"))
-            .with_context(|| format!("webrtcbin refused its sink_{mline} pad"))?;
         let last = chain.last().context("an empty sending chain")?;
         last.static_pad("src")
             .context("payloader without src")?
-            .link(&sink)?;
+            .link(sink)?;
         let queue = &self.inputs[kind as usize];
         queue.link(&chain[0])?;
         for element in &chain {
@@ -758,7 +799,11 @@ impl Inner {
         for element in &chain {
             element.sync_state_with_parent()?;
         }
-        pad.link(&chain[0].static_pad("sink").context("depayloader without sink")?)?;
+        pad.link(
+            &chain[0]
+                .static_pad("sink")
+                .context("depayloader without sink")?,
+        )?;
         self.lock().depayloaders.push(chain[0].clone());
         self.set_media_state(Link::Connected);
         Ok(())
@@ -850,7 +895,7 @@ impl Inner {
         }
     }
 
-    fn ice_state_changed(&self, state: WebRTCICEConnectionState) {
+    fn ice_state_changed(self: &Arc<Self>, state: WebRTCICEConnectionState) {
         let name = match state {
             WebRTCICEConnectionState::New => "GATHERING",
             WebRTCICEConnectionState::Checking => "CONNECTING",
@@ -877,28 +922,32 @@ impl Inner {
     }
 
     /// Reads the selected candidate pair from `webrtcbin`'s statistics and raises
-    /// `NewCandidatePairSelected` when it changed.
-    fn announce_selected_pair(&self) {
-        let Ok(Some(stats)) = promised("reading the statistics", |promise| {
-            self.webrtcbin
-                .emit_by_name::<()>("get-stats", &[&None::<gst::Pad>, promise]);
-        }) else {
-            tracing::debug!("webrtcbin gave no statistics");
-            return;
-        };
-        let Some(pair) = candidate::selected_pair(&stats) else {
-            return;
-        };
-        let mut session = self.lock();
-        if session.pair.as_ref() == Some(&pair) {
-            return;
-        }
-        session.pair = Some(pair.clone());
-        drop(session);
-        self.post(
-            "NewCandidatePairSelected",
-            Map::from_iter([("candidatePair".to_string(), pair)]),
-        );
+    /// `NewCandidatePairSelected` when it changed. Called from `webrtcbin`'s own thread, which
+    /// also answers the statistics request: the answer is handled when it comes, never
+    /// waited for.
+    fn announce_selected_pair(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        let promise = gst::Promise::with_change_func(move |reply| {
+            let (Some(inner), Ok(Some(stats))) = (weak.upgrade(), reply) else {
+                tracing::debug!("webrtcbin gave no statistics");
+                return;
+            };
+            let Some(pair) = candidate::selected_pair(stats) else {
+                return;
+            };
+            let mut session = inner.lock();
+            if session.pair.as_ref() == Some(&pair) {
+                return;
+            }
+            session.pair = Some(pair.clone());
+            drop(session);
+            inner.post(
+                "NewCandidatePairSelected",
+                Map::from_iter([("candidatePair".to_string(), pair)]),
+            );
+        });
+        self.webrtcbin
+            .emit_by_name::<()>("get-stats", &[&None::<gst::Pad>, &promise]);
     }
 
     fn set_media_state(&self, state: Link) {

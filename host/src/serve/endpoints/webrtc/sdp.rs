@@ -70,9 +70,9 @@ pub fn decorate(message: &mut SDPMessageRef, stream: &str, (audio, video): RecvL
             "video" => video,
             _ => continue,
         };
-        let sends = !media.attributes().any(|attribute| {
-            matches!(attribute.key(), "recvonly" | "inactive")
-        });
+        let sends = !media
+            .attributes()
+            .any(|attribute| matches!(attribute.key(), "recvonly" | "inactive"));
         if sends && media.attribute_val("msid").is_none() {
             media.add_attribute("msid", Some(&format!("{stream} {stream}-{kind}")));
         }
@@ -115,7 +115,10 @@ mod tests {
         decorate(&mut message, "wrtc", (0, 300));
         let text = text(&message);
         assert!(text.contains("a=msid:wrtc wrtc-audio"), "{text}");
-        assert!(!text.contains("wrtc-video"), "a recvonly section sends no stream");
+        assert!(
+            !text.contains("wrtc-video"),
+            "a recvonly section sends no stream"
+        );
         assert!(text.contains("b=AS:300"), "{text}");
         assert_eq!(text.matches("b=AS").count(), 1, "audio is unlimited");
     }

@@ -111,10 +111,13 @@ impl Settings {
     /// every interface, loopback included (libnice leaves loopback out by itself, yet a
     /// browser on the same machine, or in a namespace with only `lo`, reaches it there).
     pub fn local_addresses(&self) -> Vec<IpAddr> {
-        let wanted: Option<Vec<&str>> = self
-            .network_interfaces
-            .as_deref()
-            .map(|names| names.split(',').map(str::trim).filter(|n| !n.is_empty()).collect());
+        let wanted: Option<Vec<&str>> = self.network_interfaces.as_deref().map(|names| {
+            names
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .collect()
+        });
         let interfaces = match if_addrs::get_if_addrs() {
             Ok(interfaces) => interfaces,
             Err(err) => {
@@ -163,7 +166,8 @@ pub fn operation(
     operation: &str,
     args: &Map<String, Json>,
 ) -> Option<Result<Json, RpcError>> {
-    let (setter, capitalised) = match (operation.strip_prefix("get"), operation.strip_prefix("set")) {
+    let (setter, capitalised) = match (operation.strip_prefix("get"), operation.strip_prefix("set"))
+    {
         (Some(name), _) => (false, name),
         (_, Some(name)) => (true, name),
         _ => return None,
@@ -226,14 +230,23 @@ mod tests {
         let call = |operation: &str, args: Json| {
             super::operation(&settings, operation, args.as_object().unwrap())
         };
-        assert_eq!(call("getMaxVideoSendBandwidth", json!({})), Some(Ok(json!(500))));
         assert_eq!(
-            call("setMaxVideoSendBandwidth", json!({"maxVideoSendBandwidth": 200})),
+            call("getMaxVideoSendBandwidth", json!({})),
+            Some(Ok(json!(500)))
+        );
+        assert_eq!(
+            call(
+                "setMaxVideoSendBandwidth",
+                json!({"maxVideoSendBandwidth": 200})
+            ),
             Some(Ok(Json::Null))
         );
         assert_eq!(settings.lock().unwrap().send_bounds(), (100_000, 200_000));
         assert_eq!(
-            call("setStunServerAddress", json!({"stunServerAddress": "127.0.0.1"})),
+            call(
+                "setStunServerAddress",
+                json!({"stunServerAddress": "127.0.0.1"})
+            ),
             Some(Ok(Json::Null))
         );
         assert_eq!(
