@@ -148,10 +148,18 @@ async function main() {
       ...(config.params || {}),
     };
     const timeoutMs = config.timeoutMs || 60000;
-    const result = await Promise.race([
-      page.evaluate((p) => window.runScenario(p), params),
-      deadline(timeoutMs, `scenario ${config.scenario}`),
-    ]);
+    let result;
+    try {
+      result = await Promise.race([
+        page.evaluate((p) => window.runScenario(p), params),
+        deadline(timeoutMs, `scenario ${config.scenario}`),
+      ]);
+    } catch (err) {
+      // What the page got through before it stalled.
+      const partial = await page.evaluate(() => window.currentResult).catch(() => null);
+      result = { ...(partial || {}), errors: [...((partial && partial.errors) || []), `driver: ${err.message}`] };
+      if (config.screenshot) await page.screenshot({ path: config.screenshot }).catch(() => {});
+    }
     const pageErrors = result.errors || [];
     Object.assign(output, result);
     output.errors = [...pageErrors, ...output.errors.filter((e) => !pageErrors.includes(e))];

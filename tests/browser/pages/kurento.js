@@ -116,9 +116,11 @@ function startSendrecv(params, result, camera, connect) {
         client.create('MediaPipeline', (error, pipeline) => {
           if (error) return onError('create MediaPipeline')(error);
           log('Got MediaPipeline');
+          result.steps.push('MediaPipeline created');
           session.pipeline = pipeline;
           pipeline.create('WebRtcEndpoint', (error, webRtc) => {
             if (error) return onError('create WebRtcEndpoint')(error);
+            result.steps.push('WebRtcEndpoint created');
             session.webRtc = webRtc;
             watchEvents(webRtc, result);
             setIceCandidateCallbacks(session.webRtcPeer, webRtc, result, onError);
@@ -127,9 +129,11 @@ function startSendrecv(params, result, camera, connect) {
             webRtc.processOffer(sdpOffer, (error, sdpAnswer) => {
               if (error) return onError('processOffer')(error);
               log('SDP answer obtained. Processing...');
+              result.steps.push('answer received');
               result.sdp.answer = sdpAnswer;
               session.webRtcPeer.processAnswer(sdpAnswer, (error) => {
                 if (error) return onError('processAnswer')(error);
+                result.steps.push('answer processed');
                 finish();
               });
             });
@@ -138,6 +142,7 @@ function startSendrecv(params, result, camera, connect) {
 
             connect(client, pipeline, webRtc, (error) => {
               if (error) return onError('connect')(error);
+              result.steps.push('connected');
               finish();
             });
           });
@@ -256,9 +261,11 @@ async function mirror(params, result) {
     session = await startSendrecv(params, result, camera, (client, pipeline, webRtc, done) => {
       pipeline.create('FaceOverlayFilter', (error, filter) => {
         if (error) return done(error);
+        result.steps.push('FaceOverlayFilter created');
         filter.setOverlayedImage(params.hat_uri, -0.35, -1.2, 1.6, 1.6, (error) => {
           if (error) return done(error);
           log('Set overlay image');
+          result.steps.push('overlay image set');
           client.connect(webRtc, filter, webRtc, (error) => {
             if (error) return done(error);
             log('WebRtcEndpoint --> filter --> WebRtcEndpoint');
@@ -295,11 +302,13 @@ async function mirror(params, result) {
 
 async function record(params, result) {
   let session = {};
+  let recorder = null;
   try {
     session = await startSendrecv(params, result, null, (client, pipeline, webRtc, done) => {
-      pipeline.create('RecorderEndpoint', { uri: params.recording_uri, mediaProfile: 'WEBM' }, (error, recorder) => {
+      pipeline.create('RecorderEndpoint', { uri: params.recording_uri, mediaProfile: 'WEBM' }, (error, created) => {
         if (error) return done(error);
-        session.recorder = recorder;
+        result.steps.push('RecorderEndpoint created');
+        recorder = created;
         webRtc.connect(recorder, done);
       });
     });
@@ -314,11 +323,13 @@ async function record(params, result) {
       result.errors.push(`ICE did not connect within 10 s (${pc.iceConnectionState})`);
       return;
     }
-    await session.recorder.record();
+    await recorder.record();
     const recordStart = performance.now();
     await Measure.sleep(params.recordMs || 5000);
-    await session.recorder.stopAndWait();
-    result.recorder = { recordedMs: performance.now() - recordStart };
+    // The time recorded ends when stop is asked for; finalising the file comes after.
+    const recordedMs = performance.now() - recordStart;
+    await recorder.stopAndWait();
+    result.recorder = { recordedMs, stopMs: performance.now() - recordStart - recordedMs };
     result.stats = await Measure.stats(pc);
   } finally {
     await stop(session, result);
@@ -467,6 +478,8 @@ const SCENARIOS = {
 /** Runs `params.scenario`; resolves with its result object (see driver.js). */
 window.runScenario = async function (params) {
   const result = newResult(params.scenario);
+  // The driver reads this when the scenario does not finish in time.
+  window.currentResult = result;
   const scenario = SCENARIOS[params.scenario];
   if (!scenario) {
     result.errors.push(`unknown scenario ${params.scenario}`);
