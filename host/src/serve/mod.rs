@@ -50,8 +50,7 @@ const HANDSHAKE: Duration = Duration::from_secs(10);
 /// such as running out of descriptors last until connections close, and retrying at once
 /// would only burn a core.
 const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(5), Duration::from_secs(1));
-/// How long a stopping server waits for its connections to say goodbye before it releases
-/// the sessions anyway.
+/// How long a stopping server, its sessions released, waits for its connections to close.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 /// Where to listen, and the limits that keep one client from harming the others.
@@ -144,12 +143,13 @@ pub fn serve(registry: Registry, options: &Options, announce: &mut dyn Write) ->
     if let Err(error) = deadline {
         warn!(%error, "cannot start the shutdown timer: the shutdown is not bounded");
     }
-    // Connections notice within a poll; a request in progress gets a little longer.
+    // Recordings end now rather than when the clients are gone, which can take a while.
+    server.release_all();
+    // Connections notice within a poll and close; a request in progress may take longer.
     let waiting = Instant::now();
     while metrics().connections() > 0 && waiting.elapsed() < CLOSE_WAIT.min(timeout / 2) {
         std::thread::sleep(POLL);
     }
-    server.release_all();
     info!(elapsed = ?started.elapsed(), "stopped");
     Ok(())
 }
@@ -191,6 +191,9 @@ fn accept(listener: &TcpListener, server: &Arc<Server>, settings: &Arc<Settings>
         if metrics().connections() >= limit as u64 {
             warn!(%peer, limit, "refusing a connection: --max-connections reached");
             metrics().refused_connection();
+            // Answered here without reading the request, so that no client can stall the
+            // accepting thread; a short write to a fresh socket does not block. A client
+            // that already sent its request may see a reset instead of the 503.
             respond(
                 stream,
                 "503 Service Unavailable",
@@ -419,7 +422,7 @@ fn close(socket: &mut WebSocket<TcpStream>, code: CloseCode, reason: &str) {
         return ended(&error);
     }
     let waiting = Instant::now();
-    while waiting.elapsed() < Duration::from_millis(500) {
+    while waiting.elapsed() < Duration::from_millis(200) {
         match socket.read() {
             Ok(_) => {}
             Err(WsError::Io(error))

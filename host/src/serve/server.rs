@@ -337,6 +337,11 @@ impl Server {
                 return Some(rpc::error_response(&id, &error).to_string());
             }
         };
+        if self.stopping() {
+            // Sessions are being released: nothing new may start recording now.
+            let error = RpcError::unexpected("the server is shutting down");
+            return Some(rpc::error_response(&request.id?, &error).to_string());
+        }
         let session = match self.resolve_session(&request.params, conn) {
             Ok(session) => session,
             Err(error) => {
@@ -428,7 +433,8 @@ impl Server {
         self.stopping.load(Ordering::Acquire)
     }
 
-    /// Marks the process as stopping: connections close at their next look.
+    /// Marks the process as stopping: requests are refused from now on, and connections
+    /// close at their next look.
     pub fn stop(&self) {
         self.stopping.store(true, Ordering::Release);
     }
