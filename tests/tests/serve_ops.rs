@@ -714,3 +714,51 @@ fn metrics_move_with_load_and_health_answers() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn a_second_signal_exits_at_once_with_a_failure() {
+    let mut served = Served::start();
+    // A connection that never sends its request keeps the shutdown waiting for it.
+    let _silent = TcpStream::connect(served.address()).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    served.signal("TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(served.wait_exit(Duration::ZERO).is_none(), "still waiting");
+    let second = Instant::now();
+    served.signal("INT");
+    let status = served.wait_exit(Duration::from_secs(5)).expect("exits");
+    assert_eq!(status.code(), Some(1), "{status}");
+    assert!(
+        second.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        second.elapsed()
+    );
+}
+
+#[test]
+fn logs_follow_the_log_level_with_connection_and_session_context() {
+    let dir = tempfile::tempdir().unwrap();
+    let (served, log) = start_logged(dir.path(), &["--log-level", "debug"]);
+    let mut client = served.client();
+    client.ok("ping", json!({}));
+    let session = client.session.clone().unwrap();
+    drop(client);
+    drop(served);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let answered = logged
+        .lines()
+        .find(|line| line.contains("answered") && line.contains("method=\"ping\""))
+        .unwrap_or_else(|| panic!("no request logged:\n{logged}"));
+    assert!(
+        answered.contains("connection{peer=127.0.0.1:"),
+        "{answered}"
+    );
+    assert!(
+        answered.contains(&format!("session{{id={session}}}")),
+        "{answered}"
+    );
+
+    let refused = filmstrip_tests::filmstrip(&["serve", "--log-level", "no=such=filter"]);
+    assert!(!refused.success);
+    assert!(refused.stderr.contains("--log-level"), "{}", refused.stderr);
+}
