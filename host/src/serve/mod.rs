@@ -339,7 +339,7 @@ fn converse(
             }
             Err(error) => return ended(&error),
         };
-        let reply = match refusal(&text, options) {
+        let reply = match limit_error(&text, options) {
             Some(error) => Some(rpc::error_response(&serde_json::Value::Null, &error).to_string()),
             None => server.handle_text(&text, conn),
         };
@@ -352,7 +352,7 @@ fn converse(
 }
 
 /// The error for a message too large or too deeply nested to be parsed at all.
-fn refusal(text: &str, options: &Options) -> Option<rpc::RpcError> {
+fn limit_error(text: &str, options: &Options) -> Option<rpc::RpcError> {
     if text.len() > options.max_message {
         return Some(rpc::RpcError::invalid_request(format!(
             "message of {} bytes exceeds the limit of {} (--max-message-bytes)",
