@@ -439,27 +439,14 @@ impl Server {
         self.stopping.store(true, Ordering::Release);
     }
 
-    /// Releases every session and its objects, finalising recordings, for a shutdown.
+    /// Releases every session and its objects (every object but the manager belongs to
+    /// one), finalising recordings, for a shutdown.
     pub fn release_all(&self) {
         let mut state = self.lock();
         let sessions: Vec<String> = state.sessions.keys().cloned().collect();
         let mut teardown = Teardown::default();
         for session in &sessions {
             teardown.absorb(state.close_session(session));
-        }
-        // Objects of no session (none today but the manager) go too, so that nothing records
-        // past the exit.
-        let orphans: Vec<String> = state
-            .objects
-            .values()
-            .filter(|object| !matches!(object.media, Media::Manager))
-            .map(|object| object.id.clone())
-            .collect();
-        for id in orphans {
-            match state.release(&id) {
-                Ok(released) => teardown.absorb(released),
-                Err(error) => debug!(object = id, error = error.message, "already released"),
-            }
         }
         drop(state);
         info!(
