@@ -9,6 +9,7 @@ use serde_json::json;
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 const MODULES_HELP: &str = "\
 Modules are the *.so files found directly in the module directories: --modules-path if given,
@@ -87,6 +88,34 @@ enum Command {
         session_grace: f64,
         #[command(flatten)]
         webrtc: serve::WebRtcDefaults,
+        /// Connections served at once; more are refused (HTTP 503) with a log line.
+        #[arg(long, value_name = "N", default_value_t = 1024)]
+        max_connections: usize,
+        /// Largest request answered, in bytes; a larger one gets a -32600 error.
+        #[arg(long, value_name = "BYTES", default_value_t = serve::MAX_MESSAGE)]
+        max_message_bytes: usize,
+        /// Deepest nesting of JSON arrays and objects in a request; deeper gets -32600.
+        #[arg(long, value_name = "LEVELS", default_value_t = 32)]
+        max_json_depth: usize,
+        /// Most objects one session may hold; `create` beyond it fails with 40009
+        /// NOT_ENOUGH_RESOURCES.
+        #[arg(long, value_name = "N", default_value_t = 10_000)]
+        max_objects_per_session: usize,
+        /// Most bytes of event notifications queued for one connection; a client that lets
+        /// more pile up is disconnected (its session then waits out --session-grace).
+        #[arg(long, value_name = "BYTES", default_value_t = 8 << 20)]
+        max_outbox_bytes: usize,
+        /// Seconds a write to a client may block before the client is disconnected.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+        write_timeout: f64,
+        /// Seconds a shutdown (SIGINT, SIGTERM) may take to release every session; past it
+        /// the process exits with status 1, as it does on a second signal.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+        shutdown_timeout: f64,
+        /// Log filter, e.g. `debug` or `info,filmstrip_host=debug` [default: $RUST_LOG, else
+        /// info]. Logs go to stderr; GStreamer's own log still follows $GST_DEBUG.
+        #[arg(long, value_name = "FILTER")]
+        log_level: Option<String>,
     },
     /// Runs a video through filters, printing module events on stdout as JSON lines.
     Run {
@@ -169,23 +198,33 @@ fn execute(cli: &Cli, matches: &ArgMatches) -> Result<()> {
             bind,
             session_grace,
             webrtc,
+            max_connections,
+            max_message_bytes,
+            max_json_depth,
+            max_objects_per_session,
+            max_outbox_bytes,
+            write_timeout,
+            shutdown_timeout,
+            log_level,
         } => {
+            init_logging(log_level.as_deref())?;
             let registry = Registry::load(&dirs);
             for refusal in registry.refused() {
-                eprintln!(
-                    "filmstrip: refused {}: {}",
-                    refusal.path.display(),
-                    refusal.reason
-                );
+                tracing::warn!(path = %refusal.path.display(), reason = %refusal.reason, "refused a module");
             }
             let options = serve::Options {
                 bind: bind.clone(),
                 port: *port,
                 path: path.clone(),
-                session_grace: std::time::Duration::try_from_secs_f64(*session_grace).map_err(
-                    |_| anyhow!("--session-grace must be a number of seconds, not {session_grace}"),
-                )?,
+                session_grace: seconds("--session-grace", *session_grace)?,
                 webrtc: webrtc.clone(),
+                max_connections: *max_connections,
+                max_message: *max_message_bytes,
+                max_depth: *max_json_depth,
+                max_objects_per_session: *max_objects_per_session,
+                max_outbox: *max_outbox_bytes,
+                write_timeout: seconds("--write-timeout", *write_timeout)?,
+                shutdown_timeout: seconds("--shutdown-timeout", *shutdown_timeout)?,
             };
             serve::serve(registry, &options, &mut stdout)
         }
@@ -206,6 +245,34 @@ fn execute(cli: &Cli, matches: &ArgMatches) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `value` seconds as a duration, or an error naming `option`.
+fn seconds(option: &str, value: f64) -> Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| anyhow!("{option} must be a number of seconds, not {value}"))
+}
+
+/// Sends `serve`'s logs to stderr, filtered by `level`, else `$RUST_LOG`, else `info`.
+fn init_logging(level: Option<&str>) -> Result<()> {
+    use tracing_subscriber::EnvFilter;
+    let filter = match level {
+        Some(level) => {
+            EnvFilter::try_new(level).map_err(|err| anyhow!("--log-level {level}: {err}"))?
+        }
+        None => EnvFilter::try_from_default_env().or_else(|err| {
+            match std::env::var_os(EnvFilter::DEFAULT_ENV) {
+                // Set but unreadable: say so rather than log at a level nobody asked for.
+                Some(_) => Err(anyhow!("RUST_LOG: {err}")),
+                None => Ok(EnvFilter::new("info")),
+            }
+        })?,
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init()
+        .map_err(|err| anyhow!("cannot set up logging: {err}"))
 }
 
 /// Prints the `.kmd.json` of a module given by name, or by file.

@@ -257,13 +257,20 @@ impl Served {
 
     /// Like [`Served::start`], with more `filmstrip serve` arguments.
     pub fn start_with(args: &[&str]) -> Self {
-        let binary = profile_dir().join("filmstrip");
-        let mut child = Command::new(&binary)
+        let mut command = Command::new(profile_dir().join("filmstrip"));
+        command
             .args(["serve", "--port", "0"])
             .args(args)
+            .stderr(Stdio::inherit());
+        Self::launch(command)
+    }
+
+    /// Runs `command`, which must start `filmstrip serve --port 0` (possibly through
+    /// `sh -c 'exec ...'`), and waits for its announcement.
+    pub fn launch(mut command: Command) -> Self {
+        let mut child = command
             .env_remove("FILMSTRIP_MODULES_PATH")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
             .spawn()
             .expect("filmstrip serve starts");
         let mut line = String::new();

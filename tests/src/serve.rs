@@ -2,8 +2,10 @@
 
 use crate::Served;
 use serde_json::{Value as Json, json};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
+use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 use tungstenite::{Message, WebSocket};
 
@@ -14,6 +16,86 @@ impl Served {
     /// A new connection.
     pub fn client(&self) -> Client {
         Client::connect(&self.url)
+    }
+
+    /// The `host:port` the server listens on.
+    pub fn address(&self) -> String {
+        let rest = self.url.strip_prefix("ws://").expect("a ws:// URL");
+        rest.split('/').next().unwrap().to_string()
+    }
+
+    /// Sends the signal `name` (`TERM`, `INT`...) to the server.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args(["-s", name, &self.pid().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -s {name} failed");
+    }
+
+    /// The server's exit status once it exits, or `None` if it runs on past `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("waitpid works") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+
+    /// `GET path` over plain HTTP: the status code and the body.
+    pub fn http_get(&self, path: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(self.address()).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: test\r\n\r\n").unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("no HTTP status in {response:?}"));
+        (status, body.to_string())
+    }
+
+    /// The value of the sample `series` (a name with its labels, as written) in `/metrics`.
+    pub fn metric(&self, series: &str) -> f64 {
+        let (status, body) = self.http_get("/metrics");
+        assert_eq!(status, 200, "{body}");
+        body.lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .and_then(|value| value.parse().ok())
+            .unwrap_or_else(|| panic!("no {series} in /metrics:\n{body}"))
+    }
+
+    /// The server's resident memory, in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+            .expect("VmRSS in /proc/PID/status")
+    }
+
+    /// The server's user and system CPU time so far, in clock ticks (1/100 s).
+    pub fn cpu_ticks(&self) -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap();
+        // Fields after the command name, which may hold spaces; utime and stime are the
+        // 12th and 13th of them.
+        let rest = &stat[stat.rfind(')').unwrap() + 1..];
+        let fields: Vec<u64> = rest
+            .split_whitespace()
+            .skip(11)
+            .take(2)
+            .map(|field| field.parse().unwrap())
+            .collect();
+        fields.iter().sum()
     }
 }
 

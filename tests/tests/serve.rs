@@ -359,10 +359,8 @@ fn pipelines_hold_module_filters_with_kurento_ids_and_properties() {
     for id in [&qualified, &pixelate, &face, &pipeline] {
         assert!(destroyed.contains(&json!(id)), "{id} not in {destroyed:?}");
     }
-    assert_eq!(
-        client.error_code("release", json!({"object": pipeline})),
-        40101
-    );
+    // Released already: as on KMS, releasing it again succeeds.
+    client.ok("release", json!({"object": pipeline}));
 }
 
 #[test]

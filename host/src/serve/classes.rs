@@ -230,12 +230,9 @@ fn used_memory_kib() -> u64 {
 
 /// `ServerInfo`: the built-in Kurento modules, then every loaded module.
 pub fn server_info(server: &Server) -> Json {
-    let kurento_version = server
-        .registry
-        .modules()
-        .first()
-        .map(|module| module.descriptor.kurento_version.clone())
-        .unwrap_or_else(|| "7.0.0".to_string());
+    // The Kurento release whose API the built-in modules implement: a version, where a
+    // module's `kurentoVersion` is a requirement such as `^7.0.0`.
+    let kurento_version = "7.3.0";
     let generation = server.started.to_string();
     let module_classes = |name: &str| -> Vec<String> {
         server

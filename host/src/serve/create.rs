@@ -253,7 +253,7 @@ impl Server {
                 parent: Some(pipeline_id.to_string()),
                 children: Vec::new(),
                 session: Some(session.to_string()),
-                media: Media::Element(media),
+                media: Media::Element(Box::new(media)),
             },
         );
         state.dispatch(MANAGER_ID, "ObjectCreated", &object_field("object", &id));

@@ -56,7 +56,7 @@ pub enum Media {
         stop: Arc<AtomicBool>,
     },
     /// A media element inside a pipeline.
-    Element(ElementMedia),
+    Element(Box<ElementMedia>),
 }
 
 /// The two kinds of media that travel between elements.

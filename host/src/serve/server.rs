@@ -4,18 +4,19 @@ use super::classes;
 use super::complex;
 use super::endpoints::{self, Endpoint, WebRtcDefaults};
 use super::flow;
+use super::metrics::{Census, metrics};
 use super::objects::{self, Media, MediaKind, Object};
 use super::rpc::{self, RpcError, string_param};
-use super::session::{Session, new_uuid, now_millis};
+use super::session::{Outbox, Session, Unconfirmed, new_uuid, now_millis};
 use crate::Registry;
 use filmstrip::EmittedEvent;
 use gst::prelude::*;
 use serde_json::{Map, Value as Json, json};
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::Sender;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tracing::{debug, info, warn};
 
 /// The fixed id of the server manager.
 pub const MANAGER_ID: &str = "manager_ServerManager";
@@ -135,12 +136,12 @@ impl State {
         let sinks: Vec<String> = media.sinks.iter().map(|(sink, _)| sink.clone()).collect();
         for source in sources {
             if let Err(error) = classes::disconnect(self, &source, id, None) {
-                tracing::debug!(%source, sink = id, error = %error.message, "already disconnected");
+                debug!(%source, sink = id, error = %error.message, "cannot unlink a released element");
             }
         }
         for sink in sinks {
             if let Err(error) = classes::disconnect(self, id, &sink, None) {
-                tracing::debug!(source = id, %sink, error = %error.message, "already disconnected");
+                debug!(source = id, %sink, error = %error.message, "cannot unlink a released element");
             }
         }
         let Some(object) = self.objects.remove(id) else {
@@ -199,17 +200,24 @@ impl Teardown {
 impl Drop for Teardown {
     fn drop(&mut self) {
         for object in self.0.drain(..) {
+            let id = &object.id;
             match &object.media {
                 Media::Pipeline { pipeline, .. } => {
-                    let _ = pipeline.set_state(gst::State::Null);
+                    if let Err(error) = pipeline.set_state(gst::State::Null) {
+                        warn!(object = id, %error, "a released pipeline did not stop");
+                    }
                 }
                 Media::Element(media) => {
                     if let Endpoint::Recorder(recorder) = &media.endpoint {
                         recorder.finish();
                     }
-                    let _ = media.bin.set_state(gst::State::Null);
-                    if let Some(pipeline) = media.bin.parent().and_downcast::<gst::Bin>() {
-                        let _ = pipeline.remove(&media.bin);
+                    if let Err(error) = media.bin.set_state(gst::State::Null) {
+                        warn!(object = id, %error, "a released element did not stop");
+                    }
+                    if let Some(pipeline) = media.bin.parent().and_downcast::<gst::Bin>()
+                        && let Err(error) = pipeline.remove(&media.bin)
+                    {
+                        warn!(object = id, %error, "a released element stays in its pipeline");
                     }
                 }
                 Media::Manager => {}
@@ -223,25 +231,45 @@ pub fn object_field(name: &str, id: &str) -> Map<String, Json> {
     Map::from_iter([(name.to_string(), json!(id))])
 }
 
+/// How many replies a connection keeps until it is seen open after sending them.
+const UNCONFIRMED_REPLIES: usize = 64;
+
 /// One WebSocket connection as the protocol sees it.
 pub struct Connection {
     /// Tells the connection apart in the sessions it is bound to.
     pub number: u64,
     /// Notifications for this connection.
-    pub outbox: Sender<String>,
+    pub outbox: Outbox,
     /// The session of the latest request on this connection.
     pub session: Option<String>,
+    /// Successful replies sent since the connection was last seen open: should it close
+    /// now, they may not have arrived, and a retry on another connection replays them.
+    unconfirmed: VecDeque<Unconfirmed>,
 }
 
 impl Connection {
     /// A new connection whose notifications go to `outbox`.
-    pub fn new(outbox: Sender<String>) -> Self {
+    pub fn new(outbox: Outbox) -> Self {
         static NUMBERS: AtomicU64 = AtomicU64::new(0);
         Self {
             number: NUMBERS.fetch_add(1, Ordering::Relaxed),
             outbox,
             session: None,
+            unconfirmed: VecDeque::new(),
         }
+    }
+
+    /// Called when the connection is still open after its replies were written: they were
+    /// delivered as far as the server can tell, and a request reusing their ids is new.
+    pub fn confirm(&mut self) {
+        self.unconfirmed.clear();
+    }
+
+    fn sent(&mut self, reply: Unconfirmed) {
+        if self.unconfirmed.len() == UNCONFIRMED_REPLIES {
+            self.unconfirmed.pop_front();
+        }
+        self.unconfirmed.push_back(reply);
     }
 }
 
@@ -259,13 +287,22 @@ pub struct Server {
     pub session_grace: Duration,
     /// The settings new WebRtcEndpoints start with.
     pub webrtc: WebRtcDefaults,
+    /// The most objects one session may hold; `create` beyond it fails.
+    max_objects: usize,
+    /// Set once the process is stopping: connections close and sessions are not kept.
+    stopping: AtomicBool,
 }
 
 impl Server {
     /// A server with only the server manager, releasing the objects of a session
-    /// `session_grace` after its last connection closed; new WebRtcEndpoints start with
-    /// `webrtc`.
-    pub fn new(registry: Registry, session_grace: Duration, webrtc: WebRtcDefaults) -> Arc<Self> {
+    /// `session_grace` after its last connection closed, letting a session hold at most
+    /// `max_objects`; new WebRtcEndpoints start with `webrtc`.
+    pub fn new(
+        registry: Registry,
+        session_grace: Duration,
+        max_objects: usize,
+        webrtc: WebRtcDefaults,
+    ) -> Arc<Self> {
         let server = Self {
             registry,
             state: Mutex::new(State::default()),
@@ -274,6 +311,8 @@ impl Server {
             names: AtomicU64::new(0),
             session_grace,
             webrtc,
+            max_objects,
+            stopping: AtomicBool::new(false),
         };
         let manager = Object {
             id: MANAGER_ID.to_string(),
@@ -307,19 +346,34 @@ impl Server {
 
     /// Answers one WebSocket text message; `None` for notifications.
     pub fn handle_text(self: &Arc<Self>, text: &str, conn: &mut Connection) -> Option<String> {
+        let started = Instant::now();
         let request = match rpc::parse_request(text) {
             Ok(request) => request,
-            Err((id, error)) => return Some(rpc::error_response(&id, &error).to_string()),
+            Err((id, error)) => {
+                debug!(code = error.code, error = error.message, "invalid request");
+                metrics().observe_invalid(started.elapsed());
+                return Some(rpc::error_response(&id, &error).to_string());
+            }
         };
+        if self.stopping() {
+            // Sessions are being released: nothing new may start recording now.
+            let error = RpcError::unexpected("the server is shutting down");
+            return Some(rpc::error_response(&request.id?, &error).to_string());
+        }
         let session = match self.resolve_session(&request.params, conn) {
             Ok(session) => session,
             Err(error) => {
+                debug!(method = request.method, error = error.message, "no session");
+                metrics().observe_request(&request.method, started.elapsed());
                 let id = request.id?;
                 return Some(rpc::error_response(&id, &error).to_string());
             }
         };
-        // A client that retries a request (same session, id and content) gets the first
-        // answer again instead of a second object or a second side effect.
+        let span = tracing::debug_span!("session", id = %session);
+        let _entered = span.enter();
+        // A client whose connection closed before it could have read an answer may retry
+        // the request (same session, id and content) on a new one: it gets the first answer
+        // again instead of a second object or a second side effect.
         let asked = request.id.as_ref().map(|id| {
             (
                 id.to_string(),
@@ -327,38 +381,114 @@ impl Server {
             )
         });
         if let Some((id, asked)) = &asked
-            && let Some(reply) = self
+            && let Some(replayed) = self
                 .lock()
                 .sessions
-                .get(&session)
+                .get_mut(&session)
                 .and_then(|s| s.replay(id, asked))
         {
+            debug!(
+                method = request.method,
+                id, "replaying the answer to a retried request"
+            );
+            let reply = replayed.reply.clone();
+            conn.sent(replayed);
             return Some(reply);
         }
         let outcome = self.call(&session, &request.method, &request.params, conn);
+        let elapsed = started.elapsed();
+        metrics().observe_request(&request.method, elapsed);
+        match &outcome {
+            Ok(_) => debug!(method = request.method, ?elapsed, "answered"),
+            Err(error) => debug!(
+                method = request.method,
+                ?elapsed,
+                code = error.code,
+                error = error.message,
+                "failed"
+            ),
+        }
         let id = request.id?;
         let response = match outcome {
             Ok(mut result) => {
                 result.insert("sessionId".into(), json!(session));
                 rpc::result_response(&id, Json::Object(result))
             }
-            Err(error) => rpc::error_response(&id, &error),
+            // Errors are never replayed: a retry runs again, and may succeed this time.
+            Err(error) => return Some(rpc::error_response(&id, &error).to_string()),
         };
         let reply = response.to_string();
-        if let Some((id, asked)) = asked
-            && let Some(known) = self.lock().sessions.get_mut(&session)
-        {
-            known.remember(id, asked, reply.clone());
+        if let Some((id, request)) = asked {
+            conn.sent(Unconfirmed {
+                session,
+                id,
+                request,
+                reply: reply.clone(),
+            });
         }
         Some(reply)
     }
 
-    /// Called when `conn` closes: a session left without connections is released after the
-    /// grace period unless a client takes it up again with `connect`.
-    pub fn disconnected(self: &Arc<Self>, conn: &Connection) {
+    /// Called when `conn` closes: its unconfirmed replies are kept for a retry, and a session
+    /// left without connections is released after the grace period unless a client takes it
+    /// up again with `connect`.
+    pub fn disconnected(self: &Arc<Self>, conn: &mut Connection) {
+        if !conn.unconfirmed.is_empty() {
+            let mut state = self.lock();
+            for reply in conn.unconfirmed.drain(..) {
+                if let Some(session) = state.sessions.get_mut(&reply.session) {
+                    session.remember(reply);
+                }
+            }
+        }
         if let Some(session) = &conn.session {
             self.detach(session, conn.number);
         }
+    }
+
+    /// Whether the process is stopping.
+    pub fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    /// Marks the process as stopping: requests are refused from now on, and connections
+    /// close at their next look.
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::Release);
+    }
+
+    /// Releases every session and its objects (every object but the manager belongs to
+    /// one), finalising recordings, for a shutdown.
+    pub fn release_all(&self) {
+        let mut state = self.lock();
+        let sessions: Vec<String> = state.sessions.keys().cloned().collect();
+        let mut teardown = Teardown::default();
+        for session in &sessions {
+            teardown.absorb(state.close_session(session));
+        }
+        drop(state);
+        info!(
+            sessions = sessions.len(),
+            objects = teardown.0.len(),
+            "releasing every session"
+        );
+        drop(teardown);
+    }
+
+    /// Sessions, pipelines and objects by class, for `/metrics`.
+    pub fn census(&self) -> Census {
+        let state = self.lock();
+        let mut census = Census {
+            sessions: state.sessions.len(),
+            ..Census::default()
+        };
+        for object in state.objects.values() {
+            if matches!(object.media, Media::Pipeline { .. }) {
+                census.pipelines += 1;
+            }
+            *census.objects.entry(object.type_name.clone()).or_default() += 1;
+        }
+        census
     }
 
     fn detach(self: &Arc<Self>, session: &str, number: u64) {
@@ -367,25 +497,36 @@ impl Server {
             .sessions
             .get_mut(session)
             .and_then(|s| s.detach(number));
-        let Some(count) = detached else {
+        // A stopping server releases every session itself.
+        let Some(count) = detached.filter(|_| !self.stopping()) else {
             return;
         };
-        let (server, session) = (Arc::clone(self), session.to_string());
-        let _ = std::thread::Builder::new()
+        debug!(session, grace = ?self.session_grace, "the session lost its last connection");
+        let (server, detached) = (Arc::clone(self), session.to_string());
+        let spawned = std::thread::Builder::new()
             .name("filmstrip-session-grace".into())
             .spawn(move || {
                 std::thread::sleep(server.session_grace);
                 let mut state = server.lock();
                 if state
                     .sessions
-                    .get(&session)
+                    .get(&detached)
                     .is_some_and(|s| s.still_detached(count))
                 {
-                    let teardown = state.close_session(&session);
+                    info!(
+                        session = detached,
+                        "releasing a session nobody took up again"
+                    );
+                    let teardown = state.close_session(&detached);
                     drop(state);
                     drop(teardown);
                 }
             });
+        if let Err(error) = spawned {
+            // Without its timer the session stays until closeSession or shutdown: a leak,
+            // but a smaller harm than releasing a session its client may come back to.
+            warn!(session, %error, "cannot start the grace timer of a detached session");
+        }
     }
 
     /// The request's session: the one it names, else the connection's, else a new one.
@@ -440,7 +581,10 @@ impl Server {
                 "serverId".to_string(),
                 json!(self.server_id),
             )])),
-            "create" => value(json!(self.create(session, params)?)),
+            "create" => {
+                self.check_object_limit(session)?;
+                value(json!(self.create(session, params)?))
+            }
             "invoke" => value(classes::invoke(self, params)?),
             "subscribe" => value(json!(self.subscribe(session, params)?)),
             "unsubscribe" => {
@@ -452,8 +596,17 @@ impl Server {
                 Ok(Map::new())
             }
             "release" => {
-                let teardown = self.lock().release(string_param(params, "object")?)?;
-                drop(teardown);
+                let object = string_param(params, "object")?;
+                let released = self.lock().release(object);
+                match released {
+                    Ok(teardown) => drop(teardown),
+                    // As on KMS, releasing what is already gone succeeds: a client may release
+                    // an element after its pipeline, which took the element along.
+                    Err(error) if error.code == 40101 && well_formed_object_id(object) => {
+                        debug!(object, "released an object that was already gone");
+                    }
+                    Err(error) => return Err(error),
+                }
                 Ok(Map::new())
             }
             "describe" => {
@@ -518,6 +671,27 @@ impl Server {
             });
         }
         Ok(Json::Array(responses))
+    }
+
+    /// 40009 NOT_ENOUGH_RESOURCES, as KMS answers when it cannot take more, once `session`
+    /// holds `--max-objects-per-session` objects.
+    fn check_object_limit(&self, session: &str) -> Result<(), RpcError> {
+        let state = self.lock();
+        let held = state
+            .objects
+            .values()
+            .filter(|object| object.session.as_deref() == Some(session))
+            .count();
+        if held < self.max_objects {
+            return Ok(());
+        }
+        Err(RpcError {
+            code: 40009,
+            message: format!(
+                "the session holds {held} objects, the most allowed (--max-objects-per-session)"
+            ),
+            kind: "NOT_ENOUGH_RESOURCES",
+        })
     }
 
     fn subscribe(&self, session: &str, params: &Map<String, Json>) -> Result<String, RpcError> {
@@ -658,6 +832,30 @@ fn substitute_newrefs(value: Json, responses: &[Json]) -> Result<Json, RpcError>
     })
 }
 
+/// Whether `id` has the shape of the ids this server hands out: a pipeline
+/// `<uuid>_kurento.MediaPipeline`, or `<pipeline id>/<uuid>_<module>.<Type>`.
+fn well_formed_object_id(id: &str) -> bool {
+    let part = |part: &str| {
+        part.split_once('_').is_some_and(|(uuid, class)| {
+            uuid.len() == 36
+                && uuid.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+                && class.split_once('.').is_some_and(|(module, name)| {
+                    !module.is_empty()
+                        && !name.is_empty()
+                        && class
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+                })
+        })
+    };
+    match id.split_once('/') {
+        None => id.ends_with("_kurento.MediaPipeline") && part(id),
+        Some((pipeline, element)) => {
+            well_formed_object_id(pipeline) && !element.contains('/') && part(element)
+        }
+    }
+}
+
 /// Seconds since the Unix epoch.
 pub fn unix_seconds() -> u64 {
     SystemTime::now()
@@ -684,9 +882,10 @@ mod tests {
         let server = Server::new(
             Registry::default(),
             Duration::from_secs(30),
+            100,
             WebRtcDefaults::default(),
         );
-        let (outbox, _notifications) = std::sync::mpsc::channel();
+        let (outbox, _notifications) = Outbox::new(1 << 20);
         let mut conn = Connection::new(outbox);
         let pong = request(&server, &mut conn, "ping", json!({}));
         let session = pong["result"]["sessionId"].clone();
@@ -727,6 +926,24 @@ mod tests {
         );
         request(&server, &mut conn, "closeSession", json!({}));
         assert!(server.lock().objects.len() == 1, "only the manager is left");
+    }
+
+    #[test]
+    fn object_ids_of_the_server_shape_are_well_formed() {
+        let pipeline = format!("{}_kurento.MediaPipeline", new_uuid());
+        assert!(well_formed_object_id(&pipeline));
+        let element = format!("{pipeline}/{}_pixelate.PixelateFilter", new_uuid());
+        assert!(well_formed_object_id(&element));
+        for bad in [
+            "",
+            "x",
+            MANAGER_ID,
+            "nope_kurento.MediaPipeline",
+            &format!("{pipeline}/x"),
+            &format!("{element}/{}_kurento.PassThrough", new_uuid()),
+        ] {
+            assert!(!well_formed_object_id(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -1,37 +1,132 @@
-//! Client sessions and the ids the server hands out.
+//! Client sessions, the outboxes of their connections, and the ids the server hands out.
 
+use super::metrics::metrics;
 use std::collections::VecDeque;
 use std::io::Read;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// How many answered requests a session remembers, to replay an answer to a retried request.
+/// How many unconfirmed replies a session keeps, to replay one to a retried request.
 const REMEMBERED_REPLIES: usize = 64;
+
+/// The notifications waiting for one connection, bounded in bytes: a client that does not
+/// read must not make the server hold every event for it.
+#[derive(Clone)]
+pub struct Outbox {
+    sender: Sender<String>,
+    shared: Arc<OutboxState>,
+}
+
+struct OutboxState {
+    /// Bytes queued and not yet taken by the connection.
+    queued: AtomicUsize,
+    /// The most bytes that may be queued.
+    limit: usize,
+    /// Set when a notification did not fit: the connection then closes.
+    overflowed: AtomicBool,
+}
+
+/// The connection's end of its [`Outbox`].
+pub struct Inbox {
+    receiver: Receiver<String>,
+    shared: Arc<OutboxState>,
+}
+
+impl Outbox {
+    /// An outbox holding at most `limit` bytes, and its receiving end.
+    pub fn new(limit: usize) -> (Self, Inbox) {
+        let (sender, receiver) = mpsc::channel();
+        let shared = Arc::new(OutboxState {
+            queued: AtomicUsize::new(0),
+            limit,
+            overflowed: AtomicBool::new(false),
+        });
+        let inbox = Inbox {
+            receiver,
+            shared: Arc::clone(&shared),
+        };
+        (Self { sender, shared }, inbox)
+    }
+
+    /// Queues `text`; when it does not fit, or the connection is gone, it is dropped (and
+    /// counted) and a full outbox marks its connection as too slow.
+    pub fn push(&self, text: &str) {
+        let state = &self.shared;
+        let queued = state.queued.fetch_add(text.len(), Ordering::AcqRel) + text.len();
+        if queued > state.limit || state.overflowed.load(Ordering::Acquire) {
+            state.queued.fetch_sub(text.len(), Ordering::AcqRel);
+            if !state.overflowed.swap(true, Ordering::AcqRel) {
+                tracing::warn!(
+                    limit = state.limit,
+                    "a client does not read its notifications: closing its connection"
+                );
+            }
+            metrics().event_dropped();
+            return;
+        }
+        if self.sender.send(text.to_string()).is_err() {
+            // The connection ended between its detachment and this event.
+            state.queued.fetch_sub(text.len(), Ordering::AcqRel);
+            metrics().event_dropped();
+        }
+    }
+}
+
+impl Inbox {
+    /// The next queued notification, if any.
+    pub fn next(&self) -> Option<String> {
+        let text = self.receiver.try_recv().ok()?;
+        self.shared.queued.fetch_sub(text.len(), Ordering::AcqRel);
+        Some(text)
+    }
+
+    /// Whether a notification did not fit: the client is not reading.
+    pub fn overflowed(&self) -> bool {
+        self.shared.overflowed.load(Ordering::Acquire)
+    }
+}
+
+/// A successful reply that may not have reached its client: the request (id, method and
+/// parameters) and the reply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unconfirmed {
+    /// The session the request was made in.
+    pub session: String,
+    /// The request id, as JSON text.
+    pub id: String,
+    /// The method and parameters, as text.
+    pub request: String,
+    /// The reply sent.
+    pub reply: String,
+}
 
 /// One client session: it outlives its WebSocket connections, so a client can reconnect.
 #[derive(Default)]
 pub struct Session {
     /// The outboxes of the connections bound to the session, by connection number, the
     /// latest last: notifications go to the latest.
-    outboxes: Vec<(u64, Sender<String>)>,
+    outboxes: Vec<(u64, Outbox)>,
     /// Counts the times the session lost its last connection, so that a release scheduled
     /// then can tell whether the session was taken up again meanwhile.
     detachments: u64,
-    /// Recent replies: the request id, the request's method and parameters, the reply.
-    replies: VecDeque<(String, String, String)>,
+    /// Successful replies whose connection closed before it was seen open after answering:
+    /// a client that reconnects and retries one gets it again rather than a second effect.
+    undelivered: VecDeque<Unconfirmed>,
 }
 
 impl Session {
     /// Queues `text` for the session's latest connection; without one it is dropped.
     pub fn notify(&self, text: &str) {
-        if let Some((_, outbox)) = self.outboxes.last() {
-            let _ = outbox.send(text.to_string());
+        match self.outboxes.last() {
+            Some((_, outbox)) => outbox.push(text),
+            None => metrics().event_dropped(),
         }
     }
 
     /// Binds connection `number` to the session, as its latest.
-    pub fn attach(&mut self, number: u64, outbox: &Sender<String>) {
+    pub fn attach(&mut self, number: u64, outbox: &Outbox) {
         if self
             .outboxes
             .last()
@@ -60,20 +155,21 @@ impl Session {
         self.outboxes.is_empty() && self.detachments == count
     }
 
-    /// The reply given to the same request (same id, method and parameters), if remembered.
-    pub fn replay(&self, id: &str, request: &str) -> Option<String> {
-        self.replies
+    /// Takes the undelivered reply to the same request (same id, method and parameters).
+    pub fn replay(&mut self, id: &str, request: &str) -> Option<Unconfirmed> {
+        let index = self
+            .undelivered
             .iter()
-            .find(|(known, asked, _)| known == id && asked == request)
-            .map(|(_, _, reply)| reply.clone())
+            .position(|known| known.id == id && known.request == request)?;
+        self.undelivered.remove(index)
     }
 
-    /// Remembers `reply` to `request`, forgetting the oldest beyond [`REMEMBERED_REPLIES`].
-    pub fn remember(&mut self, id: String, request: String, reply: String) {
-        if self.replies.len() == REMEMBERED_REPLIES {
-            self.replies.pop_front();
+    /// Keeps `reply` for a retry, forgetting the oldest beyond [`REMEMBERED_REPLIES`].
+    pub fn remember(&mut self, reply: Unconfirmed) {
+        if self.undelivered.len() == REMEMBERED_REPLIES {
+            self.undelivered.pop_front();
         }
-        self.replies.push_back((id, request, reply));
+        self.undelivered.push_back(reply);
     }
 }
 
@@ -118,8 +214,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sessions_detach_after_their_last_connection_and_replay_identical_requests() {
-        let (outbox, inbox) = std::sync::mpsc::channel();
+    fn sessions_detach_after_their_last_connection_and_replay_undelivered_requests() {
+        let (outbox, inbox) = Outbox::new(1024);
         let mut session = Session::default();
         session.attach(1, &outbox);
         session.attach(2, &outbox);
@@ -127,23 +223,41 @@ mod tests {
         let count = session.detach(2).expect("the last connection left");
         assert!(session.still_detached(count));
         session.notify("lost");
-        assert!(inbox.try_recv().is_err(), "nobody to notify");
+        assert!(inbox.next().is_none(), "nobody to notify");
         session.attach(3, &outbox);
         assert!(!session.still_detached(count));
         session.notify("found");
-        assert_eq!(inbox.try_recv().unwrap(), "found");
+        assert_eq!(inbox.next().unwrap(), "found");
 
-        session.remember("1".into(), "ping{}".into(), "pong".into());
-        assert_eq!(session.replay("1", "ping{}").as_deref(), Some("pong"));
+        let pong = |id: usize| Unconfirmed {
+            session: "s".into(),
+            id: id.to_string(),
+            request: "ping{}".into(),
+            reply: "pong".into(),
+        };
+        session.remember(pong(1));
         assert_eq!(
             session.replay("1", "create{}"),
             None,
             "same id, other request"
         );
-        for id in 2..=REMEMBERED_REPLIES + 1 {
-            session.remember(id.to_string(), "ping{}".into(), "pong".into());
+        assert_eq!(session.replay("1", "ping{}"), Some(pong(1)));
+        assert_eq!(session.replay("1", "ping{}"), None, "replayed once");
+        for id in 1..=REMEMBERED_REPLIES + 1 {
+            session.remember(pong(id));
         }
         assert_eq!(session.replay("1", "ping{}"), None, "forgotten");
+    }
+
+    #[test]
+    fn a_full_outbox_drops_and_flags_its_connection() {
+        let (outbox, inbox) = Outbox::new(10);
+        outbox.push("12345");
+        outbox.push("123456");
+        assert!(inbox.overflowed(), "11 bytes do not fit in 10");
+        outbox.push("1");
+        assert_eq!(inbox.next().as_deref(), Some("12345"));
+        assert_eq!(inbox.next(), None, "nothing queued after the overflow");
     }
 
     #[test]
