@@ -125,7 +125,7 @@ fn run_scenario(scenario: &str, dir: &Path, params: Json, files: Json) -> Json {
         "files": served_files,
         "workdir": dir,
         "params": params,
-        "timeoutMs": 90_000,
+        "timeoutMs": 60_000,
         "screenshot": dir.join(format!("{scenario}.png")),
     });
 
