@@ -157,7 +157,7 @@ fn recorder_refuses_unknown_profiles_and_other_uris() {
     assert_eq!(response["error"]["code"], 40107);
     let message = response["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains("FLV") && message.contains("WEBM, WEBM_VIDEO_ONLY, MP4"),
+        message.contains("FLV") && message.contains("WEBM, WEBM_VIDEO_ONLY, WEBM_AUDIO_ONLY, MP4"),
         "{message}"
     );
     assert_eq!(client.error_code("create", params(json!(3), &uri)), 40107);
@@ -258,7 +258,11 @@ fn media_flow_events_and_player_position_follow_the_played_clip() {
         false
     );
     assert_eq!(
-        client.invoke_error(&pass, "isMediaFlowingIn", json!({"mediaType": "AUDIO"})),
+        client.invoke(&pass, "isMediaFlowingIn", json!({"mediaType": "AUDIO"})),
+        false
+    );
+    assert_eq!(
+        client.invoke_error(&pass, "isMediaFlowingIn", json!({"mediaType": "DATA"})),
         40107
     );
 

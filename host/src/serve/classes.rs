@@ -405,9 +405,10 @@ pub fn connect(
             "an element connects only to another element of its pipeline",
         ));
     }
+    // Video first: clients that watch one `ElementConnected` expect the video one.
     let kinds: Vec<MediaKind> = match kind {
         Some(kind) => vec![kind],
-        None => MediaKind::ALL.to_vec(),
+        None => vec![MediaKind::Video, MediaKind::Audio],
     };
     let takes: Vec<MediaKind> = kinds
         .into_iter()

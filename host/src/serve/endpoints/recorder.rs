@@ -8,9 +8,12 @@
 //! into the branches themselves, so the muxer finalises the file (an MP4 index, WebM cues)
 //! and a probe on the file sink sees it arrive there: then the file is complete.
 //!
-//! A muxer waits for every track before it writes anything, so a track that brings nothing
-//! (a video-only clip on a profile with audio) would hold the other one back forever: once
-//! one track has data, a track still without any [`SILENT_TRACK`] later is ended.
+//! A muxer waits for every track before it writes anything, and cannot take a new one
+//! afterwards, so a track that brings nothing (a video-only clip on a profile with audio)
+//! would hold the other back forever. The branches therefore reach the muxer only once the
+//! tracks are decided: when every connected track has brought its first buffer, or
+//! [`TRACK_WINDOW`] after the first one did; the first buffers wait for that, and a track
+//! without data by then stays out of the file.
 
 use super::super::objects::{self, ElementMedia, MediaKind, post_event};
 use super::super::rpc::RpcError;
@@ -18,7 +21,7 @@ use super::{Endpoint, Outcome, optional_string, string_arg};
 use anyhow::{Context, Result};
 use gst::prelude::*;
 use serde_json::{Map, Value as Json, json};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -28,8 +31,8 @@ pub const EVENTS: &[&str] = &["Recording", "Paused", "Stopped"];
 /// How long `stopAndWait` waits for the file to be finalised.
 const STOP_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// How long after the first data of a recording a track without data of its own is ended.
-const SILENT_TRACK: Duration = Duration::from_millis(500);
+/// How long after the first data of a recording a track may still join the file.
+const TRACK_WINDOW: Duration = Duration::from_millis(500);
 
 /// Kurento's `MediaProfileSpecType` values this recorder writes: the container and tracks.
 const PROFILES: &[(&str, Container, &[MediaKind])] = &[
@@ -69,8 +72,14 @@ enum Phase {
 struct Shared {
     phase: Mutex<Phase>,
     stopped: Condvar,
-    /// Set at the first recorded buffer, when the silent tracks' deadline starts.
+    /// Set at the first recorded buffer, when the track window opens.
     started: AtomicBool,
+    /// Whether the tracks of the file are decided, and a signal for it.
+    decided: Mutex<bool>,
+    decision: Condvar,
+    /// The running time `stop` was called at, in nanoseconds: frames
+    /// from before it still go to the file, the first later one ends its track.
+    stop_at: AtomicU64,
 }
 
 /// One track of the file.
@@ -79,8 +88,17 @@ struct Track {
     kind: MediaKind,
     /// The branch's input, where the end of stream is sent.
     branch: gst::Pad,
+    /// The branch's encoder, linked to the muxer once the track is in the file.
+    encoder: gst::Element,
+    /// The recorder's input queue for this kind: frames that entered before `stop` wait
+    /// there.
+    queue: gst::Element,
     /// Whether a buffer of this track was recorded.
     has_data: AtomicBool,
+    /// Whether nothing feeds the track: the decision does not wait for it.
+    unfed: AtomicBool,
+    /// Whether the track is in the file.
+    included: AtomicBool,
     /// Whether the end of stream went into the branch: nothing more may follow it.
     ended: AtomicBool,
 }
@@ -94,6 +112,51 @@ impl Track {
     }
 }
 
+/// The tracks of a recording and the muxer they go to.
+struct Tracks {
+    muxer: gst::Element,
+    list: Vec<Track>,
+}
+
+impl Tracks {
+    /// Decides the tracks of the file once: those with data, or the first one when none has
+    /// any (so that an end of stream still finalises the file), get linked to the muxer.
+    fn decide(&self, shared: &Shared) {
+        let mut decided = shared.decided.lock().unwrap_or_else(|p| p.into_inner());
+        if *decided {
+            return;
+        }
+        let none = !self.list.iter().any(|t| t.has_data.load(Ordering::SeqCst));
+        for (index, track) in self.list.iter().enumerate() {
+            if !(track.has_data.load(Ordering::SeqCst) || none && index == 0) {
+                continue;
+            }
+            match track.encoder.link(&self.muxer) {
+                Ok(()) => track.included.store(true, Ordering::SeqCst),
+                Err(err) => tracing::warn!(%err, kind = track.kind.name(), "cannot record a track"),
+            }
+        }
+        *decided = true;
+        shared.decision.notify_all();
+    }
+
+    /// Whether every track that something feeds has brought data.
+    fn all_fed_have_data(&self) -> bool {
+        self.list.iter().all(|track| {
+            track.unfed.load(Ordering::SeqCst) || track.has_data.load(Ordering::SeqCst)
+        })
+    }
+
+    /// Ends every track in the file.
+    fn end(&self) {
+        for track in &self.list {
+            if track.included.load(Ordering::SeqCst) {
+                track.end();
+            }
+        }
+    }
+}
+
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Phase> {
         self.phase
@@ -101,13 +164,12 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
-
 /// A `RecorderEndpoint`'s own parts.
 pub struct Recorder {
     uri: String,
     shared: Arc<Shared>,
     /// The tracks of the profile.
-    tracks: Arc<Vec<Track>>,
+    tracks: Arc<Tracks>,
     bin: gst::glib::WeakRef<gst::Bin>,
 }
 
@@ -202,6 +264,7 @@ fn build(
     let media = objects::element_bin(name, Vec::new(), true)?;
     let bin = media.bin.clone();
     let muxer = muxer(container)?;
+    // The muxer's inputs are linked when the tracks are decided.
     // No preroll (the pipeline is already playing) and no clock wait: the source paces.
     let filesink = gst::ElementFactory::make("filesink")
         .property("location", path)
@@ -218,9 +281,7 @@ fn build(
         let branch = encoding(container, kind)?;
         bin.add_many(&branch)?;
         gst::Element::link_many(&branch)?;
-        let last = branch.last().context("an empty recording branch")?;
-        last.link(&muxer)
-            .with_context(|| format!("{} cannot take this track", muxer.name()))?;
+        let encoder = branch.last().context("an empty recording branch")?.clone();
         let output = media
             .port(kind)
             .tee
@@ -231,14 +292,31 @@ fn build(
             .context("converter without sink")?;
         output.link(&input)?;
         outputs.push(output);
+        let queue = media
+            .port(kind)
+            .input
+            .as_ref()
+            .and_then(|pad| {
+                pad.downcast_ref::<gst::GhostPad>()?
+                    .target()?
+                    .parent_element()
+            })
+            .context("a recorder port without input queue")?;
         tracks.push(Track {
             kind,
             branch: input,
+            encoder,
+            queue,
             has_data: AtomicBool::new(false),
+            unfed: AtomicBool::new(false),
+            included: AtomicBool::new(false),
             ended: AtomicBool::new(false),
         });
     }
-    let tracks = Arc::new(tracks);
+    let tracks = Arc::new(Tracks {
+        muxer,
+        list: tracks,
+    });
     for (index, output) in outputs.into_iter().enumerate() {
         let (gate, gated) = (Arc::clone(&shared), Arc::clone(&tracks));
         output.add_probe(
@@ -276,71 +354,106 @@ fn build(
     Ok(media)
 }
 
-/// Passes buffers of track `index` only while recording, and none after its end; an
-/// upstream end of stream ends the track only when `stopOnEndOfStream` was asked for and
-/// recording has begun. The first recorded buffer starts the deadline of silent tracks.
+/// Passes buffers of track `index` only while recording and the track is in the file, and
+/// none after its end; an upstream end of stream ends the track only when
+/// `stopOnEndOfStream` was asked for and recording has begun. The first buffers wait until
+/// the tracks are decided.
 fn gate_branch(
     shared: &Arc<Shared>,
-    tracks: &Arc<Vec<Track>>,
+    tracks: &Arc<Tracks>,
     index: usize,
     pad: &gst::Pad,
     info: &gst::PadProbeInfo,
     stop_on_eos: bool,
 ) -> gst::PadProbeReturn {
-    let track = &tracks[index];
-    let mut phase = shared.lock();
+    let track = &tracks.list[index];
+    let phase = shared.lock();
     let current = *phase;
     match info.event() {
         Some(event) if event.type_() == gst::EventType::Eos => {
-            if stop_on_eos
-                && matches!(current, Phase::Recording | Phase::Paused)
-                && !track.ended.swap(true, Ordering::SeqCst)
-            {
-                if tracks
-                    .iter()
-                    .all(|track| track.ended.load(Ordering::SeqCst))
-                {
-                    *phase = Phase::Stopping;
-                }
+            drop(phase);
+            if !(stop_on_eos && matches!(current, Phase::Recording | Phase::Paused)) {
+                return gst::PadProbeReturn::Drop;
+            }
+            tracks.decide(shared);
+            if !track.included.load(Ordering::SeqCst) || track.ended.swap(true, Ordering::SeqCst) {
+                return gst::PadProbeReturn::Drop;
+            }
+            let all_ended = tracks.list.iter().all(|track| {
+                !track.included.load(Ordering::SeqCst) || track.ended.load(Ordering::SeqCst)
+            });
+            if all_ended {
+                *shared.lock() = Phase::Stopping;
+            }
+            gst::PadProbeReturn::Ok
+        }
+        Some(_) => gst::PadProbeReturn::Ok,
+        None if current == Phase::Stopping
+            && track.included.load(Ordering::SeqCst)
+            && !track.ended.load(Ordering::SeqCst) =>
+        {
+            drop(phase);
+            let stop_at = shared.stop_at.load(Ordering::SeqCst);
+            if running_time(pad, info).is_some_and(|time| time.nseconds() < stop_at) {
+                gst::PadProbeReturn::Ok
+            } else {
+                track.end();
+                gst::PadProbeReturn::Drop
+            }
+        }
+        None if current == Phase::Recording && !track.ended.load(Ordering::SeqCst) => {
+            drop(phase);
+            track.has_data.store(true, Ordering::SeqCst);
+            if tracks.all_fed_have_data() {
+                tracks.decide(shared);
+            } else if !shared.started.swap(true, Ordering::SeqCst) {
+                decide_later(pad, shared, tracks);
+            }
+            wait_for_decision(shared);
+            if track.included.load(Ordering::SeqCst) {
                 gst::PadProbeReturn::Ok
             } else {
                 gst::PadProbeReturn::Drop
             }
         }
-        Some(_) => gst::PadProbeReturn::Ok,
-        None if current == Phase::Recording && !track.ended.load(Ordering::SeqCst) => {
-            track.has_data.store(true, Ordering::SeqCst);
-            if !shared.started.swap(true, Ordering::SeqCst) {
-                end_silent_tracks_later(pad, tracks);
-            }
-            gst::PadProbeReturn::Ok
-        }
         None => gst::PadProbeReturn::Drop,
     }
 }
 
-/// Ends, [`SILENT_TRACK`] from now on the pipeline clock, the tracks that have had no data.
-fn end_silent_tracks_later(pad: &gst::Pad, tracks: &Arc<Vec<Track>>) {
-    if tracks.len() < 2 {
-        return;
+/// The running time of the buffer `info` holds on `pad`.
+fn running_time(pad: &gst::Pad, info: &gst::PadProbeInfo) -> Option<gst::ClockTime> {
+    let buffer = match info.data.as_ref()? {
+        gst::PadProbeData::Buffer(buffer) => buffer.as_ref(),
+        gst::PadProbeData::BufferList(list) => list.get(0)?,
+        _ => return None,
+    };
+    let segment = pad.sticky_event::<gst::event::Segment>(0)?;
+    let segment = segment.segment().downcast_ref::<gst::ClockTime>()?.clone();
+    segment.to_running_time(buffer.pts()?)
+}
+
+/// Blocks a streaming thread until the tracks are decided (at most twice the window).
+fn wait_for_decision(shared: &Shared) {
+    let decided = shared.decided.lock().unwrap_or_else(|p| p.into_inner());
+    let waited = shared
+        .decision
+        .wait_timeout_while(decided, TRACK_WINDOW * 2, |decided| !*decided);
+    if waited.is_ok_and(|(_, timeout)| timeout.timed_out()) {
+        tracing::warn!("the recorded tracks were not decided in time");
     }
+}
+
+/// Decides the tracks [`TRACK_WINDOW`] from now on the pipeline clock.
+fn decide_later(pad: &gst::Pad, shared: &Arc<Shared>, tracks: &Arc<Tracks>) {
     let clock = pad
         .parent_element()
         .and_then(|element| element.clock())
         .unwrap_or_else(gst::SystemClock::obtain);
-    let deadline = clock.time() + gst::ClockTime::try_from(SILENT_TRACK).unwrap_or_default();
-    let tracks = Arc::clone(tracks);
+    let deadline = clock.time() + gst::ClockTime::try_from(TRACK_WINDOW).unwrap_or_default();
+    let (shared, tracks) = (Arc::clone(shared), Arc::clone(tracks));
     let alarm = clock.new_single_shot_id(deadline);
-    let scheduled = alarm.wait_async(move |_, _, _| {
-        for track in tracks.iter() {
-            if !track.has_data.load(Ordering::SeqCst) {
-                tracing::debug!("a recorded track without data is ended");
-                track.end();
-            }
-        }
-    });
-    if let Err(err) = scheduled {
-        tracing::warn!(?err, "cannot schedule the end of silent tracks");
+    if let Err(err) = alarm.wait_async(move |_, _, _| tracks.decide(&shared)) {
+        tracing::warn!(?err, "cannot schedule the decision on the recorded tracks");
     }
 }
 
@@ -389,7 +502,7 @@ impl Recorder {
                 if current != next {
                     *phase = next;
                     if record && current == Phase::Idle {
-                        self.end_unconnected_tracks(media);
+                        self.mark_unfed_tracks(media);
                     }
                     if let Some(bin) = self.bin.upgrade() {
                         post_event(&bin, event, &Map::new());
@@ -401,32 +514,61 @@ impl Recorder {
     }
 
     /// At the start of a recording, a track of the profile that nothing feeds (video only
-    /// connected to a WEBM recorder) is left out of the file instead of holding it back.
-    fn end_unconnected_tracks(&self, media: &ElementMedia) {
-        let connected = MediaKind::ALL.map(|kind| media.port(kind).source.is_some());
-        if !connected.contains(&true) {
-            return;
-        }
-        for track in self.tracks.iter() {
-            if media.port(track.kind).source.is_none() {
-                track.end();
-            }
+    /// connected to a WEBM recorder) is not waited for.
+    fn mark_unfed_tracks(&self, media: &ElementMedia) {
+        for track in &self.tracks.list {
+            let unfed = media.port(track.kind).source.is_none();
+            track.unfed.store(unfed, Ordering::SeqCst);
         }
     }
 
     /// Ends the recording: the end of stream goes through the muxer to the file.
     fn stop(&self) -> Result<Arc<Shared>, RpcError> {
         let mut phase = self.shared.lock();
-        if matches!(*phase, Phase::Idle | Phase::Recording | Phase::Paused) {
+        let previous = *phase;
+        if matches!(previous, Phase::Idle | Phase::Recording | Phase::Paused) {
+            let now = self.running_time();
+            self.shared
+                .stop_at
+                .store(now.map_or(0, |time| time.nseconds()), Ordering::SeqCst);
             *phase = Phase::Stopping;
             drop(phase);
-            // The gates drop every later buffer, and each branch's stream lock orders this
-            // after any buffer already inside it.
-            for track in self.tracks.iter() {
-                track.end();
+            self.tracks.decide(&self.shared);
+            for track in self.tracks.list.iter() {
+                // Frames still queued from before the call go to the file: the gate ends the
+                // track at the first later one. With none queued (or none coming: a paused
+                // recording, a stopped source), the track ends now.
+                let queued = track.queue.property::<u32>("current-level-buffers");
+                if previous != Phase::Recording || queued == 0 || now.is_none() {
+                    track.end();
+                }
             }
+            self.end_tracks_later();
         }
         Ok(Arc::clone(&self.shared))
+    }
+
+    /// The pipeline's running time now.
+    fn running_time(&self) -> Option<gst::ClockTime> {
+        let bin = self.bin.upgrade()?;
+        let clock = bin.clock()?;
+        clock.time().checked_sub(bin.base_time()?)
+    }
+
+    /// Ends, a second from now, the tracks whose queued frames never came (their source
+    /// stopped meanwhile), so that the file is finalised anyway.
+    fn end_tracks_later(&self) {
+        let clock = self
+            .bin
+            .upgrade()
+            .and_then(|bin| bin.clock())
+            .unwrap_or_else(gst::SystemClock::obtain);
+        let tracks = Arc::clone(&self.tracks);
+        let alarm = clock.new_single_shot_id(clock.time() + gst::ClockTime::SECOND);
+        if let Err(err) = alarm.wait_async(move |_, _, _| tracks.end()) {
+            tracing::warn!(?err, "cannot schedule the end of a recording");
+            self.tracks.end();
+        }
     }
 
     /// Finalises a recording still under way, as KMS does when a recorder is released: the
