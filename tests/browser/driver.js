@@ -130,13 +130,16 @@ async function main() {
     });
     output.browserVersion = await browser.version();
     const page = await browser.newPage();
+    // Room for the two 480x360 videos side by side in the screenshot.
+    await page.setViewport({ width: 1000, height: 420 });
     // kurento-utils logs whole SDPs at debug level: keep lines short.
     page.on('console', (msg) => output.console.push(`${msg.type()}: ${msg.text()}`.slice(0, 300)));
     page.on('pageerror', (err) => output.errors.push(`page error: ${err.message}`));
 
     // The pages call this just before they hang up, while both videos still show.
     await page.exposeFunction('takeScreenshot', async () => {
-      });
+      if (config.screenshot) await page.screenshot({ path: config.screenshot });
+    });
 
     const pageName = config.scenario === 'direct' ? 'direct.html' : 'kurento.html';
     await page.goto(`${origin}/${pageName}`, { waitUntil: 'load' });
@@ -160,9 +163,10 @@ async function main() {
       result = { ...(partial || {}), errors: [...((partial && partial.errors) || []), `driver: ${err.message}`] };
       if (config.screenshot) await page.screenshot({ path: config.screenshot }).catch(() => {});
     }
+    const driverErrors = output.errors;
     const pageErrors = result.errors || [];
     Object.assign(output, result);
-    output.errors = [...pageErrors, ...output.errors.filter((e) => !pageErrors.includes(e))];
+    output.errors = [...pageErrors, ...driverErrors.filter((e) => !pageErrors.includes(e))];
   } catch (err) {
     output.errors.push(`driver: ${err.message}`);
   } finally {

@@ -266,11 +266,20 @@ async function mirror(params, result) {
           if (error) return done(error);
           log('Set overlay image');
           result.steps.push('overlay image set');
-          client.connect(webRtc, filter, webRtc, (error) => {
+          // The tutorial calls client.connect(webRtc, filter, webRtc), which sends both
+          // connects at once (async.each). kurento-client 7.3 loses the second one: its
+          // disguise() getters all return the last property (a `var` captured in a loop), so
+          // the filter it chains through has no id and the callback never comes. Send the
+          // same two requests back to back ourselves.
+          let pending = 2;
+          const connected = (error) => {
             if (error) return done(error);
+            if (--pending > 0) return;
             log('WebRtcEndpoint --> filter --> WebRtcEndpoint');
             done();
-          });
+          };
+          webRtc.connect(filter, connected);
+          filter.connect(webRtc, connected);
         });
       });
     });
