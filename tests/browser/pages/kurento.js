@@ -238,14 +238,28 @@ async function bandwidth(params, result) {
     await Measure.sleep(params.rampMs || 5000);
     const before = await Measure.statsWithBitrate(pc, 3000);
     await session.webRtc.setMaxVideoSendBandwidth(params.limitKbps);
-    const changed = performance.now();
-    await Measure.sleep(params.settleMs || 4000);
-    const after = await Measure.statsWithBitrate(pc, 3000);
+    // The received bitrate second by second after the change, to see when it settles.
+    const series = [];
+    let last = await Measure.stats(pc);
+    for (let second = 0; second < (params.watchMs || 10000) / 1000; second++) {
+      await Measure.sleep(1000);
+      const now = await Measure.stats(pc);
+      series.push(((now.video.bytesReceived - last.video.bytesReceived) * 8) / 1000);
+      last = now;
+    }
+    // The end of the first second from which on every second is within 20% of the limit.
+    let settled = null;
+    for (let i = series.length - 1; i >= 0; i--) {
+      if (Math.abs(series[i] - params.limitKbps) > 0.2 * params.limitKbps) break;
+      settled = (i + 1) * 1000;
+    }
+    const after = last;
     result.bandwidth = {
       limitKbps: params.limitKbps,
       beforeKbps: before.videoBitrate / 1000,
-      afterKbps: after.videoBitrate / 1000,
-      measuredFromMs: performance.now() - changed - 3000,
+      afterKbps: series.slice(-3).reduce((a, b) => a + b, 0) / 3,
+      seriesKbps: series,
+      settledAfterMs: settled,
     };
     result.stats = after;
   } finally {
