@@ -59,6 +59,25 @@ function startServer(binary, log) {
   });
 }
 
+/**
+ * Stops the server with SIGTERM, as an operator would, and waits for it; SIGKILL after 15 s
+ * (its own shutdown gives connections 10 s), so that no server outlives the driver.
+ */
+function stopServer(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      output.errors.push('filmstrip serve did not stop within 15 s of SIGTERM');
+      child.kill('SIGKILL');
+    }, 15000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
 /** A static HTTP server on 127.0.0.1: the pages, the bundle and the configured files. */
 function startHttp(files) {
   const server = http.createServer((req, res) => {
@@ -172,7 +191,7 @@ async function main() {
   } finally {
     if (browser) await browser.close().catch(() => {});
     if (http) http.close();
-    if (server) server.child.kill('SIGTERM');
+    if (server) await stopServer(server.child);
     fs.rmSync(profile, { recursive: true, force: true });
     output.serverLog = serverLog.join('').slice(-4000);
   }
