@@ -91,8 +91,17 @@ impl Codec {
                 encoder.set_property("cpu-used", 8i32);
                 encoder.set_property("lag-in-frames", 0i32);
                 encoder.set_property_from_str("end-usage", "cbr");
-                encoder.set_property("keyframe-max-dist", 90i32);
+                encoder.set_property("keyframe-max-dist", 150i32);
                 encoder.set_property_from_str("error-resilient", "default");
+                // A short rate buffer and capped key frames keep the bitrate within the
+                // bound a second at a time, as a receiver's estimate expects (libvpx's
+                // default 6 s buffer overshoots for seconds).
+                encoder.set_property("buffer-size", 1000i32);
+                encoder.set_property("buffer-initial-size", 500i32);
+                encoder.set_property("buffer-optimal-size", 600i32);
+                encoder.set_property("max-intra-bitrate", 300i32);
+                encoder.set_property("undershoot", 95i32);
+                encoder.set_property("overshoot", 5i32);
                 let payloader = make("rtpvp8pay")?;
                 payloader.set_property("pt", payload);
                 payloader.set_property_from_str("picture-id-mode", "15-bit");
