@@ -539,3 +539,32 @@ fn an_error_in_one_pipeline_leaves_another_flowing() {
     client.ok("release", json!({"object": broken}));
     client.ok("release", json!({"object": healthy}));
 }
+
+/// What the official client's users write: record before play, then `stopAndWait` on
+/// `EndOfStream`. Every frame of the clip goes through the face filter into the file: the
+/// end of stream follows the last frame, and `stop` keeps what entered before it.
+#[test]
+fn stop_and_wait_on_end_of_stream_keeps_every_frame_through_a_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = filmstrip_tests::astronaut_clip(dir.path());
+    let recording = dir.path().join("every-frame.mp4");
+    let served = Served::start();
+    let mut client = served.client();
+    let pipeline = client.create("MediaPipeline", None);
+    let player = client.player(&pipeline, &clip);
+    let face = client.create("kurento.FaceOverlayFilter", Some(&pipeline));
+    let recorder = client.recorder(&pipeline, &recording, json!({"mediaProfile": "MP4"}));
+    client.invoke(&player, "connect", json!({"sink": face}));
+    client.invoke(&face, "connect", json!({"sink": recorder}));
+    client.subscribe(&player, "EndOfStream");
+    client.invoke(&recorder, "record", json!({}));
+    client.invoke(&player, "play", json!({}));
+    client.event("EndOfStream", LONG);
+    client.invoke(&recorder, "stopAndWait", json!({}));
+    let frames = decode_luma(&recording);
+    assert_eq!(
+        frames.len(),
+        FRAMES,
+        "frames recorded of a {FRAMES}-frame clip"
+    );
+}

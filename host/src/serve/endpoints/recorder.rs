@@ -31,6 +31,10 @@ pub const EVENTS: &[&str] = &["Recording", "Paused", "Stopped"];
 /// How long `stopAndWait` waits for the file to be finalised.
 const STOP_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// How long `stop` waits for a frame or an end of stream from a source before it ends the
+/// file without one.
+const QUIET_SOURCE: Duration = Duration::from_millis(500);
+
 /// How long after the first data of a recording a track may still join the file.
 const TRACK_WINDOW: Duration = Duration::from_millis(500);
 
@@ -90,9 +94,7 @@ struct Track {
     branch: gst::Pad,
     /// The branch's encoder, linked to the muxer once the track is in the file.
     encoder: gst::Element,
-    /// The recorder's input queue for this kind: frames that entered before `stop` wait
-    /// there.
-    queue: gst::Element,
+
     /// Whether a buffer of this track was recorded.
     has_data: AtomicBool,
     /// Whether nothing feeds the track: the decision does not wait for it.
@@ -292,21 +294,10 @@ fn build(
             .context("converter without sink")?;
         output.link(&input)?;
         outputs.push(output);
-        let queue = media
-            .port(kind)
-            .input
-            .as_ref()
-            .and_then(|pad| {
-                pad.downcast_ref::<gst::GhostPad>()?
-                    .target()?
-                    .parent_element()
-            })
-            .context("a recorder port without input queue")?;
         tracks.push(Track {
             kind,
             branch: input,
             encoder,
-            queue,
             has_data: AtomicBool::new(false),
             unfed: AtomicBool::new(false),
             included: AtomicBool::new(false),
@@ -372,6 +363,11 @@ fn gate_branch(
     match info.event() {
         Some(event) if event.type_() == gst::EventType::Eos => {
             drop(phase);
+            if current == Phase::Stopping {
+                // Stopping waited for this track's last frames: they have all come.
+                track.end();
+                return gst::PadProbeReturn::Drop;
+            }
             if !(stop_on_eos && matches!(current, Phase::Recording | Phase::Paused)) {
                 return gst::PadProbeReturn::Drop;
             }
@@ -534,16 +530,14 @@ impl Recorder {
             *phase = Phase::Stopping;
             drop(phase);
             self.tracks.decide(&self.shared);
-            for track in self.tracks.list.iter() {
-                // Frames still queued from before the call go to the file: the gate ends the
-                // track at the first later one. With none queued (or none coming: a paused
-                // recording, a stopped source), the track ends now.
-                let queued = track.queue.property::<u32>("current-level-buffers");
-                if previous != Phase::Recording || queued == 0 || now.is_none() {
-                    track.end();
-                }
+            if previous != Phase::Recording || now.is_none() {
+                self.tracks.end();
+            } else {
+                // Frames from before the call, queued here or still upstream (in a filter),
+                // go to the file: the gate ends each track at its first later frame or at
+                // its end of stream, and a source that went quiet at the deadline.
+                self.end_tracks_later();
             }
-            self.end_tracks_later();
         }
         Ok(Arc::clone(&self.shared))
     }
@@ -555,8 +549,8 @@ impl Recorder {
         clock.time().checked_sub(bin.base_time()?)
     }
 
-    /// Ends, a second from now, the tracks whose queued frames never came (their source
-    /// stopped meanwhile), so that the file is finalised anyway.
+    /// Ends, [`QUIET_SOURCE`] from now, the tracks whose source sent nothing more (a paused
+    /// player), so that the file is finalised anyway.
     fn end_tracks_later(&self) {
         let clock = self
             .bin
@@ -564,7 +558,8 @@ impl Recorder {
             .and_then(|bin| bin.clock())
             .unwrap_or_else(gst::SystemClock::obtain);
         let tracks = Arc::clone(&self.tracks);
-        let alarm = clock.new_single_shot_id(clock.time() + gst::ClockTime::SECOND);
+        let quiet = gst::ClockTime::try_from(QUIET_SOURCE).unwrap_or(gst::ClockTime::SECOND);
+        let alarm = clock.new_single_shot_id(clock.time() + quiet);
         if let Err(err) = alarm.wait_async(move |_, _, _| tracks.end()) {
             tracing::warn!(?err, "cannot schedule the end of a recording");
             self.tracks.end();
