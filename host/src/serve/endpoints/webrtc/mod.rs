@@ -77,10 +77,6 @@ pub fn legacy_event_name(event_type: &str) -> Option<&'static str> {
 /// How long a `webrtcbin` promise may take before the request fails.
 const PROMISE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Milliseconds of jitter buffer on received media: loopback and LAN calls need little, and
-/// every millisecond here is latency the server adds.
-const JITTER_BUFFER_MS: u32 = 50;
-
 /// Where the SDP negotiation is.
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Phase {
@@ -195,7 +191,7 @@ fn build(
     let bin = gst::Bin::builder().name(name).build();
     let webrtcbin = gst::ElementFactory::make("webrtcbin")
         .property_from_str("bundle-policy", "max-bundle")
-        .property("latency", JITTER_BUFFER_MS)
+        .property("latency", defaults.jitter_buffer_ms())
         .build()
         .context(
             "GStreamer element webrtcbin is missing (Debian: gstreamer1.0-plugins-bad and \

@@ -31,6 +31,18 @@ pub struct WebRtcDefaults {
     /// when unset.
     #[arg(long, value_name = "NAMES")]
     pub network_interfaces: Option<String>,
+    /// Milliseconds of jitter buffer on media from browsers: every one is latency the
+    /// server adds; raise it for networks that reorder or delay packets more [default: 20].
+    #[arg(long = "jitter-buffer-ms", value_name = "MS")]
+    pub jitter_buffer_ms: Option<u32>,
+}
+
+impl WebRtcDefaults {
+    /// The jitter buffer of new endpoints, in milliseconds.
+    pub fn jitter_buffer_ms(&self) -> u32 {
+        // Loopback and LAN calls need little; KMS's 100 ms would be most of the delay added.
+        self.jitter_buffer_ms.unwrap_or(20)
+    }
 }
 
 /// One endpoint's properties.
