@@ -564,3 +564,53 @@ pub fn npm_modules(package: &str, cache: &str) -> PathBuf {
     std::fs::write(&stamp, wanted).unwrap();
     modules
 }
+
+/// The environment variable that marks a test run again inside [`in_loopback_namespace`].
+const NAMESPACE_MARK: &str = "FILMSTRIP_TEST_IN_LOOPBACK_NAMESPACE";
+
+/// The network interfaces this process sees, from `/proc/self/net/dev` (which, unlike
+/// `/sys/class/net`, follows the process's own network namespace).
+pub fn network_interfaces() -> Vec<String> {
+    let table = std::fs::read_to_string("/proc/self/net/dev").expect("/proc/self/net/dev");
+    table
+        .lines()
+        .skip(2)
+        .filter_map(|line| line.split(':').next())
+        .map(|name| name.trim().to_string())
+        .collect()
+}
+
+/// Runs the test `name` of this test binary again in a private network namespace whose only
+/// interface is `lo` (`unshare -n`, as root), so that the server it starts, its ICE candidates
+/// and its connectivity checks cannot reach any other address. Returns `true` inside, where
+/// the caller runs its body; outside it waits for the inner run, panics with its output if it
+/// failed, and returns `false`.
+pub fn in_loopback_namespace(name: &str) -> bool {
+    if std::env::var_os(NAMESPACE_MARK).is_some() {
+        assert_eq!(
+            network_interfaces(),
+            ["lo"],
+            "the namespace has other interfaces"
+        );
+        return true;
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let output = Command::new("unshare")
+        .args(["-n", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""])
+        .arg(exe)
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(NAMESPACE_MARK, "1")
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run unshare ({err}): needs util-linux and root"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "{name} failed in its loopback namespace ({}); unshare -n needs root:\n\
+         stdout: {stdout}\nstderr: {stderr}",
+        output.status
+    );
+    // Its measurements, for --nocapture runs.
+    eprint!("{stderr}");
+    false
+}

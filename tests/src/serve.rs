@@ -271,4 +271,80 @@ impl Client {
             self.notifications.push(message);
         }
     }
+
+    /// The next message if one arrives before `deadline`; `None` once it passes. Notifications
+    /// are returned like any message, not kept.
+    pub fn receive_until(&mut self, deadline: Instant) -> Option<Json> {
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            // A read timeout bounds the wait; tungstenite keeps a partly read frame.
+            self.socket.get_ref().set_read_timeout(Some(left)).unwrap();
+            let read = self.socket.read();
+            self.socket
+                .get_ref()
+                .set_read_timeout(Some(Duration::from_secs(60)))
+                .unwrap();
+            match read {
+                Ok(Message::Text(text)) => return Some(serde_json::from_str(&text).unwrap()),
+                Ok(Message::Close(_)) => panic!("the server closed the connection"),
+                Ok(_) => continue,
+                Err(tungstenite::Error::Io(err))
+                    if matches!(
+                        err.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    continue;
+                }
+                Err(err) => panic!("reading from the server: {err}"),
+            }
+        }
+    }
+
+    /// Keeps every notification that arrives within `duration`.
+    pub fn drain(&mut self, duration: Duration) {
+        let deadline = Instant::now() + duration;
+        while let Some(message) = self.receive_until(deadline) {
+            assert_eq!(message["method"], "onEvent", "unexpected message {message}");
+            self.notifications.push(message);
+        }
+    }
+
+    /// The `data` of the first kept or arriving `onEvent` for which `wanted` holds, taken
+    /// from the kept notifications; `None` if none comes within `timeout`.
+    pub fn event_where(
+        &mut self,
+        timeout: Duration,
+        wanted: impl Fn(&Json) -> bool,
+    ) -> Option<Json> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(index) = self
+                .notifications
+                .iter()
+                .position(|n| wanted(&n["params"]["value"]["data"]))
+            {
+                let found = self.notifications.remove(index);
+                return Some(found["params"]["value"]["data"].clone());
+            }
+            let message = self.receive_until(deadline)?;
+            assert_eq!(message["method"], "onEvent", "unexpected message {message}");
+            self.notifications.push(message);
+        }
+    }
+
+    /// Takes out the `data` of every kept notification of `event_type`.
+    pub fn take_events(&mut self, event_type: &str) -> Vec<Json> {
+        let (taken, kept) = std::mem::take(&mut self.notifications)
+            .into_iter()
+            .partition(|n| n.pointer("/params/value/type") == Some(&json!(event_type)));
+        self.notifications = kept;
+        taken
+            .into_iter()
+            .map(|n| n["params"]["value"]["data"].clone())
+            .collect()
+    }
 }
