@@ -118,6 +118,38 @@ async function plateDetector(pipeline) {
   report('platedetector-events', { plates: found });
 }
 
+/**
+ * A WebRtcEndpoint answering a real browser offer: processOffer, a candidate of the
+ * kurento-client's IceCandidate type, gatherCandidates and the IceCandidateFound events,
+ * ICE kept on loopback through networkInterfaces (no remote peer ever answers).
+ */
+async function webRtc(pipeline) {
+  const endpoint = await pipeline.create('WebRtcEndpoint');
+  await endpoint.setNetworkInterfaces('lo');
+  const candidates = [];
+  endpoint.on('IceCandidateFound', (event) => {
+    const c = event.candidate;
+    candidates.push({ candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex });
+  });
+  const gathered = next(endpoint, 'IceGatheringDone', TIMEOUT_MS);
+  const IceCandidate = kurentoClient.getComplexType('IceCandidate');
+  // The browser's candidate goes out before the offer, as in the tutorials.
+  await endpoint.addIceCandidate(
+    IceCandidate({ candidate: config.webrtcCandidate, sdpMid: '0', sdpMLineIndex: 0 }),
+  );
+  const answer = await endpoint.processOffer(config.webrtcOffer);
+  await endpoint.gatherCandidates();
+  await gathered;
+  report('webrtc', {
+    id: endpoint.id,
+    answer,
+    candidates,
+    networkInterfaces: await endpoint.getNetworkInterfaces(),
+    mediaState: await endpoint.getMediaState(),
+  });
+  await endpoint.release();
+}
+
 async function main() {
   for (const dir of config.packages) kurentoClient.register(require(dir));
   const client = await kurentoClient(config.url, { strict: true });
@@ -128,6 +160,7 @@ async function main() {
   await edgeDetect(pipeline);
   if (config.recording) await faceOverlay(pipeline);
   if (config.plateClip) await plateDetector(pipeline);
+  if (config.webrtcOffer) await webRtc(pipeline);
 
   await pipeline.release();
   const pipelines = await manager.getPipelines();

@@ -1,7 +1,8 @@
 //! The official JavaScript `kurento-client` 7.x, in strict mode, against the real
 //! `filmstrip serve`: EdgeDetectFilter, FaceDetectorFilter and PlateDetectorFilter through the
 //! packages `filmstrip js-client` writes, Kurento's built-in FaceOverlayFilter drawing a hat
-//! into a RecorderEndpoint, module events, and release of everything.
+//! into a RecorderEndpoint, module events, a WebRtcEndpoint answering a real Chrome offer and
+//! announcing its candidates, and release of everything.
 //!
 //! Needs `node` and `npm`. The client is installed once into `target/kurento-client-js` from
 //! `tests/js/package-lock.json` and reinstalled only when `tests/js` package files change.
@@ -74,6 +75,8 @@ fn official_client_drives_module_and_built_in_filters_in_strict_mode() {
         client_package("platedetector", dir.path()),
     ];
 
+    let chrome_offer =
+        std::fs::read_to_string(workspace_root().join("tests/data/sdp/chrome-156.sdp")).unwrap();
     let served = Served::start();
     let config = json!({
         "url": served.url,
@@ -84,6 +87,9 @@ fn official_client_drives_module_and_built_in_filters_in_strict_mode() {
         "recording": file_uri(&recording),
         "plateClip": file_uri(&plate),
         "plateWidth": 0.25,
+        "webrtcOffer": chrome_offer,
+        // A loopback port nothing answers on: accepted, checked, never connected.
+        "webrtcCandidate": "candidate:1 1 UDP 2122260223 127.0.0.1 9 typ host",
     });
     let lines = run_script(&config);
     assert!(
@@ -158,6 +164,45 @@ fn official_client_drives_module_and_built_in_filters_in_strict_mode() {
     // PlateDetected through the generated platedetector package, with the registration read.
     let plates = &step(&lines, "platedetector-events")["plates"];
     assert_eq!(plates, &json!([registration]), "{registration}");
+
+    // WebRtcEndpoint answers the real Chrome offer with one audio and one video section and
+    // announces its loopback candidates once per bundled m-line.
+    let webrtc = step(&lines, "webrtc");
+    assert!(
+        webrtc["id"]
+            .as_str()
+            .unwrap()
+            .ends_with("_kurento.WebRtcEndpoint"),
+        "{webrtc}"
+    );
+    let answer = webrtc["answer"].as_str().unwrap();
+    assert!(answer.contains("a=group:BUNDLE 0 1"), "{answer}");
+    let media: Vec<&str> = answer
+        .lines()
+        .filter(|line| line.starts_with("m="))
+        .map(|line| &line[2..7])
+        .collect();
+    assert_eq!(media, ["audio", "video"], "{answer}");
+    assert_eq!(webrtc["networkInterfaces"], "lo");
+    assert_eq!(webrtc["mediaState"], "DISCONNECTED");
+    let candidates = webrtc["candidates"].as_array().unwrap();
+    assert!(!candidates.is_empty(), "no IceCandidateFound: {webrtc}");
+    for candidate in candidates {
+        let line = candidate["candidate"].as_str().unwrap();
+        assert_eq!(
+            line.split_whitespace().nth(4),
+            Some("127.0.0.1"),
+            "{candidate}"
+        );
+        let index = candidate["sdpMLineIndex"].as_u64().unwrap();
+        assert_eq!(candidate["sdpMid"], json!(index.to_string()), "{candidate}");
+    }
+    for index in [0, 1] {
+        assert!(
+            candidates.iter().any(|c| c["sdpMLineIndex"] == index),
+            "no candidate for m-line {index}: {webrtc}"
+        );
+    }
 
     assert_eq!(step(&lines, "released")["pipelines"], json!([]));
 }
