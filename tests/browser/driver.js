@@ -8,7 +8,9 @@
 //
 // Usage: NODE_PATH=<node_modules> node driver.js '<config JSON>'
 // config: {
-//   scenario:  "direct" | "loopback" | "mirror" | "record" | "player-offer" | "player-recvonly",
+//   scenario:  "direct" | "loopback" | "mirror" | "record" | "player-offer" | "player-recvonly"
+//              | "close-tab" (loopback, then the driver closes the tab mid-call and watches
+//              the endpoint from a connection of its own),
 //   filmstrip: path of the filmstrip binary (not needed for "direct"),
 //   bundle:    path of the kurento-client + kurento-utils browser bundle (build.js),
 //   camera:    path of the Y4M file Chromium's fake camera plays,
@@ -103,6 +105,114 @@ function startHttp(files) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
+/**
+ * A JSON-RPC connection of the driver's own to the server, as a second Kurento client:
+ * `call(method, params)` resolves with the result (rejects with the error), `events` holds
+ * every `onEvent` with the time it arrived.
+ */
+function rpcClient(url) {
+  const WebSocket = require('ws');
+  const socket = new WebSocket(url);
+  const pending = new Map();
+  const events = [];
+  let nextId = 0;
+  socket.on('message', (data) => {
+    const message = JSON.parse(data.toString());
+    if (message.method === 'onEvent') {
+      events.push({ at: Date.now(), ...message.params.value });
+    } else if (pending.has(message.id)) {
+      const { resolve, reject } = pending.get(message.id);
+      pending.delete(message.id);
+      if (message.error) reject(Object.assign(new Error(message.error.message), { code: message.error.code }));
+      else resolve(message.result);
+    }
+  });
+  const opened = new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  return {
+    events,
+    async call(method, params) {
+      await opened;
+      const id = ++nextId;
+      socket.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+      return new Promise((resolve, reject) => pending.set(id, { resolve, reject }));
+    },
+    close() {
+      socket.close();
+    },
+  };
+}
+
+/** Resolves with the first of `events` for which `wanted` holds, or null after `ms`. */
+async function firstEvent(events, wanted, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const found = events.find(wanted);
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return null;
+}
+
+/**
+ * The close-tab scenario's second half: with the page's call running, subscribes from a
+ * connection of the driver's own to the endpoint's state events, closes the tab, and
+ * reports when MediaStateChanged and ConnectionStateChanged went DISCONNECTED, that both
+ * objects are still described after the tab is gone, and what getPipelines lists before
+ * and after releasing the pipeline.
+ */
+async function closeTabMidCall(page, url, ids) {
+  const rpc = rpcClient(url);
+  const invoke = (object, operation, operationParams = {}) =>
+    rpc.call('invoke', { object, operation, operationParams }).then((r) => r && r.value);
+  const report = { ids };
+  try {
+    const names = ['MediaStateChanged', 'ConnectionStateChanged', 'IceComponentStateChanged'];
+    for (const type of names) await rpc.call('subscribe', { object: ids.webRtc, type });
+    report.before = {
+      mediaState: await invoke(ids.webRtc, 'getMediaState'),
+      connectionState: await invoke(ids.webRtc, 'getConnectionState'),
+    };
+    const closedAt = Date.now();
+    await page.close();
+    const waitMs = config.params.disconnectWaitMs || 40000;
+    const disconnected = (type) => (e) => e.type === type && e.data.newState === 'DISCONNECTED';
+    const media = await firstEvent(rpc.events, disconnected('MediaStateChanged'), waitMs);
+    report.mediaDisconnectedMs = media ? media.at - closedAt : null;
+    // The connection state may follow later (ICE consent or DTLS close): a few more seconds.
+    const link = await firstEvent(rpc.events, disconnected('ConnectionStateChanged'), 5000);
+    report.connectionDisconnectedMs = link ? link.at - closedAt : null;
+    report.events = rpc.events.map((e) => ({
+      ms: e.at - closedAt,
+      type: e.type,
+      state: e.data.newState || e.data.state,
+    }));
+    report.after = {
+      mediaState: await invoke(ids.webRtc, 'getMediaState'),
+      described: {
+        webRtc: (await rpc.call('describe', { object: ids.webRtc })).type,
+        pipeline: (await rpc.call('describe', { object: ids.pipeline })).type,
+      },
+      pipelines: await invoke('manager_ServerManager', 'getPipelines'),
+    };
+    await rpc.call('release', { object: ids.pipeline });
+    report.released = {
+      pipelines: await invoke('manager_ServerManager', 'getPipelines'),
+      describeError: await rpc.call('describe', { object: ids.webRtc }).then(
+        () => null,
+        (error) => error.code,
+      ),
+    };
+  } catch (error) {
+    output.errors.push(`close-tab: ${error.message}`);
+  } finally {
+    rpc.close();
+  }
+  return report;
+}
+
 /** Rejects after `ms` with `what` in the message. */
 function deadline(ms, what) {
   return new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms));
@@ -181,6 +291,9 @@ async function main() {
       const partial = await page.evaluate(() => window.currentResult).catch(() => null);
       result = { ...(partial || {}), errors: [...((partial && partial.errors) || []), `driver: ${err.message}`] };
       if (config.screenshot) await page.screenshot({ path: config.screenshot }).catch(() => {});
+    }
+    if (config.scenario === 'close-tab' && result.ids) {
+      result.closeTab = await closeTabMidCall(page, output.wsUri, result.ids);
     }
     const driverErrors = output.errors;
     const pageErrors = result.errors || [];

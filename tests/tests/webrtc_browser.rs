@@ -324,6 +324,56 @@ fn loopback_returns_the_camera_picture_and_sound() {
     assert!(energy > 0.01, "remote audio energy {energy}");
 }
 
+/// A tab closed mid-call, as KMS handles it: the endpoint's MediaStateChanged goes
+/// DISCONNECTED (seen from a second client's connection, the page's own being gone), the
+/// objects stay until released, and releasing the pipeline leaves none behind.
+#[test]
+fn a_tab_closed_mid_call_disconnects_the_media_and_keeps_the_objects_until_released() {
+    let dir = tempfile::tempdir().unwrap();
+    let wait_ms = 40_000.0;
+    let result = run_scenario(
+        "close-tab",
+        dir.path(),
+        json!({ "disconnectWaitMs": wait_ms }),
+        json!({}),
+    );
+    assert_no_errors(&result);
+    let playing = number(&result, "/remotePlayingMs");
+    assert!(playing < 10_000.0, "remote video played after {playing} ms");
+    let closed = &result["closeTab"];
+    assert_eq!(
+        closed["before"],
+        json!({"mediaState": "CONNECTED", "connectionState": "CONNECTED"}),
+        "{closed:#}"
+    );
+    let disconnected = closed["mediaDisconnectedMs"].as_f64().unwrap_or_else(|| {
+        panic!(
+            "no MediaStateChanged DISCONNECTED within {wait_ms} ms of closing the tab: {closed:#}"
+        )
+    });
+    assert_eq!(closed["after"]["mediaState"], "DISCONNECTED", "{closed:#}");
+    assert_eq!(
+        closed["after"]["described"],
+        json!({"webRtc": "WebRtcEndpoint", "pipeline": "MediaPipeline"}),
+        "the objects outlive the tab: {closed:#}"
+    );
+    let pipeline = &closed["ids"]["pipeline"];
+    assert!(
+        closed["after"]["pipelines"]
+            .as_array()
+            .is_some_and(|all| all.contains(pipeline)),
+        "{closed:#}"
+    );
+    assert_eq!(closed["released"]["pipelines"], json!([]), "{closed:#}");
+    // Released with its pipeline: the endpoint is gone too (40101 object not found).
+    assert_eq!(closed["released"]["describeError"], 40101, "{closed:#}");
+    eprintln!(
+        "tab closed: MediaStateChanged DISCONNECTED after {disconnected} ms, \
+         ConnectionStateChanged DISCONNECTED after {} ms; events {}",
+        closed["connectionDisconnectedMs"], closed["events"]
+    );
+}
+
 #[test]
 fn lowering_max_video_send_bandwidth_mid_call_lowers_the_received_bitrate() {
     let dir = tempfile::tempdir().unwrap();

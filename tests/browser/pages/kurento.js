@@ -8,6 +8,7 @@
 //   record           camera -> WebRtcEndpoint -> RecorderEndpoint (WEBM)
 //   player-offer     PlayerEndpoint -> WebRtcEndpoint (server generateOffer) -> browser answer
 //   player-recvonly  PlayerEndpoint -> WebRtcEndpoint <- browser recvonly offer
+//   close-tab        loopback left running for the driver, which closes the tab mid-call
 // `params.canvas` replaces the fake camera with the frame-counter canvas camera and
 // `params.latencyMs` then measures glass-to-glass latency.
 'use strict';
@@ -470,6 +471,21 @@ async function playerRecvonly(params, result) {
   }
 }
 
+/**
+ * Loopback left running: once the remote video plays, the call's ids go to the driver,
+ * which watches the endpoint from its own connection and then closes this tab mid-call.
+ */
+async function closeTab(params, result) {
+  const session = await startSendrecv(params, result, null, (client, pipeline, webRtc, done) => {
+    webRtc.connect(webRtc, done);
+  });
+  if (!(await remotePlays(result, session))) {
+    await stop(session, result);
+    return;
+  }
+  result.ids = { pipeline: session.pipeline.id, webRtc: session.webRtc.id };
+}
+
 /** The player scenarios' measures: playing, the clip's colour bars, frames decoded. */
 async function measurePlayer(result, session, params) {
   if (!(await measureRemote(result, session, params, null))) return;
@@ -496,6 +512,7 @@ const SCENARIOS = {
   record,
   'player-offer': playerOffer,
   'player-recvonly': playerRecvonly,
+  'close-tab': closeTab,
 };
 
 /** Runs `params.scenario`; resolves with its result object (see driver.js). */
