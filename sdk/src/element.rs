@@ -6,19 +6,43 @@ use crate::{Context, Error, ErrorKind, Frame, Result};
 use gst::glib;
 use gst::prelude::*;
 use gst_base::prelude::*;
-use gst_video::VideoFrameRef;
+use gst_video::{VideoFrameExt, VideoFrameRef};
 use serde_json::Value as Json;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::time::{Duration, Instant};
+
+/// Read-only GObject property of every Filmstrip element: frames that went through it.
+///
+/// Hosts read it with `element.property::<u64>(FRAMES_PROCESSED)` after checking
+/// `find_property`: elements of modules built by an SDK from before the statistics lack it,
+/// and GObject looks properties up by name, so such modules still load (no ABI change).
+pub const FRAMES_PROCESSED: &str = "frames-processed";
+
+/// Read-only GObject property of every Filmstrip element: nanoseconds spent on its frames
+/// in all, from a frame's arrival in the element to its departure (the filter's lock and
+/// `transform_frame` included). Divided by [`FRAMES_PROCESSED`] it is the element's mean
+/// processing latency.
+pub const PROCESSING_NS: &str = "processing-ns";
+
+/// How long a frame may take before it is logged as slow when its frame rate is unknown
+/// (a variable-rate stream): the interval of 30 frames per second.
+const DEFAULT_FRAME_BUDGET: Duration = Duration::from_nanos(33_333_333);
 
 /// State of one element: the user's filter and what the element tracks around it.
 pub struct Core<F> {
     filter: Mutex<F>,
+    /// Frames that entered the element; also the next frame's number.
     frames: AtomicU64,
+    /// Time spent on those frames, in nanoseconds. Atomics rather than a lock: the streaming
+    /// thread must never wait for a host reading statistics.
+    processing_ns: AtomicU64,
     panicked: AtomicBool,
     /// `#[method(slow)]` calls under way: frames pass through untouched instead of waiting.
     slow_calls: AtomicUsize,
+    /// This filter's debug category, named after its factory (`GST_DEBUG=pixelatefilter:5`).
+    category: gst::DebugCategory,
 }
 
 impl<F: Filter> Default for Core<F> {
@@ -26,8 +50,16 @@ impl<F: Filter> Default for Core<F> {
         Self {
             filter: Mutex::new(F::default()),
             frames: AtomicU64::new(0),
+            processing_ns: AtomicU64::new(0),
             panicked: AtomicBool::new(false),
             slow_calls: AtomicUsize::new(0),
+            // GStreamer hands back the existing category when the name is taken, so every
+            // element of one filter shares one.
+            category: gst::DebugCategory::new(
+                F::FACTORY,
+                gst::DebugColorFlags::empty(),
+                Some(&format!("Filmstrip filter {}", F::CLASS)),
+            ),
         }
     }
 }
@@ -82,10 +114,53 @@ impl<F: Filter> Core<F> {
         }
     }
 
+    /// The filter's GObject properties, then the element's read-only statistics
+    /// ([`FRAMES_PROCESSED`], [`PROCESSING_NS`]).
+    pub fn param_specs() -> Vec<glib::ParamSpec> {
+        const {
+            assert!(
+                !has_property(F::PROPERTIES, FRAMES_PROCESSED)
+                    && !has_property(F::PROPERTIES, PROCESSING_NS),
+                "`framesProcessed` and `processingNs` are the names of every element's statistics"
+            );
+        }
+        let mut specs = F::param_specs();
+        specs.extend([
+            glib::ParamSpecUInt64::builder(FRAMES_PROCESSED)
+                .nick("Frames processed")
+                .blurb("Frames that went through the element")
+                .read_only()
+                .build(),
+            glib::ParamSpecUInt64::builder(PROCESSING_NS)
+                .nick("Processing time")
+                .blurb("Nanoseconds the element spent on its frames in all")
+                .read_only()
+                .build(),
+        ]);
+        specs
+    }
+
+    /// Frames that went through the element, and the nanoseconds spent on them in all.
+    ///
+    /// Read without the filter's lock, so a slow `transform_frame` never delays it.
+    pub fn statistics(&self) -> (u64, u64) {
+        (
+            self.frames.load(Ordering::Relaxed),
+            self.processing_ns.load(Ordering::Relaxed),
+        )
+    }
+
     /// GObject `property` for 1-based property `id`.
     pub fn property(&self, id: usize) -> glib::Value {
-        let filter = self.filter.lock().unwrap_or_else(|e| e.into_inner());
-        filter.property_value(id - 1)
+        // The statistics follow the filter's own properties (see `param_specs`).
+        match id.checked_sub(F::PROPERTIES.len()) {
+            Some(1) => self.frames.load(Ordering::Relaxed).to_value(),
+            Some(2) => self.processing_ns.load(Ordering::Relaxed).to_value(),
+            _ => {
+                let filter = self.filter.lock().unwrap_or_else(|e| e.into_inner());
+                filter.property_value(id - 1)
+            }
+        }
     }
 
     /// GObject `set_property` for 1-based property `id`.
@@ -120,10 +195,35 @@ impl<F: Filter> Core<F> {
         Ok(value)
     }
 
+    /// [`Self::run`], timed: the time counts into [`PROCESSING_NS`], and a frame that takes
+    /// longer than `budget` (its frame interval) is logged at DEBUG.
     fn process(
         &self,
         element: &gst::Element,
         frame: Option<Frame<'_>>,
+        budget: Duration,
+    ) -> std::result::Result<gst::FlowSuccess, gst::FlowError> {
+        let start = Instant::now();
+        let number = self.frames.fetch_add(1, Ordering::Relaxed);
+        let outcome = self.run(element, frame, number);
+        let elapsed = start.elapsed();
+        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        self.processing_ns.fetch_add(nanos, Ordering::Relaxed);
+        if elapsed > budget {
+            gst::debug!(
+                self.category,
+                obj = element,
+                "frame {number} took {elapsed:?}, more than its {budget:?} interval"
+            );
+        }
+        outcome
+    }
+
+    fn run(
+        &self,
+        element: &gst::Element,
+        frame: Option<Frame<'_>>,
+        number: u64,
     ) -> std::result::Result<gst::FlowSuccess, gst::FlowError> {
         let Some(mut frame) = frame else {
             gst::element_error!(
@@ -133,7 +233,6 @@ impl<F: Filter> Core<F> {
             );
             return Err(gst::FlowError::NotNegotiated);
         };
-        let number = self.frames.fetch_add(1, Ordering::Relaxed);
         // While a slow method (a download, say) holds the filter, the video keeps flowing.
         let wait = self.slow_calls.load(Ordering::Acquire) == 0;
         let outcome = match self.lock(wait) {
@@ -174,7 +273,8 @@ impl<F: Filter> Core<F> {
         element: &gst::Element,
         frame: &mut VideoFrameRef<&mut gst::BufferRef>,
     ) -> std::result::Result<gst::FlowSuccess, gst::FlowError> {
-        self.process(element, Frame::writable(frame))
+        let budget = frame_budget(frame.info());
+        self.process(element, Frame::writable(frame), budget)
     }
 
     /// `transform_frame_ip_passthrough` of an analysis-only filter.
@@ -183,7 +283,8 @@ impl<F: Filter> Core<F> {
         element: &gst::Element,
         frame: &VideoFrameRef<&gst::BufferRef>,
     ) -> std::result::Result<gst::FlowSuccess, gst::FlowError> {
-        self.process(element, Frame::readable(frame))
+        let budget = frame_budget(frame.info());
+        self.process(element, Frame::readable(frame), budget)
     }
 
     /// Element metadata shown by `gst-inspect-1.0`.
@@ -215,6 +316,39 @@ impl<F: Filter> Core<F> {
             })
             .collect()
     }
+}
+
+/// The interval between frames of `info`'s stream, or [`DEFAULT_FRAME_BUDGET`] when its
+/// rate is variable or unknown.
+fn frame_budget(info: &gst_video::VideoInfo) -> Duration {
+    let fps = info.fps();
+    match (u64::try_from(fps.numer()), u64::try_from(fps.denom())) {
+        (Ok(numer), Ok(denom)) if numer > 0 => {
+            Duration::from_nanos(1_000_000_000u64.saturating_mul(denom) / numer)
+        }
+        _ => DEFAULT_FRAME_BUDGET,
+    }
+}
+
+/// Whether `properties` has one whose GObject name is `name`; a `const fn`, so that a
+/// clash with the statistics' names fails the build of the module rather than its loading.
+const fn has_property(properties: &[crate::PropertyNames], name: &str) -> bool {
+    let mut index = 0;
+    while index < properties.len() {
+        let candidate = properties[index].gobject.as_bytes();
+        let wanted = name.as_bytes();
+        if candidate.len() == wanted.len() {
+            let mut byte = 0;
+            while byte < wanted.len() && candidate[byte] == wanted[byte] {
+                byte += 1;
+            }
+            if byte == wanted.len() {
+                return true;
+            }
+        }
+        index += 1;
+    }
+    false
 }
 
 /// Registers `F`'s element factory with `plugin` (or with the application when `None`).
@@ -257,7 +391,7 @@ macro_rules! __element {
                 fn properties() -> &'static [glib::ParamSpec] {
                     static SPECS: ::std::sync::OnceLock<::std::vec::Vec<glib::ParamSpec>> =
                         ::std::sync::OnceLock::new();
-                    SPECS.get_or_init(<$filter as $crate::Filter>::param_specs)
+                    SPECS.get_or_init($crate::element::Core::<$filter>::param_specs)
                 }
 
                 fn set_property(&self, id: usize, value: &glib::Value, _: &glib::ParamSpec) {
