@@ -3,11 +3,13 @@
 //! `LoadedModule::invoke`.
 
 use super::complex;
-use super::endpoints::{self, Outcome};
-use super::objects::{self, Media, MediaKind, Object};
+use super::endpoints;
+use super::objects::Outcome;
+use super::objects::{Media, MediaKind, Object};
 use super::rpc::{RpcError, object_param, string_param};
-use super::server::{MANAGER_ID, Server, State};
+use super::server::Server;
 use super::session::now_millis;
+use super::store::{MANAGER_ID, Store};
 use crate::kmd;
 use gst::prelude::*;
 use serde_json::{Map, Value as Json, json};
@@ -34,7 +36,11 @@ pub fn invoke(server: &Server, params: &Map<String, Json>) -> Result<Json, RpcEr
             _ => Err(unknown_operation(object, operation)),
         },
         Media::Element(media) => {
-            match endpoints::operation(media, operation, &args) {
+            let own = media
+                .behaviour
+                .as_ref()
+                .and_then(|behaviour| behaviour.operation(media, operation, &args));
+            match own {
                 Some(Ok(Outcome::Value(value))) => return Ok(value),
                 Some(Ok(Outcome::Later(finish))) => {
                     drop(state);
@@ -66,8 +72,8 @@ pub fn invoke(server: &Server, params: &Map<String, Json>) -> Result<Json, RpcEr
     }
 }
 
-fn media_filter(state: &State, id: &str) -> Option<(usize, gst::Element)> {
-    state.objects.get(id)?.element()?.filter.clone()
+fn media_filter(state: &Store, id: &str) -> Option<(usize, gst::Element)> {
+    state.object(id).ok()?.element()?.filter.clone()
 }
 
 fn unknown_operation(object: &Object, operation: &str) -> RpcError {
@@ -85,7 +91,7 @@ fn dot(bin: &gst::Bin) -> String {
 
 /// Operations every object has; `None` when `operation` is not one of them.
 fn media_object_op(
-    state: &mut State,
+    state: &mut Store,
     id: &str,
     operation: &str,
     args: &Map<String, Json>,
@@ -106,33 +112,22 @@ fn media_object_op(
         "getParent" => json!(object.parent),
         "getMediaPipeline" => json!(object.media_pipeline()),
         "getCreationTime" => json!(object.creation_time),
-        "setName" | "addTag" | "removeTag" => {
-            let name = arg(
-                args,
-                if operation == "setName" {
-                    "name"
-                } else {
-                    "key"
-                },
-            )?;
-            let value = if operation == "addTag" {
-                Some(arg(args, "value")?.to_string())
-            } else {
-                None
-            };
-            let name = name.to_string();
-            let object = state
-                .objects
-                .get_mut(id)
-                .ok_or_else(|| RpcError::object_not_found(id))?;
-            match (operation, value) {
-                ("setName", _) => object.name = name,
-                ("addTag", Some(value)) => {
-                    object.tags.retain(|(key, _)| *key != name);
-                    object.tags.push((name, value));
-                }
-                _ => object.tags.retain(|(key, _)| *key != name),
-            }
+        "setName" => {
+            let name = arg(args, "name")?.to_string();
+            state.rename(id, &name)?;
+            Json::Null
+        }
+        "addTag" => {
+            let (key, value) = (
+                arg(args, "key")?.to_string(),
+                arg(args, "value")?.to_string(),
+            );
+            state.tag(id, &key, Some(&value))?;
+            Json::Null
+        }
+        "removeTag" => {
+            let key = arg(args, "key")?.to_string();
+            state.tag(id, &key, None)?;
             Json::Null
         }
         _ => return Ok(None),
@@ -143,7 +138,7 @@ fn media_object_op(
 /// ServerManager operations.
 fn manager_op(
     server: &Server,
-    state: &State,
+    state: &Store,
     operation: &str,
     args: &Map<String, Json>,
 ) -> Result<Json, RpcError> {
@@ -151,19 +146,14 @@ fn manager_op(
         "getInfo" => Ok(server_info(server)),
         "getPipelines" => {
             let mut pipelines: Vec<&str> = state
-                .objects
-                .values()
+                .objects()
                 .filter(|object| matches!(object.media, Media::Pipeline { .. }))
                 .map(|object| object.id.as_str())
                 .collect();
             pipelines.sort_unstable();
             Ok(json!(pipelines))
         }
-        "getSessions" => {
-            let mut sessions: Vec<&String> = state.sessions.keys().collect();
-            sessions.sort_unstable();
-            Ok(json!(sessions))
-        }
+        "getSessions" => Ok(json!(state.session_ids())),
         "getCpuCount" => Ok(json!(
             std::thread::available_parallelism().map_or(1, |n| n.get())
         )),
@@ -285,7 +275,7 @@ pub fn server_info(server: &Server) -> Json {
 
 /// MediaElement and PlayerEndpoint operations; `None` when not one of them.
 fn element_op(
-    state: &mut State,
+    state: &mut Store,
     id: &str,
     operation: &str,
     args: &Map<String, Json>,
@@ -296,11 +286,11 @@ fn element_op(
         .ok_or_else(|| RpcError::internal("not an element"))?;
     let value = match operation {
         "connect" => {
-            connect(state, id, arg(args, "sink")?, media_type(args)?)?;
+            state.connect(id, arg(args, "sink")?, media_type(args)?)?;
             Json::Null
         }
         "disconnect" => {
-            disconnect(state, id, arg(args, "sink")?, media_type(args)?)?;
+            state.disconnect(id, arg(args, "sink")?, media_type(args)?)?;
             Json::Null
         }
         "getSourceConnections" => {
@@ -375,144 +365,4 @@ fn element_stats(id: &str) -> Json {
 fn connection(source: &str, sink: &str, kind: MediaKind) -> Json {
     json!({"source": source, "sink": sink, "type": kind.name(),
            "sourceDescription": "default", "sinkDescription": "default"})
-}
-
-/// Feeds `sink` from `source` with `kind` of media, or with every kind both have when
-/// `None`, replacing whatever fed `sink` that kind before.
-pub fn connect(
-    state: &mut State,
-    source: &str,
-    sink: &str,
-    kind: Option<MediaKind>,
-) -> Result<(), RpcError> {
-    let sink_object = state.object(sink)?;
-    let source_object = state.object(source)?;
-    let (Some(sink_media), Some(_)) = (sink_object.element(), source_object.element()) else {
-        return Err(RpcError::illegal_param(format!(
-            "{sink} is not a media element"
-        )));
-    };
-    // An endpoint whose input and output are separate streams (a WebRtcEndpoint sending back
-    // what it receives) may feed itself; any other element would only make a cycle.
-    if source == sink && !sink_media.endpoint.may_feed_itself() {
-        return Err(RpcError::illegal_param(format!(
-            "a {} cannot feed itself",
-            sink_object.type_name
-        )));
-    }
-    if sink_object.parent != source_object.parent {
-        return Err(RpcError::illegal_param(
-            "an element connects only to another element of its pipeline",
-        ));
-    }
-    // Video first: clients that watch one `ElementConnected` expect the video one.
-    let kinds: Vec<MediaKind> = match kind {
-        Some(kind) => vec![kind],
-        None => vec![MediaKind::Video, MediaKind::Audio],
-    };
-    let takes: Vec<MediaKind> = kinds
-        .into_iter()
-        .filter(|kind| sink_media.port(*kind).input.is_some())
-        .collect();
-    if takes.is_empty() {
-        return Err(RpcError::illegal_param(format!(
-            "{} takes no {} input",
-            sink_object.type_name,
-            kind.map_or("media", MediaKind::name)
-        )));
-    }
-    for kind in takes {
-        connect_kind(state, source, sink, kind)?;
-    }
-    Ok(())
-}
-
-fn connect_kind(
-    state: &mut State,
-    source: &str,
-    sink: &str,
-    kind: MediaKind,
-) -> Result<(), RpcError> {
-    match &state
-        .object(sink)?
-        .element()
-        .and_then(|m| m.port(kind).source.as_ref())
-    {
-        Some((current, _)) if current == source => return Ok(()),
-        Some((current, _)) => {
-            let current = current.clone();
-            disconnect(state, &current, sink, Some(kind))?;
-        }
-        None => {}
-    }
-    let (Some(source_media), Some(sink_media)) = (
-        state.object(source)?.element(),
-        state.object(sink)?.element(),
-    ) else {
-        return Err(RpcError::internal("elements vanished"));
-    };
-    let pad = objects::link(source_media, sink_media, kind)
-        .map_err(|err| RpcError::unexpected(format!("{err:#}")))?;
-    if let Some(media) = state.objects.get_mut(sink).and_then(Object::element_mut) {
-        media.port_mut(kind).source = Some((source.to_string(), pad));
-    }
-    if let Some(media) = state.objects.get_mut(source).and_then(Object::element_mut) {
-        media.sinks.push((sink.to_string(), kind));
-    }
-    announce(state, "ElementConnected", source, sink, kind);
-    Ok(())
-}
-
-/// Stops `source` feeding `sink` with `kind` of media, or with every kind when `None`.
-pub fn disconnect(
-    state: &mut State,
-    source: &str,
-    sink: &str,
-    kind: Option<MediaKind>,
-) -> Result<(), RpcError> {
-    state.object(source)?;
-    let sink_media = state
-        .object(sink)?
-        .element()
-        .ok_or_else(|| RpcError::illegal_param(format!("{sink} is not a media element")))?;
-    let connected: Vec<(MediaKind, gst::Pad)> = MediaKind::ALL
-        .into_iter()
-        .filter(|candidate| kind.is_none_or(|kind| kind == *candidate))
-        .filter_map(|kind| match &sink_media.port(kind).source {
-            Some((current, pad)) if current == source => Some((kind, pad.clone())),
-            _ => None,
-        })
-        .collect();
-    if connected.is_empty() {
-        return Err(RpcError::illegal_param(format!(
-            "{source} is not connected to {sink}"
-        )));
-    }
-    for (kind, pad) in connected {
-        if let Some(media) = state.objects.get(source).and_then(Object::element) {
-            objects::unlink(media, kind, &pad);
-        }
-        if let Some(media) = state.objects.get_mut(sink).and_then(Object::element_mut) {
-            media.port_mut(kind).source = None;
-        }
-        if let Some(media) = state.objects.get_mut(source).and_then(Object::element_mut) {
-            media
-                .sinks
-                .retain(|(known, known_kind)| known != sink || *known_kind != kind);
-        }
-        announce(state, "ElementDisconnected", source, sink, kind);
-    }
-    Ok(())
-}
-
-/// Raises `ElementConnected` or `ElementDisconnected` on the source, as KMS does: the event's
-/// `source` is the element that feeds `sink`.
-fn announce(state: &State, event_type: &str, source: &str, sink: &str, kind: MediaKind) {
-    let fields = json!({"sink": sink, "mediaType": kind.name(),
-        "sourceMediaDescription": "default", "sinkMediaDescription": "default"});
-    state.dispatch(
-        source,
-        event_type,
-        fields.as_object().unwrap_or(&Map::new()),
-    );
 }

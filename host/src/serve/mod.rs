@@ -6,6 +6,7 @@
 //! outbox. A plain HTTP `GET /metrics` or `GET /health` on the same port is answered before
 //! any WebSocket handshake. SIGINT and SIGTERM stop the server cleanly; see [`serve`].
 
+mod bus;
 mod classes;
 mod complex;
 mod create;
@@ -16,9 +17,11 @@ mod objects;
 pub mod rpc;
 mod server;
 mod session;
+mod store;
 
 pub use endpoints::WebRtcDefaults;
-pub use server::{MANAGER_ID, Server};
+pub use server::Server;
+pub use store::MANAGER_ID;
 
 use crate::Registry;
 use anyhow::{Context, Result};

@@ -6,8 +6,8 @@
 //! connected sink. Raw media travels between elements, so any element can feed any other;
 //! an element nobody connects to simply drops its output, so it never stalls its pipeline.
 
-use super::endpoints::Endpoint;
 use super::flow::Flow;
+use super::rpc::RpcError;
 use anyhow::{Context, Result, anyhow};
 use gst::prelude::*;
 use serde_json::{Map, Value as Json, json};
@@ -150,8 +150,9 @@ pub struct ElementMedia {
     pub video: Port,
     /// The module's filter element and the index of its module in the registry.
     pub filter: Option<(usize, gst::Element)>,
-    /// What a built-in endpoint or filter adds (a player's decoder, a recorder's file).
-    pub endpoint: Endpoint,
+    /// What a built-in class adds (a player's decoder, a recorder's file); `None` for a
+    /// module filter or a `PassThrough`.
+    pub behaviour: Option<Box<dyn Behaviour>>,
     /// The elements this one feeds, and with which kind of media.
     pub sinks: Vec<(String, MediaKind)>,
 }
@@ -164,7 +165,7 @@ impl ElementMedia {
             audio,
             video,
             filter: None,
-            endpoint: Endpoint::None,
+            behaviour: None,
             sinks: Vec::new(),
         }
     }
@@ -184,6 +185,38 @@ impl ElementMedia {
             MediaKind::Video => &mut self.video,
         }
     }
+}
+
+/// What a built-in class does beyond carrying media: its own operations and what its
+/// release needs. Each class implements it in its own file under `endpoints/`.
+pub trait Behaviour: Send + Sync {
+    /// Runs the class's own `operation` on its element `media`; `None` when the class has
+    /// no such operation (the element's common ones are tried next).
+    fn operation(
+        &self,
+        media: &ElementMedia,
+        operation: &str,
+        args: &Map<String, Json>,
+    ) -> Option<Result<Outcome, RpcError>>;
+
+    /// Whether the element may feed itself: true where what it receives and what it sends
+    /// are separate streams (a WebRtcEndpoint sending a browser's camera back to it).
+    fn may_feed_itself(&self) -> bool {
+        false
+    }
+
+    /// Work before the released element stops (a recorder finalises its file); it runs
+    /// outside the server's lock.
+    fn finish(&self) {}
+}
+
+/// What an operation of a class answers.
+pub enum Outcome {
+    /// The value, at once.
+    Value(Json),
+    /// Work to finish without the server's lock (a recorder waiting for its file, a
+    /// WebRtcEndpoint waiting for `webrtcbin`).
+    Later(Box<dyn FnOnce() -> Result<Json, RpcError> + Send>),
 }
 
 /// One object a client can address.

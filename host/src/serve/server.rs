@@ -1,235 +1,20 @@
 //! The protocol core: sessions, the object store, and the methods of REFERENCE §2.
 
 use super::classes;
-use super::complex;
-use super::endpoints::{self, Endpoint, WebRtcDefaults};
-use super::flow;
+use super::create;
+use super::endpoints::WebRtcDefaults;
 use super::metrics::{Census, metrics};
-use super::objects::{self, Media, MediaKind, Object};
+use super::objects::{Media, Object};
 use super::rpc::{self, RpcError, string_param};
-use super::session::{Outbox, Session, Unconfirmed, new_uuid, now_millis};
+use super::session::{Outbox, Unconfirmed, new_uuid};
+use super::store::{MANAGER_ID, Store, Teardown};
 use crate::Registry;
-use filmstrip::EmittedEvent;
-use gst::prelude::*;
 use serde_json::{Map, Value as Json, json};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tracing::{debug, info, warn};
-
-/// The fixed id of the server manager.
-pub const MANAGER_ID: &str = "manager_ServerManager";
-
-/// A subscription to one event type of one object.
-pub struct Subscription {
-    /// The subscribing session.
-    pub session: String,
-    /// The object whose events are wanted.
-    pub object: String,
-    /// The event type.
-    pub event_type: String,
-}
-
-/// Everything behind the server's lock.
-#[derive(Default)]
-pub struct State {
-    /// Sessions by id.
-    pub sessions: HashMap<String, Session>,
-    /// Objects by id.
-    pub objects: HashMap<String, Object>,
-    /// Subscriptions by id.
-    pub subscriptions: HashMap<String, Subscription>,
-    /// Object ids by the name of their GStreamer bin or pipeline, to route bus messages.
-    pub gst_names: HashMap<String, String>,
-}
-
-impl State {
-    /// The object `id`, or 40101.
-    pub fn object(&self, id: &str) -> Result<&Object, RpcError> {
-        self.objects
-            .get(id)
-            .ok_or_else(|| RpcError::object_not_found(format!("object {id} not found")))
-    }
-
-    /// Sends `event_type` of `object` to every session subscribed to it, and to those
-    /// subscribed to its Kurento 6 name, under that name.
-    pub fn dispatch(&self, object: &str, event_type: &str, fields: &Map<String, Json>) {
-        self.dispatch_as(object, event_type, fields);
-        if let Some(legacy) = endpoints::legacy_event_name(event_type) {
-            self.dispatch_as(object, legacy, fields);
-        }
-    }
-
-    fn dispatch_as(&self, object: &str, event_type: &str, fields: &Map<String, Json>) {
-        let mut subscribers = self
-            .subscriptions
-            .values()
-            .filter(|sub| sub.object == object && sub.event_type == event_type)
-            .peekable();
-        if subscribers.peek().is_none() {
-            return;
-        }
-        let tags = self
-            .objects
-            .get(object)
-            .map(Object::tags_json)
-            .unwrap_or_else(|| json!([]));
-        let mut data = fields.clone();
-        data.insert("source".into(), json!(object));
-        data.insert("type".into(), json!(event_type));
-        data.insert("tags".into(), tags);
-        data.insert("timestampMillis".into(), json!(now_millis().to_string()));
-        let text = json!({
-            "jsonrpc": "2.0",
-            "method": "onEvent",
-            "params": {"value": {"object": object, "type": event_type, "data": data}},
-        })
-        .to_string();
-        for sub in subscribers {
-            if let Some(session) = self.sessions.get(&sub.session) {
-                session.notify(&text);
-            }
-        }
-    }
-
-    /// Releases `id` and, for a pipeline, its elements. The objects leave the books at once;
-    /// their GStreamer teardown happens when the returned [`Teardown`] drops, which callers
-    /// do after letting go of the server's lock.
-    pub fn release(&mut self, id: &str) -> Result<Teardown, RpcError> {
-        let object = self.object(id)?;
-        let mut teardown = Teardown::default();
-        match &object.media {
-            Media::Manager => {
-                return Err(RpcError::illegal_param(
-                    "the server manager cannot be released",
-                ));
-            }
-            Media::Pipeline { .. } => {
-                for child in object.children.clone() {
-                    self.release_element(&child, &mut teardown);
-                }
-                if let Some(object) = self.objects.remove(id) {
-                    if let Media::Pipeline { pipeline, stop } = &object.media {
-                        stop.store(true, Ordering::Relaxed);
-                        self.gst_names.remove(pipeline.name().as_str());
-                    }
-                    teardown.0.push(object);
-                }
-                self.subscriptions.retain(|_, sub| sub.object != id);
-                self.dispatch(MANAGER_ID, "ObjectDestroyed", &object_field("objectId", id));
-            }
-            Media::Element(_) => self.release_element(id, &mut teardown),
-        }
-        Ok(teardown)
-    }
-
-    fn release_element(&mut self, id: &str, teardown: &mut Teardown) {
-        let Some(media) = self.objects.get(id).and_then(Object::element) else {
-            return;
-        };
-        let sources: Vec<String> = MediaKind::ALL
-            .iter()
-            .filter_map(|kind| media.port(*kind).source.as_ref())
-            .map(|(source, _)| source.clone())
-            .collect();
-        let sinks: Vec<String> = media.sinks.iter().map(|(sink, _)| sink.clone()).collect();
-        for source in sources {
-            if let Err(error) = classes::disconnect(self, &source, id, None) {
-                debug!(%source, sink = id, error = %error.message, "cannot unlink a released element");
-            }
-        }
-        for sink in sinks {
-            if let Err(error) = classes::disconnect(self, id, &sink, None) {
-                debug!(source = id, %sink, error = %error.message, "cannot unlink a released element");
-            }
-        }
-        let Some(object) = self.objects.remove(id) else {
-            return;
-        };
-        if let Media::Element(media) = &object.media {
-            self.gst_names.remove(media.bin.name().as_str());
-        }
-        if let Some(parent) = object.parent.as_ref().and_then(|p| self.objects.get_mut(p)) {
-            parent.children.retain(|child| child != id);
-        }
-        self.subscriptions.retain(|_, sub| sub.object != id);
-        self.dispatch(MANAGER_ID, "ObjectDestroyed", &object_field("objectId", id));
-        teardown.0.push(object);
-    }
-
-    /// Releases everything `session` created, and the session; see [`State::release`] for
-    /// the returned teardown.
-    pub fn close_session(&mut self, session: &str) -> Teardown {
-        let state = self;
-        let mut teardown = Teardown::default();
-        // Pipelines first, which takes their elements along; then what is left.
-        for pipelines_only in [true, false] {
-            let owned: Vec<String> = state
-                .objects
-                .values()
-                .filter(|object| object.session.as_deref() == Some(session))
-                .filter(|object| !pipelines_only || matches!(object.media, Media::Pipeline { .. }))
-                .map(|object| object.id.clone())
-                .collect();
-            for id in owned {
-                if let Ok(released) = state.release(&id) {
-                    teardown.absorb(released);
-                }
-            }
-        }
-        state.subscriptions.retain(|_, sub| sub.session != session);
-        state.sessions.remove(session);
-        teardown
-    }
-}
-
-/// Released objects whose GStreamer elements still have to stop. Stopping joins streaming
-/// threads and can take milliseconds, so it happens on drop, outside the server's lock,
-/// where it stalls only the client that asked.
-#[must_use = "drop it after the server's lock is released"]
-#[derive(Default)]
-pub struct Teardown(Vec<Object>);
-
-impl Teardown {
-    fn absorb(&mut self, mut other: Teardown) {
-        self.0.append(&mut other.0);
-    }
-}
-
-impl Drop for Teardown {
-    fn drop(&mut self) {
-        for object in self.0.drain(..) {
-            let id = &object.id;
-            match &object.media {
-                Media::Pipeline { pipeline, .. } => {
-                    if let Err(error) = pipeline.set_state(gst::State::Null) {
-                        warn!(object = id, %error, "a released pipeline did not stop");
-                    }
-                }
-                Media::Element(media) => {
-                    if let Endpoint::Recorder(recorder) = &media.endpoint {
-                        recorder.finish();
-                    }
-                    if let Err(error) = media.bin.set_state(gst::State::Null) {
-                        warn!(object = id, %error, "a released element did not stop");
-                    }
-                    if let Some(pipeline) = media.bin.parent().and_downcast::<gst::Bin>()
-                        && let Err(error) = pipeline.remove(&media.bin)
-                    {
-                        warn!(object = id, %error, "a released element stays in its pipeline");
-                    }
-                }
-                Media::Manager => {}
-            }
-        }
-    }
-}
-
-/// `{name: id}`, the fields of the manager's object events.
-pub fn object_field(name: &str, id: &str) -> Map<String, Json> {
-    Map::from_iter([(name.to_string(), json!(id))])
-}
 
 /// How many replies a connection keeps until it is seen open after sending them.
 const UNCONFIRMED_REPLIES: usize = 64;
@@ -277,7 +62,7 @@ impl Connection {
 pub struct Server {
     /// The loaded modules.
     pub registry: Registry,
-    state: Mutex<State>,
+    state: Mutex<Store>,
     /// This server's id, returned by `connect`.
     pub server_id: String,
     /// Unix seconds at start, the `generationTime` of the built-in modules.
@@ -303,17 +88,7 @@ impl Server {
         max_objects: usize,
         webrtc: WebRtcDefaults,
     ) -> Arc<Self> {
-        let server = Self {
-            registry,
-            state: Mutex::new(State::default()),
-            server_id: new_uuid(),
-            started: unix_seconds(),
-            names: AtomicU64::new(0),
-            session_grace,
-            webrtc,
-            max_objects,
-            stopping: AtomicBool::new(false),
-        };
+        let started = unix_seconds();
         let manager = Object {
             id: MANAGER_ID.to_string(),
             type_name: "ServerManager".to_string(),
@@ -324,21 +99,27 @@ impl Server {
                 .to_vec(),
             name: MANAGER_ID.to_string(),
             tags: Vec::new(),
-            creation_time: server.started,
+            creation_time: started,
             parent: None,
             children: Vec::new(),
             session: None,
             media: Media::Manager,
         };
-        server
-            .lock()
-            .objects
-            .insert(MANAGER_ID.to_string(), manager);
-        Arc::new(server)
+        Arc::new(Self {
+            registry,
+            state: Mutex::new(Store::new(manager)),
+            server_id: new_uuid(),
+            started,
+            names: AtomicU64::new(0),
+            session_grace,
+            webrtc,
+            max_objects,
+            stopping: AtomicBool::new(false),
+        })
     }
 
     /// The state; a panic elsewhere never makes it unusable.
-    pub fn lock(&self) -> MutexGuard<'_, State> {
+    pub fn lock(&self) -> MutexGuard<'_, Store> {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -383,8 +164,7 @@ impl Server {
         if let Some((id, asked)) = &asked
             && let Some(replayed) = self
                 .lock()
-                .sessions
-                .get_mut(&session)
+                .session_mut(&session)
                 .and_then(|s| s.replay(id, asked))
         {
             debug!(
@@ -436,7 +216,7 @@ impl Server {
         if !conn.unconfirmed.is_empty() {
             let mut state = self.lock();
             for reply in conn.unconfirmed.drain(..) {
-                if let Some(session) = state.sessions.get_mut(&reply.session) {
+                if let Some(session) = state.session_mut(&reply.session) {
                     session.remember(reply);
                 }
             }
@@ -461,7 +241,7 @@ impl Server {
     /// one), finalising recordings, for a shutdown.
     pub fn release_all(&self) {
         let mut state = self.lock();
-        let sessions: Vec<String> = state.sessions.keys().cloned().collect();
+        let sessions = state.session_ids();
         let mut teardown = Teardown::default();
         for session in &sessions {
             teardown.absorb(state.close_session(session));
@@ -469,7 +249,7 @@ impl Server {
         drop(state);
         info!(
             sessions = sessions.len(),
-            objects = teardown.0.len(),
+            objects = teardown.len(),
             "releasing every session"
         );
         drop(teardown);
@@ -479,10 +259,10 @@ impl Server {
     pub fn census(&self) -> Census {
         let state = self.lock();
         let mut census = Census {
-            sessions: state.sessions.len(),
+            sessions: state.session_ids().len(),
             ..Census::default()
         };
-        for object in state.objects.values() {
+        for object in state.objects() {
             if matches!(object.media, Media::Pipeline { .. }) {
                 census.pipelines += 1;
             }
@@ -494,8 +274,7 @@ impl Server {
     fn detach(self: &Arc<Self>, session: &str, number: u64) {
         let detached = self
             .lock()
-            .sessions
-            .get_mut(session)
+            .session_mut(session)
             .and_then(|s| s.detach(number));
         // A stopping server releases every session itself.
         let Some(count) = detached.filter(|_| !self.stopping()) else {
@@ -509,8 +288,7 @@ impl Server {
                 std::thread::sleep(server.session_grace);
                 let mut state = server.lock();
                 if state
-                    .sessions
-                    .get(&detached)
+                    .session(&detached)
                     .is_some_and(|s| s.still_detached(count))
                 {
                     info!(
@@ -538,22 +316,18 @@ impl Server {
         let mut state = self.lock();
         let id = match params.get("sessionId") {
             Some(Json::String(id)) => {
-                if !state.sessions.contains_key(id) {
+                if state.session(id).is_none() {
                     return Err(RpcError::invalid_session(format!("invalid session {id}")));
                 }
                 id.clone()
             }
             Some(_) => return Err(RpcError::invalid_params("sessionId must be a string")),
             None => match &conn.session {
-                Some(id) if state.sessions.contains_key(id) => id.clone(),
-                _ => {
-                    let id = new_uuid();
-                    state.sessions.insert(id.clone(), Session::default());
-                    id
-                }
+                Some(id) if state.session(id).is_some() => id.clone(),
+                _ => state.open_session(),
             },
         };
-        if let Some(session) = state.sessions.get_mut(&id) {
+        if let Some(session) = state.session_mut(&id) {
             session.attach(conn.number, &conn.outbox);
         }
         drop(state);
@@ -583,7 +357,7 @@ impl Server {
             )])),
             "create" => {
                 self.check_object_limit(session)?;
-                value(json!(self.create(session, params)?))
+                value(json!(create::create(self, session, params)?))
             }
             "invoke" => value(classes::invoke(self, params)?),
             "subscribe" => value(json!(self.subscribe(session, params)?)),
@@ -592,7 +366,7 @@ impl Server {
                 // unsubscribes every listener of an object after releasing it, when the
                 // release has already dropped its subscriptions.
                 let id = string_param(params, "subscription")?;
-                self.lock().subscriptions.remove(id);
+                self.lock().unsubscribe(id);
                 Ok(Map::new())
             }
             "release" => {
@@ -677,11 +451,7 @@ impl Server {
     /// holds `--max-objects-per-session` objects.
     fn check_object_limit(&self, session: &str) -> Result<(), RpcError> {
         let state = self.lock();
-        let held = state
-            .objects
-            .values()
-            .filter(|object| object.session.as_deref() == Some(session))
-            .count();
+        let held = state.objects_of(session);
         if held < self.max_objects {
             return Ok(());
         }
@@ -695,109 +465,14 @@ impl Server {
     }
 
     fn subscribe(&self, session: &str, params: &Map<String, Json>) -> Result<String, RpcError> {
-        let object_id = string_param(params, "object")?;
+        let object = string_param(params, "object")?;
         let event_type = string_param(params, "type")?;
-        let mut state = self.lock();
-        let object = state.object(object_id)?;
-        if !object.events.iter().any(|known| known == event_type) {
-            return Err(RpcError::event_not_supported(format!(
-                "{} has no event {event_type}",
-                object.type_name
-            )));
-        }
-        let id = new_uuid();
-        state.subscriptions.insert(
-            id.clone(),
-            Subscription {
-                session: session.to_string(),
-                object: object_id.to_string(),
-                event_type: event_type.to_string(),
-            },
-        );
-        Ok(id)
+        self.lock().subscribe(session, object, event_type)
     }
 
     /// A GStreamer name for a new element bin, unique in the process.
     pub fn gst_name(&self) -> String {
         format!("filmstrip-{}", self.names.fetch_add(1, Ordering::Relaxed))
-    }
-
-    /// Turns module events, player ends and errors of pipeline `pipeline_id` into `onEvent`s.
-    pub fn on_bus_message(&self, pipeline_id: &str, message: &gst::Message) {
-        let (event_type, fields) = if let Some(event) = EmittedEvent::from_message(message) {
-            let fields = match self.registry.class(&event.source) {
-                Ok((module, _)) => {
-                    let descriptor = &module.descriptor;
-                    complex::tag_event(
-                        event.fields,
-                        &event.event_type,
-                        descriptor,
-                        &descriptor.name,
-                    )
-                }
-                Err(_) => event.fields,
-            };
-            (event.event_type, fields)
-        } else if let Some(posted) = objects::posted_event(message) {
-            posted
-        } else {
-            match message.view() {
-                gst::MessageView::Error(error) => {
-                    let fields = json!({
-                        "description": error.error().to_string(),
-                        "errorCode": 40003,
-                        "type": "UNEXPECTED_ERROR",
-                    });
-                    (
-                        "Error".to_string(),
-                        fields.as_object().cloned().unwrap_or_default(),
-                    )
-                }
-                _ => return,
-            }
-        };
-        let state = self.lock();
-        let mut source = message.src().cloned();
-        let mut object = None;
-        while let Some(current) = source {
-            if let Some(id) = state.gst_names.get(current.name().as_str()) {
-                object = Some(id.clone());
-                break;
-            }
-            source = current.parent();
-        }
-        let object = object.unwrap_or_else(|| pipeline_id.to_string());
-        state.dispatch(&object, &event_type, &fields);
-        if event_type == "Error" && object != pipeline_id {
-            state.dispatch(pipeline_id, &event_type, &fields);
-        }
-    }
-
-    /// Raises `MediaFlowIn/OutStateChanged` for the elements of `pipeline_id` whose flow
-    /// changed since the last report.
-    pub fn report_flows(&self, pipeline_id: &str) {
-        let state = self.lock();
-        let Some(pipeline) = state.objects.get(pipeline_id) else {
-            return;
-        };
-        for child in &pipeline.children {
-            let Some(media) = state.objects.get(child).and_then(Object::element) else {
-                continue;
-            };
-            for kind in MediaKind::ALL {
-                let flow = &media.port(kind).flow;
-                let sides = [
-                    ("MediaFlowInStateChanged", &flow.input),
-                    ("MediaFlowOutStateChanged", &flow.output),
-                ];
-                for (event_type, side) in sides {
-                    if let Some(flowing) = side.change() {
-                        let fields = flow::event_fields(flowing, kind.name());
-                        state.dispatch(child, event_type, &fields);
-                    }
-                }
-            }
-        }
     }
 }
 
@@ -925,7 +600,10 @@ mod tests {
             pass.starts_with(&format!("{pipeline}/")) && pass.ends_with("_kurento.PassThrough")
         );
         request(&server, &mut conn, "closeSession", json!({}));
-        assert!(server.lock().objects.len() == 1, "only the manager is left");
+        assert!(
+            server.lock().objects().count() == 1,
+            "only the manager is left"
+        );
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //! it. Audio passes by untouched.
 
 use super::super::objects::{self, ElementMedia};
+use super::super::objects::{Behaviour, Outcome};
 use super::super::rpc::RpcError;
-use super::{Endpoint, Outcome, optional_string, string_arg};
+use super::{optional_string, string_arg};
 use gst::glib::translate::{ToGlibPtr, ToGlibPtrMut};
 use gst::prelude::*;
 use serde_json::{Map, Value as Json, json};
@@ -58,17 +59,18 @@ pub fn create(name: &str, params: &Map<String, Json>) -> Result<ElementMedia, Rp
             "GStreamerFilter command {command:?} does not fit between video elements: {err:#}"
         ))
     })?;
-    media.endpoint = Endpoint::GStreamerFilter(GStreamerFilter {
+    media.behaviour = Some(Box::new(GStreamerFilter {
         command: command.to_string(),
         first,
-    });
+    }));
     Ok(media)
 }
 
-impl GStreamerFilter {
+impl Behaviour for GStreamerFilter {
     /// `getCommand`, `setElementProperty`.
-    pub fn operation(
+    fn operation(
         &self,
+        _media: &ElementMedia,
         operation: &str,
         args: &Map<String, Json>,
     ) -> Option<Result<Outcome, RpcError>> {
@@ -83,7 +85,9 @@ impl GStreamerFilter {
             _ => None,
         }
     }
+}
 
+impl GStreamerFilter {
     /// Sets property `name` of the first element from its text form, as gst-launch would.
     fn set_property(&self, name: &str, text: &str) -> Result<(), RpcError> {
         let element = self.first.name();

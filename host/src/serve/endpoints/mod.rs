@@ -10,33 +10,7 @@ use super::objects::{self, ElementMedia};
 use super::rpc::RpcError;
 use serde_json::{Map, Value as Json};
 
-pub use gstreamer_filter::GStreamerFilter;
-pub use player::Player;
-pub use recorder::Recorder;
-pub use webrtc::{WebRtc, WebRtcDefaults, legacy_event_name};
-
-/// What a built-in class adds to its element bin.
-pub enum Endpoint {
-    /// Nothing: a module filter or a `PassThrough`.
-    None,
-    /// A `PlayerEndpoint`.
-    Player(Player),
-    /// A `RecorderEndpoint`.
-    Recorder(Recorder),
-    /// A `GStreamerFilter`.
-    GStreamerFilter(GStreamerFilter),
-    /// A `WebRtcEndpoint`.
-    WebRtc(WebRtc),
-}
-
-impl Endpoint {
-    /// Whether the element may be connected to itself: true where what it receives and what
-    /// it sends are separate streams, as on a WebRtcEndpoint (Kurento's hello world loops a
-    /// browser's camera back to it).
-    pub fn may_feed_itself(&self) -> bool {
-        matches!(self, Endpoint::WebRtc(_))
-    }
-}
+pub use webrtc::{WebRtcDefaults, legacy_event_name};
 
 /// A built-in class, created.
 pub struct Created {
@@ -120,29 +94,6 @@ pub fn create(
 /// Kurento's PassThrough: audio and video in, the same out.
 fn pass_through(name: &str) -> anyhow::Result<ElementMedia> {
     objects::element_bin(name, Vec::new(), true)
-}
-
-/// What an endpoint operation answers.
-pub enum Outcome {
-    /// The value, at once.
-    Value(Json),
-    /// Work to finish without the server's lock (a recorder waiting for its file).
-    Later(Box<dyn FnOnce() -> Result<Json, RpcError> + Send>),
-}
-
-/// Runs a built-in class's own `operation`; `None` when it has no such operation.
-pub fn operation(
-    media: &ElementMedia,
-    operation: &str,
-    args: &Map<String, Json>,
-) -> Option<Result<Outcome, RpcError>> {
-    match &media.endpoint {
-        Endpoint::None => None,
-        Endpoint::Player(player) => player.operation(&media.bin, operation),
-        Endpoint::Recorder(recorder) => recorder.operation(media, operation),
-        Endpoint::GStreamerFilter(filter) => filter.operation(operation, args),
-        Endpoint::WebRtc(webrtc) => webrtc.operation(operation, args),
-    }
 }
 
 /// A constructor parameter that must be a string.

@@ -8,8 +8,9 @@
 //! time, which keeps audio and video in sync.
 
 use super::super::objects::{self, ElementMedia, MediaKind, post_event};
+use super::super::objects::{Behaviour, Outcome};
 use super::super::rpc::RpcError;
-use super::{Endpoint, Outcome, string_arg};
+use super::string_arg;
 use anyhow::{Context, Result};
 use gst::prelude::*;
 use serde_json::{Map, Value as Json, json};
@@ -199,19 +200,25 @@ fn build(name: &str, uri: &str, network_cache: u32) -> Result<ElementMedia> {
     // Players stay stopped until `play`, even inside a playing pipeline.
     bin.set_locked_state(true);
     let mut media = ElementMedia::new(bin, audio, video);
-    media.endpoint = Endpoint::Player(Player {
+    media.behaviour = Some(Box::new(Player {
         uri: uri.to_string(),
         clocksyncs: [audio_clock, video_clock],
         decoded,
         played,
         state: Mutex::new(State::Stopped),
-    });
+    }));
     Ok(media)
 }
 
-impl Player {
+impl Behaviour for Player {
     /// `play`, `pause`, `stop`, `getPosition`, `getVideoInfo`, `getUri`.
-    pub fn operation(&self, bin: &gst::Bin, operation: &str) -> Option<Result<Outcome, RpcError>> {
+    fn operation(
+        &self,
+        media: &ElementMedia,
+        operation: &str,
+        _args: &Map<String, Json>,
+    ) -> Option<Result<Outcome, RpcError>> {
+        let bin = &media.bin;
         let value = match operation {
             "play" => {
                 self.play(bin);
@@ -237,7 +244,9 @@ impl Player {
         };
         Some(Ok(Outcome::Value(value)))
     }
+}
 
+impl Player {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state
             .lock()

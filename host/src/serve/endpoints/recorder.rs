@@ -16,8 +16,9 @@
 //! without data by then stays out of the file.
 
 use super::super::objects::{self, ElementMedia, MediaKind, post_event};
+use super::super::objects::{Behaviour, Outcome};
 use super::super::rpc::RpcError;
-use super::{Endpoint, Outcome, optional_string, string_arg};
+use super::{optional_string, string_arg};
 use anyhow::{Context, Result};
 use gst::prelude::*;
 use serde_json::{Map, Value as Json, json};
@@ -336,12 +337,12 @@ fn build(
         gst::PadProbeReturn::Ok
     });
     let mut media = media;
-    media.endpoint = Endpoint::Recorder(Recorder {
+    media.behaviour = Some(Box::new(Recorder {
         uri: uri.to_string(),
         shared,
         tracks,
         bin: bin.downgrade(),
-    });
+    }));
     Ok(media)
 }
 
@@ -453,13 +454,14 @@ fn decide_later(pad: &gst::Pad, shared: &Arc<Shared>, tracks: &Arc<Tracks>) {
     }
 }
 
-impl Recorder {
+impl Behaviour for Recorder {
     /// `record`, `pause`, `stop`, `stopAndWait`, `getUri`, `getState`; `media` is the
     /// recorder's own element.
-    pub fn operation(
+    fn operation(
         &self,
         media: &ElementMedia,
         operation: &str,
+        _args: &Map<String, Json>,
     ) -> Option<Result<Outcome, RpcError>> {
         let result = match operation {
             "record" | "pause" => self.record_or_pause(media, operation == "record"),
@@ -481,6 +483,24 @@ impl Recorder {
         Some(result)
     }
 
+    /// Finalises a recording still under way, as KMS does when a recorder is released: the
+    /// file is complete (or the wait timed out) when this returns. A recording never
+    /// started or already stopped is left as it is.
+    fn finish(&self) {
+        if matches!(*self.shared.lock(), Phase::Recording | Phase::Paused)
+            && let Ok(shared) = self.stop()
+            && let Err(error) = wait_stopped(&shared)
+        {
+            tracing::warn!(
+                uri = self.uri,
+                error = error.message,
+                "a released recording"
+            );
+        }
+    }
+}
+
+impl Recorder {
     fn record_or_pause(&self, media: &ElementMedia, record: bool) -> Result<Outcome, RpcError> {
         let mut phase = self.shared.lock();
         match *phase {
@@ -563,17 +583,6 @@ impl Recorder {
         if let Err(err) = alarm.wait_async(move |_, _, _| tracks.end()) {
             tracing::warn!(?err, "cannot schedule the end of a recording");
             self.tracks.end();
-        }
-    }
-
-    /// Finalises a recording still under way, as KMS does when a recorder is released: the
-    /// file is complete (or the wait timed out) when this returns. A recording never
-    /// started or already stopped is left as it is.
-    pub fn finish(&self) {
-        if matches!(*self.shared.lock(), Phase::Recording | Phase::Paused)
-            && let Ok(shared) = self.stop()
-        {
-            let _ = wait_stopped(&shared);
         }
     }
 }

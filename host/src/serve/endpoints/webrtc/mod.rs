@@ -21,8 +21,8 @@ mod sdp;
 mod settings;
 
 use super::super::objects::{self, ElementMedia, MediaKind, Port, post_event};
+use super::super::objects::{Behaviour, Outcome};
 use super::super::rpc::RpcError;
-use super::{Endpoint, Outcome};
 use anyhow::{Context, Result};
 use candidate::Candidate;
 use codecs::Codec;
@@ -257,7 +257,7 @@ fn build(
     });
     connect_signals(&inner);
     let mut media = ElementMedia::new(bin, audio, video);
-    media.endpoint = Endpoint::WebRtc(WebRtc { inner });
+    media.behaviour = Some(Box::new(WebRtc { inner }));
     Ok(media)
 }
 
@@ -383,10 +383,16 @@ fn promised(
     Ok(reply)
 }
 
-impl WebRtc {
+impl Behaviour for WebRtc {
+    /// Kurento's hello world sends a browser's camera back to it.
+    fn may_feed_itself(&self) -> bool {
+        true
+    }
+
     /// The endpoint's operations and properties; `None` for other operations.
-    pub fn operation(
+    fn operation(
         &self,
+        _media: &ElementMedia,
         operation: &str,
         args: &Map<String, Json>,
     ) -> Option<Result<Outcome, RpcError>> {
