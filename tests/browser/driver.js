@@ -12,6 +12,7 @@
 //              | "close-tab" (loopback, then the driver closes the tab mid-call and watches
 //              the endpoint from a connection of its own),
 //   filmstrip: path of the filmstrip binary (not needed for "direct"),
+//   browser:   "chromium" (default) or "firefox" (Debian's firefox-esr, its own fake media),
 //   bundle:    path of the kurento-client + kurento-utils browser bundle (build.js),
 //   camera:    path of the Y4M file Chromium's fake camera plays,
 //   files:     { "/url-path": "file path", ... } served as well (e.g. "/hat.png"),
@@ -31,6 +32,7 @@ const readline = require('readline');
 const puppeteer = require('puppeteer-core');
 
 const CHROMIUM = '/usr/bin/chromium';
+const FIREFOX = '/usr/bin/firefox-esr';
 const PAGES = path.join(__dirname, 'pages');
 
 const config = JSON.parse(process.argv[2] || '{}');
@@ -213,6 +215,56 @@ async function closeTabMidCall(page, url, ids) {
   return report;
 }
 
+/**
+ * How to start the browser `config.browser` names: Debian's Chromium (the default) with a
+ * fake camera playing `config.camera`, or Debian's Firefox ESR over WebDriver BiDi, whose
+ * fake camera and microphone are its own generated ones (it plays no Y4M).
+ */
+function launchOptions(profile) {
+  if (config.browser === 'firefox') {
+    return {
+      browser: 'firefox',
+      executablePath: FIREFOX,
+      headless: true,
+      userDataDir: profile,
+      extraPrefsFirefox: {
+        'media.navigator.streams.fake': true,
+        'media.navigator.permission.disabled': true,
+        // Remote video and Web Audio play without a user gesture.
+        'media.autoplay.default': 0,
+        'media.autoplay.block-webaudio': false,
+        'media.autoplay.blocking_policy': 0,
+        // Loopback candidates, and host addresses rather than mDNS names.
+        'media.peerconnection.ice.loopback': true,
+        'media.peerconnection.ice.obfuscate_host_addresses': false,
+        // No plugin downloads (OpenH264) or other traffic from the isolated browser.
+        'media.gmp-manager.updateEnabled': false,
+        'app.update.enabled': false,
+      },
+    };
+  }
+  return {
+    executablePath: CHROMIUM,
+    headless: true,
+    userDataDir: profile,
+    args: [
+      '--no-sandbox',
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-video-capture=${path.resolve(config.camera)}`,
+      '--allow-loopback-in-peer-connection',
+      '--disable-features=WebRtcHideLocalIpsWithMdns',
+      '--autoplay-policy=no-user-gesture-required',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+      '--disable-gpu',
+      '--disable-quic',
+    ],
+  };
+}
+
 /** Rejects after `ms` with `what` in the message. */
 function deadline(ms, what) {
   return new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms));
@@ -237,26 +289,7 @@ async function main() {
     http = await startHttp(files);
     const origin = `http://127.0.0.1:${http.address().port}`;
 
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      userDataDir: profile,
-      args: [
-        '--no-sandbox',
-        '--use-fake-ui-for-media-stream',
-        '--use-fake-device-for-media-stream',
-        `--use-file-for-fake-video-capture=${path.resolve(config.camera)}`,
-        '--allow-loopback-in-peer-connection',
-        '--disable-features=WebRtcHideLocalIpsWithMdns',
-        '--autoplay-policy=no-user-gesture-required',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-sync',
-        '--disable-gpu',
-        '--disable-quic',
-      ],
-    });
+    browser = await puppeteer.launch(launchOptions(profile));
     output.browserVersion = await browser.version();
     const page = await browser.newPage();
     // Room for the two 480x360 videos side by side in the screenshot.

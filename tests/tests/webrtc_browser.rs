@@ -9,7 +9,8 @@
 //! in it, so no candidate, STUN request or connectivity check can leave loopback. The fake
 //! camera plays a Y4M made from the astronaut picture; the fake microphone beeps.
 //!
-//! Needs `node`, `npm`, `chromium`, `unshare` and `ip` (`.ci/run` installs them). The npm
+//! Needs `node`, `npm`, `chromium`, `firefox-esr` (one test), `unshare` and `ip` (`.ci/run`
+//! installs them). The npm
 //! packages are installed once into `target/webrtc-browser-js` from
 //! `tests/browser/package-lock.json`. Scenarios run one at a time (a lock in `target/`), as
 //! two browsers encoding video at once on a small machine would skew every measure.
@@ -106,6 +107,29 @@ fn bars_clip(dir: &Path) -> PathBuf {
 /// the page parameters `params` and extra files served over HTTP; returns the driver's
 /// result, after checking that the namespace really had no other interface.
 fn run_scenario(scenario: &str, dir: &Path, params: Json, files: Json) -> Json {
+    run_scenario_in(Browser::Chromium, scenario, dir, params, files)
+}
+
+/// The browser a scenario runs in.
+#[derive(Clone, Copy, PartialEq)]
+enum Browser {
+    /// Debian's `chromium`, on `lo` alone.
+    Chromium,
+    /// Debian's `firefox-esr`. Firefox 153 gathers no candidate at all, loopback pref or not,
+    /// unless some interface other than `lo` has an address and a default route; so its
+    /// namespace also holds a veth pair whose two ends both stay inside it (`v0`, 192.0.2.1,
+    /// a TEST-NET-1 address, default route through `v1`): still nothing can leave.
+    Firefox,
+}
+
+/// [`run_scenario`] in `browser`.
+fn run_scenario_in(
+    browser: Browser,
+    scenario: &str,
+    dir: &Path,
+    params: Json,
+    files: Json,
+) -> Json {
     let modules = npm_modules("browser", "webrtc-browser-js");
     let bundle = kurento_bundle(&modules);
     let camera = face_camera(dir);
@@ -119,6 +143,7 @@ fn run_scenario(scenario: &str, dir: &Path, params: Json, files: Json) -> Json {
         .extend(files.as_object().unwrap().clone());
     let config = json!({
         "scenario": scenario,
+        "browser": if browser == Browser::Firefox { "firefox" } else { "chromium" },
         "filmstrip": profile_dir().join("filmstrip"),
         "bundle": bundle,
         "camera": camera,
@@ -129,13 +154,22 @@ fn run_scenario(scenario: &str, dir: &Path, params: Json, files: Json) -> Json {
         "screenshot": dir.join(format!("{scenario}.png")),
     });
 
+    let (setup, interfaces) = match browser {
+        Browser::Chromium => ("ip link set lo up", json!(["lo"])),
+        Browser::Firefox => (
+            "ip link set lo up && ip link add v0 type veth peer name v1 \
+             && ip addr add 192.0.2.1/24 dev v0 && ip link set v0 up && ip link set v1 up \
+             && ip route add default via 192.0.2.2 dev v0",
+            json!(["lo", "v0", "v1"]),
+        ),
+    };
     let _turn = target_lock("webrtc-browser");
     let output = Command::new("unshare")
         .args([
             "-n",
             "sh",
             "-c",
-            "ip link set lo up && exec node \"$0\" \"$1\"",
+            &format!("{setup} && exec node \"$0\" \"$1\""),
         ])
         .arg(browser_dir().join("driver.js"))
         .arg(config.to_string())
@@ -158,8 +192,7 @@ fn run_scenario(scenario: &str, dir: &Path, params: Json, files: Json) -> Json {
             )
         });
     assert_eq!(
-        result["interfaces"],
-        json!(["lo"]),
+        result["interfaces"], interfaces,
         "the browser was not isolated on loopback"
     );
     result
@@ -371,6 +404,52 @@ fn a_tab_closed_mid_call_disconnects_the_media_and_keeps_the_objects_until_relea
         "tab closed: MediaStateChanged DISCONNECTED after {disconnected} ms, \
          ConnectionStateChanged DISCONNECTED after {} ms; events {}",
         closed["connectionDisconnectedMs"], closed["events"]
+    );
+}
+
+/// The loopback tutorial in Firefox ESR, so that Firefox-shaped SDP (session-level
+/// fingerprint, VP8 as 120, Opus as 109, `{uuid}` msids) is negotiated for real. Firefox's fake
+/// camera is one flat colour and, without a sound device, Web Audio never runs: the picture is
+/// compared as is and the audio judged by `getStats`.
+#[test]
+fn loopback_in_firefox_returns_the_camera_picture_and_sound() {
+    let dir = tempfile::tempdir().unwrap();
+    let params = json!({ "noWebAudio": true });
+    let result = run_scenario_in(Browser::Firefox, "loopback", dir.path(), params, json!({}));
+    assert_no_errors(&result);
+    assert!(
+        result["browserVersion"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("firefox/")),
+        "{}",
+        result["browserVersion"]
+    );
+    let offer = result["sdp"]["offer"].as_str().unwrap_or_default();
+    assert!(offer.contains("SDPARTA"), "not a Firefox offer: {offer}");
+    assert_tutorial_order(&result);
+    let playing = number(&result, "/remotePlayingMs");
+    assert!(playing < 10_000.0, "remote video played after {playing} ms");
+    let decoded = number(&result, "/stats/video/framesDecoded");
+    assert!(decoded > 30.0, "{decoded} frames decoded");
+    // Only the namespace's own addresses can be in the pair.
+    for side in ["local", "remote"] {
+        let address = result["stats"]["pair"][side].as_str().unwrap_or_default();
+        assert!(
+            address.starts_with("127.0.0.1:") || address.starts_with("192.0.2.1:"),
+            "{side} candidate {address}"
+        );
+    }
+    let difference = number(&result, "/picture/difference");
+    assert!(
+        difference < 12.0,
+        "received picture differs from the sent one by {difference} luma levels on average"
+    );
+    let packets = number(&result, "/stats/audio/packetsReceived");
+    let energy = number(&result, "/stats/audio/totalAudioEnergy");
+    assert!(
+        packets > 50.0 && energy > 0.0,
+        "remote audio: {}",
+        result["stats"]["audio"]
     );
 }
 
