@@ -9,8 +9,8 @@
 //! in it, so no candidate, STUN request or connectivity check can leave loopback. The fake
 //! camera plays a Y4M made from the astronaut picture; the fake microphone beeps.
 //!
-//! Needs `node`, `npm`, `chromium`, `firefox-esr` (one test), `unshare` and `ip` (`.ci/run`
-//! installs them). The npm
+//! Needs `node`, `npm`, `chromium`, `firefox-esr` (one test, whose namespace also holds a veth
+//! pair: see [`Browser::Firefox`]), `unshare` and `ip` (`.ci/run` installs them). The npm
 //! packages are installed once into `target/webrtc-browser-js` from
 //! `tests/browser/package-lock.json`. Scenarios run one at a time (a lock in `target/`), as
 //! two browsers encoding video at once on a small machine would skew every measure.
