@@ -6,7 +6,7 @@ use super::complex;
 use super::endpoints;
 use super::objects::Outcome;
 use super::objects::{Media, MediaKind, Object};
-use super::rpc::{RpcError, object_param, string_param};
+use super::rpc::{RpcError, string_param};
 use super::server::Server;
 use super::session::now_millis;
 use super::store::{MANAGER_ID, Store};
@@ -14,11 +14,13 @@ use crate::kmd;
 use gst::prelude::*;
 use serde_json::{Map, Value as Json, json};
 
-/// `invoke`: runs `operation` on `object` and returns its value.
-pub fn invoke(server: &Server, params: &Map<String, Json>) -> Result<Json, RpcError> {
-    let object_id = string_param(params, "object")?;
-    let operation = string_param(params, "operation")?;
-    let args = object_param(params, "operationParams")?;
+/// `invoke`: runs `operation` with `args` on `object_id` and returns its value.
+pub fn invoke(
+    server: &Server,
+    object_id: &str,
+    operation: &str,
+    args: Map<String, Json>,
+) -> Result<Json, RpcError> {
     if object_id == MANAGER_ID && operation == "getUsedCpu" {
         // Measured over an interval: without the server's lock.
         return used_cpu(&args);

@@ -5,7 +5,7 @@ use super::bus;
 use super::classes;
 use super::endpoints;
 use super::objects::{self, ELEMENT_EVENTS, ElementMedia, Media, Object};
-use super::rpc::{RpcError, object_param, string_param};
+use super::rpc::{RpcError, string_param};
 use super::server::{Server, unix_seconds};
 use super::session::new_uuid;
 use crate::kmd::KURENTO_MODULES;
@@ -14,16 +14,17 @@ use serde_json::{Map, Value as Json, json};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-/// `create`: the object of `params.type` for `session`, then its `properties` (`name`,
-/// `tags`, or any property with a setter), as KMS applies them; a property that cannot be
-/// set undoes the creation.
+/// `create`: an object of class `type_name` for `session` from its `constructor`
+/// parameters, then its `properties` (`name`, `tags`, or any property with a setter), as KMS
+/// applies them; a property that cannot be set undoes the creation.
 pub fn create(
     server: &Arc<Server>,
     session: &str,
-    params: &Map<String, Json>,
+    type_name: &str,
+    constructor: &Map<String, Json>,
+    properties: Map<String, Json>,
 ) -> Result<String, RpcError> {
-    let properties = object_param(params, "properties")?;
-    let id = create_object(server, session, params)?;
+    let id = create_object(server, session, type_name, constructor)?;
     for (name, value) in properties {
         let applied = apply_property(server, &id, &name, value);
         if let Err(error) = applied {
@@ -35,13 +36,16 @@ pub fn create(
     Ok(id)
 }
 
+/// Sets property `name` of the new object `id` as its setter would.
 fn apply_property(server: &Server, id: &str, name: &str, value: Json) -> Result<(), RpcError> {
     let (operation, args) = match (name, value) {
         ("name", value) => ("setName".to_string(), json!({"name": value})),
         ("tags", Json::Array(tags)) => {
             for tag in tags {
-                let call = json!({"object": id, "operation": "addTag", "operationParams": tag});
-                classes::invoke(server, call.as_object().unwrap_or(&Map::new()))?;
+                let tag = tag.as_object().cloned().ok_or_else(|| {
+                    RpcError::illegal_param(format!("a tag must be an object, not {tag}"))
+                })?;
+                classes::invoke(server, id, "addTag", tag)?;
             }
             return Ok(());
         }
@@ -54,8 +58,8 @@ fn apply_property(server: &Server, id: &str, name: &str, value: Json) -> Result<
             (setter, json!({name: value}))
         }
     };
-    let call = json!({"object": id, "operation": operation, "operationParams": args});
-    classes::invoke(server, call.as_object().unwrap_or(&Map::new())).map_err(|error| {
+    let args = args.as_object().cloned().unwrap_or_default();
+    classes::invoke(server, id, &operation, args).map_err(|error| {
         RpcError::illegal_param(format!("cannot set property {name}: {}", error.message))
     })?;
     Ok(())
@@ -64,12 +68,11 @@ fn apply_property(server: &Server, id: &str, name: &str, value: Json) -> Result<
 fn create_object(
     server: &Arc<Server>,
     session: &str,
-    params: &Map<String, Json>,
+    type_name: &str,
+    constructor: &Map<String, Json>,
 ) -> Result<String, RpcError> {
-    let type_name = string_param(params, "type")?;
-    let constructor = object_param(params, "constructorParams")?;
     let bare = type_name.strip_prefix("kurento.").unwrap_or(type_name);
-    if let Some(created) = endpoints::create(bare, &server.gst_name(), &constructor, &server.webrtc)
+    if let Some(created) = endpoints::create(bare, &server.gst_name(), constructor, &server.webrtc)
     {
         let created = created?;
         let events = created.events.iter().chain(ELEMENT_EVENTS);
@@ -79,7 +82,7 @@ fn create_object(
             hierarchy: created.hierarchy,
             events: events.map(|event| event.to_string()).collect(),
         };
-        return add_element(server, session, &constructor, class, created.media);
+        return add_element(server, session, constructor, class, created.media);
     }
     match bare {
         "MediaPipeline" => create_pipeline(server, session),
@@ -127,7 +130,7 @@ fn create_object(
                 ],
                 events,
             };
-            add_element(server, session, &constructor, class, media)
+            add_element(server, session, constructor, class, media)
         }
     }
 }

@@ -8,12 +8,14 @@
 
 mod bus;
 mod classes;
+mod command;
 mod complex;
 mod create;
 mod endpoints;
 mod flow;
 pub mod metrics;
 mod objects;
+mod protocol;
 pub mod rpc;
 mod server;
 mod session;
@@ -348,7 +350,7 @@ fn converse(
         };
         let reply = match limit_error(&text, options) {
             Some(error) => Some(rpc::error_response(&serde_json::Value::Null, &error).to_string()),
-            None => server.handle_text(&text, conn),
+            None => protocol::handle_text(server, &text, conn),
         };
         if let Some(reply) = reply
             && let Err(error) = socket.send(Message::text(reply))

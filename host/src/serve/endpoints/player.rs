@@ -29,7 +29,7 @@ const SCHEMES: &[&str] = &["file", "http", "https", "rtsp", "rtsps", "rtspt"];
 
 /// Where a player is.
 #[derive(Clone, Copy, PartialEq)]
-enum State {
+enum Play {
     Stopped,
     Paused,
     Playing,
@@ -45,7 +45,7 @@ pub struct Player {
     /// The stream time in nanoseconds of the end of the latest frame that left the player:
     /// its position. Asking the decoder instead would answer ahead, by what its queues hold.
     played: Arc<AtomicU64>,
-    state: Mutex<State>,
+    state: Mutex<Play>,
 }
 
 /// Creates a player from `{uri, networkCache?}`: a URI of [`SCHEMES`], or a path to an
@@ -205,7 +205,7 @@ fn build(name: &str, uri: &str, network_cache: u32) -> Result<ElementMedia> {
         clocksyncs: [audio_clock, video_clock],
         decoded,
         played,
-        state: Mutex::new(State::Stopped),
+        state: Mutex::new(Play::Stopped),
     }));
     Ok(media)
 }
@@ -226,12 +226,12 @@ impl Behaviour for Player {
             }
             "pause" | "stop" => {
                 let (target, state) = if operation == "stop" {
-                    (gst::State::Null, State::Stopped)
+                    (gst::State::Null, Play::Stopped)
                 } else {
-                    (gst::State::Paused, State::Paused)
+                    (gst::State::Paused, Play::Paused)
                 };
                 let _ = bin.set_state(target);
-                if state == State::Stopped {
+                if state == Play::Stopped {
                     self.played.store(0, Ordering::Relaxed);
                 }
                 *self.lock() = state;
@@ -247,7 +247,7 @@ impl Behaviour for Player {
 }
 
 impl Player {
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Play> {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -257,11 +257,11 @@ impl Player {
     /// (its position) falls on the clock's present, which `clocksync` then keeps pace with.
     fn play(&self, bin: &gst::Bin) {
         let mut state = self.lock();
-        if *state == State::Playing {
+        if *state == Play::Playing {
             return;
         }
         let resumed = match *state {
-            State::Paused => self.position(),
+            Play::Paused => self.position(),
             _ => gst::ClockTime::ZERO,
         };
         let clock = bin
@@ -285,7 +285,7 @@ impl Player {
         if current == gst::State::Paused && pending == gst::State::VoidPending {
             let _ = bin.set_state(gst::State::Playing);
         }
-        *state = State::Playing;
+        *state = Play::Playing;
     }
 
     fn position(&self) -> gst::ClockTime {
