@@ -74,6 +74,10 @@ pub fn legacy_event_name(event_type: &str) -> Option<&'static str> {
         .map(|(_, legacy)| *legacy)
 }
 
+/// How many remote candidates may wait for the negotiation: a browser sends a handful, and
+/// a client must not grow the server's memory without bound.
+const MAX_PENDING_CANDIDATES: usize = 256;
+
 /// How long a `webrtcbin` promise may take before the request fails.
 const PROMISE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -836,6 +840,10 @@ impl Inner {
             drop(session);
             self.webrtcbin
                 .emit_by_name::<()>("add-ice-candidate", &[&mline, &text]);
+        } else if session.pending.len() >= MAX_PENDING_CANDIDATES {
+            return Err(RpcError::ice_add_candidate(format!(
+                "{MAX_PENDING_CANDIDATES} candidates already wait for the SDP negotiation"
+            )));
         } else {
             session.pending.push((mline, text));
         }
