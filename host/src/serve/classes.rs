@@ -8,7 +8,6 @@ use super::objects::Outcome;
 use super::objects::{Media, MediaKind, Object};
 use super::rpc::{RpcError, string_param};
 use super::server::Server;
-use super::session::now_millis;
 use super::store::{MANAGER_ID, Store};
 use crate::kmd;
 use gst::prelude::*;
@@ -330,7 +329,7 @@ fn element_op(
         }
         "getStats" => {
             media_type(args)?;
-            element_stats(id)
+            element_stats(id, media)
         }
         _ => return Ok(None),
     };
@@ -351,17 +350,9 @@ fn media_type(args: &Map<String, Json>) -> Result<Option<MediaKind>, RpcError> {
     }
 }
 
-/// `getStats`: Kurento's map of stats by id, here the element's own `ElementStats`. Latencies
-/// are not measured (always 0).
-fn element_stats(id: &str) -> Json {
-    let stats_id = id.rsplit('/').next().unwrap_or(id);
-    let stats = json!({
-        "__module__": "kurento", "__type__": "ElementStats",
-        "id": stats_id, "type": "element",
-        "timestampMillis": now_millis().to_string(),
-        "inputAudioLatency": 0.0, "inputVideoLatency": 0.0,
-    });
-    Json::Object(Map::from_iter([(stats_id.to_string(), stats)]))
+/// `getStats`: Kurento's map of stats by id, here the element's own `ElementStats`.
+fn element_stats(id: &str, media: &super::objects::ElementMedia) -> Json {
+    super::stats::element_stats(id, media.filter.as_ref().map(|(_, filter)| filter))
 }
 
 fn connection(source: &str, sink: &str, kind: MediaKind) -> Json {

@@ -2,8 +2,10 @@
 //!
 //! Counters that events and requests move live here as atomics, so that counting never takes
 //! the server's lock; what the object store already knows (sessions, pipelines, objects by
-//! class) is counted from it when scraped and handed in as a [`Census`].
+//! class) is counted from it when scraped and handed in as a [`Census`], and so are the
+//! module filters' frame and time counters (see `stats`).
 
+use super::stats::FilterCounters;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -60,6 +62,8 @@ pub struct Census {
     pub pipelines: usize,
     /// Objects by their class name, the server manager included.
     pub objects: BTreeMap<String, usize>,
+    /// Frames and processing time of module filters by class, released ones included.
+    pub filters: BTreeMap<String, FilterCounters>,
 }
 
 /// The counters of this process.
@@ -179,6 +183,7 @@ impl Metrics {
             "Event notifications dropped: the client's outbox was full or closed.",
             load(&self.events_dropped),
         );
+        render_filters(&mut out, &census.filters);
         self.render_requests(&mut out);
         let (cpu, resident) = process_usage();
         if let Some(cpu) = cpu {
@@ -225,6 +230,45 @@ impl Metrics {
             ));
         }
     }
+}
+
+/// The per-class frame and processing-time counters of module filters.
+fn render_filters(out: &mut String, filters: &BTreeMap<String, FilterCounters>) {
+    let frames = "filmstrip_filter_frames_total";
+    header(
+        out,
+        frames,
+        "counter",
+        "Frames that went through module filters, by class, released filters included.",
+    );
+    for (class, counters) in filters {
+        let class = label(class);
+        out.push_str(&format!(
+            "{frames}{{class=\"{class}\"}} {}\n",
+            counters.frames
+        ));
+    }
+    let seconds = "filmstrip_filter_processing_seconds_total";
+    header(
+        out,
+        seconds,
+        "counter",
+        "Time module filters spent on their frames, by class, released filters included.",
+    );
+    for (class, counters) in filters {
+        let class = label(class);
+        let total = counters.nanos as f64 / 1e9;
+        out.push_str(&format!("{seconds}{{class=\"{class}\"}} {total}\n"));
+    }
+}
+
+/// `value` escaped for a label: class names come from modules, which may spell them as they
+/// like, and one quote would break the whole exposition.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
@@ -286,6 +330,13 @@ mod tests {
             sessions: 2,
             pipelines: 1,
             objects: BTreeMap::from([("MediaPipeline".to_string(), 1)]),
+            filters: BTreeMap::from([(
+                "Odd\"Filter".to_string(),
+                FilterCounters {
+                    frames: 30,
+                    nanos: 1_500_000_000,
+                },
+            )]),
         };
         let text = metrics.render(&census);
         for line in [
@@ -297,6 +348,8 @@ mod tests {
             "filmstrip_request_duration_seconds_bucket{method=\"ping\",le=\"10\"} 1",
             "filmstrip_request_duration_seconds_bucket{method=\"ping\",le=\"+Inf\"} 2",
             "filmstrip_request_duration_seconds_count{method=\"other\"} 1",
+            "filmstrip_filter_frames_total{class=\"Odd\\\"Filter\"} 30",
+            "filmstrip_filter_processing_seconds_total{class=\"Odd\\\"Filter\"} 1.5",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
         }

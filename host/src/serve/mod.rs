@@ -19,6 +19,7 @@ mod protocol;
 pub mod rpc;
 mod server;
 mod session;
+mod stats;
 mod store;
 
 pub use endpoints::WebRtcDefaults;

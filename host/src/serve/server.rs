@@ -182,6 +182,12 @@ impl Server {
             }
             *census.objects.entry(object.type_name.clone()).or_default() += 1;
         }
+        census.filters = super::stats::filter_totals(state.objects().filter_map(|object| {
+            Some((
+                object.type_name.as_str(),
+                &object.element()?.filter.as_ref()?.1,
+            ))
+        }));
         census
     }
 

@@ -518,6 +518,9 @@ impl Drop for Teardown {
                     if let Err(error) = media.bin.set_state(gst::State::Null) {
                         warn!(object = id, %error, "a released element did not stop");
                     }
+                    if let Some((_, filter)) = &media.filter {
+                        super::stats::filter_released(&object.type_name, filter);
+                    }
                     if let Some(pipeline) = media.bin.parent().and_downcast::<gst::Bin>()
                         && let Err(error) = pipeline.remove(&media.bin)
                     {
