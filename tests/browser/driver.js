@@ -160,8 +160,10 @@ async function firstEvent(events, wanted, ms) {
 
 /**
  * The close-tab scenario's second half: with the page's call running, subscribes from a
- * connection of the driver's own to the endpoint's state events, closes the tab, and
- * reports when MediaStateChanged and ConnectionStateChanged went DISCONNECTED, that both
+ * connection of the driver's own to the endpoint's state events, keeps the call up for
+ * `params.holdMs` (then reports the endpoint's states and the frames the page still decodes),
+ * closes the tab, and reports when, after the close, MediaStateChanged and
+ * ConnectionStateChanged went DISCONNECTED, that both
  * objects are still described after the tab is gone, and what getPipelines lists before
  * and after releasing the pipeline.
  */
@@ -177,10 +179,23 @@ async function closeTabMidCall(page, url, ids) {
       mediaState: await invoke(ids.webRtc, 'getMediaState'),
       connectionState: await invoke(ids.webRtc, 'getConnectionState'),
     };
+    // `params.holdMs` keeps the call up that long first (its events then have negative times).
+    if (config.params.holdMs) {
+      await new Promise((resolve) => setTimeout(resolve, config.params.holdMs));
+      // What the endpoint says after the hold, and whether the browser still decodes video.
+      const frames = () => page.evaluate(() => window.callStats()).then((s) => (s.video ? s.video.framesDecoded : 0));
+      const first = await frames();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      report.held = {
+        mediaState: await invoke(ids.webRtc, 'getMediaState'),
+        connectionState: await invoke(ids.webRtc, 'getConnectionState'),
+        framesDecodedInLastSecond: (await frames()) - first,
+      };
+    }
     const closedAt = Date.now();
     await page.close();
     const waitMs = config.params.disconnectWaitMs || 40000;
-    const disconnected = (type) => (e) => e.type === type && e.data.newState === 'DISCONNECTED';
+    const disconnected = (type) => (e) => e.at >= closedAt && e.type === type && e.data.newState === 'DISCONNECTED';
     const media = await firstEvent(rpc.events, disconnected('MediaStateChanged'), waitMs);
     report.mediaDisconnectedMs = media ? media.at - closedAt : null;
     // The connection state may follow later (ICE consent or DTLS close): a few more seconds.

@@ -357,9 +357,11 @@ fn loopback_returns_the_camera_picture_and_sound() {
     assert!(energy > 0.01, "remote audio energy {energy}");
 }
 
-/// A tab closed mid-call, as KMS handles it: the endpoint's MediaStateChanged goes
-/// DISCONNECTED (seen from a second client's connection, the page's own being gone), the
-/// objects stay until released, and releasing the pipeline leaves none behind.
+/// A tab closed mid-call, as KMS handles it: while the call runs (held 25 s, longer than
+/// RTP sessions take to time out a silent source) the endpoint stays CONNECTED; once the tab
+/// is closed its MediaStateChanged goes DISCONNECTED (seen from a second client's connection,
+/// the page's own being gone), the objects stay until released, and releasing the pipeline
+/// leaves none behind.
 #[test]
 fn a_tab_closed_mid_call_disconnects_the_media_and_keeps_the_objects_until_released() {
     let dir = tempfile::tempdir().unwrap();
@@ -367,7 +369,7 @@ fn a_tab_closed_mid_call_disconnects_the_media_and_keeps_the_objects_until_relea
     let result = run_scenario(
         "close-tab",
         dir.path(),
-        json!({ "disconnectWaitMs": wait_ms }),
+        json!({ "holdMs": 25_000, "disconnectWaitMs": wait_ms }),
         json!({}),
     );
     assert_no_errors(&result);
@@ -378,6 +380,23 @@ fn a_tab_closed_mid_call_disconnects_the_media_and_keeps_the_objects_until_relea
         closed["before"],
         json!({"mediaState": "CONNECTED", "connectionState": "CONNECTED"}),
         "{closed:#}"
+    );
+    let flowing = number(&result, "/closeTab/held/framesDecodedInLastSecond");
+    assert!(
+        flowing > 10.0,
+        "the call stalled before the tab closed: {closed:#}"
+    );
+    // Events before the close have negative times.
+    let early: Vec<&Json> = closed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "MediaStateChanged" && e["ms"].as_f64() < Some(0.0))
+        .collect();
+    assert!(
+        early.is_empty() && closed["held"]["mediaState"] == "CONNECTED",
+        "MediaStateChanged went DISCONNECTED while the browser still decoded {flowing} frames a \
+         second of the looped-back video: {closed:#}"
     );
     let disconnected = closed["mediaDisconnectedMs"].as_f64().unwrap_or_else(|| {
         panic!(

@@ -488,6 +488,8 @@ async function closeTab(params, result) {
     return;
   }
   result.ids = { pipeline: session.pipeline.id, webRtc: session.webRtc.id };
+  // For the driver, while the call runs on.
+  window.callStats = () => Measure.stats(session.webRtcPeer.peerConnection);
 }
 
 /** The player scenarios' measures: playing, the clip's colour bars, frames decoded. */
