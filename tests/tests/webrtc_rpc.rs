@@ -610,16 +610,18 @@ fn properties_read_and_write_by_their_kurento_names() {
     );
 }
 
-/// A 10-second 320x240 WebM of colour bars (VP8) with a tone (Opus).
-fn bars_clip(dir: &Path) -> PathBuf {
+/// A `seconds` long 320x240 WebM of colour bars (VP8) with a tone (Opus).
+fn bars_clip(dir: &Path, seconds: u32) -> PathBuf {
     let clip = dir.join("bars.webm");
     gst_launch(&format!(
-        "videotestsrc pattern=smpte num-buffers=300 \
+        "videotestsrc pattern=smpte num-buffers={} \
          ! video/x-raw,width=320,height=240,framerate=30/1 ! vp8enc deadline=1 \
          ! webmmux name=mux ! filesink location={} \
-         audiotestsrc wave=sine freq=440 samplesperbuffer=480 num-buffers=1000 \
+         audiotestsrc wave=sine freq=440 samplesperbuffer=480 num-buffers={} \
          ! audio/x-raw,rate=48000,channels=2 ! audioconvert ! opusenc ! mux.",
-        clip.display()
+        seconds * 30,
+        clip.display(),
+        seconds * 100,
     ));
     clip
 }
@@ -636,8 +638,25 @@ fn two_endpoints_of_the_server_call_each_other_over_loopback() {
     if !in_loopback_namespace("two_endpoints_of_the_server_call_each_other_over_loopback") {
         return;
     }
+    server_to_server_call(None);
+}
+
+/// The call of [`two_endpoints_of_the_server_call_each_other_over_loopback`] held for 25 s
+/// while the player plays on: the callee's media state stays CONNECTED as long as media
+/// arrives (KMS reports DISCONNECTED only when its RTP sources end or go silent).
+#[test]
+fn a_call_with_media_flowing_stays_media_connected() {
+    if !in_loopback_namespace("a_call_with_media_flowing_stays_media_connected") {
+        return;
+    }
+    server_to_server_call(Some(Duration::from_secs(25)));
+}
+
+/// Player -> caller WebRtcEndpoint -> callee WebRtcEndpoint, negotiated and connected
+/// through the client; with `hold`, the call then runs that long, checked all along.
+fn server_to_server_call(hold: Option<Duration>) {
     let dir = tempfile::tempdir().unwrap();
-    let clip = bars_clip(dir.path());
+    let clip = bars_clip(dir.path(), 10 + hold.map_or(0, |h| h.as_secs() as u32));
     let served = Served::start();
     let mut client = served.client();
     let pipeline = client.create("MediaPipeline", None);
@@ -748,6 +767,27 @@ fn two_endpoints_of_the_server_call_each_other_over_loopback() {
          callee media after {media:?}",
         connected
     );
+    if let Some(hold) = hold {
+        // The callee's decoded video keeps flowing into its output all along: proof that
+        // media arrives, whatever the state events say.
+        client.subscribe(&callee, "MediaFlowOutStateChanged");
+        let held = Instant::now();
+        let dropped = client.event_where(hold, |data| {
+            data["type"] == "MediaStateChanged" && data["newState"] == "DISCONNECTED"
+        });
+        let flow = client.take_events("MediaFlowOutStateChanged");
+        assert!(
+            dropped.is_none(),
+            "MediaStateChanged DISCONNECTED {:?} into the held call, the player still \
+             playing (callee output flow events: {flow:?}; state now {}): {dropped:?}",
+            held.elapsed(),
+            client.invoke(&callee, "getMediaState", json!({}))
+        );
+        assert_eq!(
+            client.invoke(&callee, "getMediaState", json!({})),
+            "CONNECTED"
+        );
+    }
 
     client.ok("release", json!({ "object": pipeline }));
     let pipelines = client.invoke(MANAGER, "getPipelines", json!({}));
