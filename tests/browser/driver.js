@@ -19,8 +19,14 @@
 //   workdir:   a directory for the browser profile,
 //   params:    more parameters for the page,
 //   timeoutMs: how long the page may take (default 60000),
-//   screenshot: optional path of a PNG of the page taken just before it hangs up
+//   screenshot: optional path of a PNG of the page taken just before it hangs up,
+//   pages:     how many pages run the scenario at once (default 1; more report `pageResults`),
 // }
+// Benchmark scenarios: "echo" (pages/echo.html against the binary given as `filmstrip`,
+// e.g. the webrtcbin echo example, started the same way) and "memory" (a real Chrome offer
+// from pages/echo.html, then `params.endpoints` WebRtcEndpoints negotiated with it over
+// JSON-RPC and the server's resident memory before and after). Pages may call
+// `serverCpu()` for the server's CPU clock ticks (see `Measure.hold`).
 'use strict';
 
 const { spawn } = require('child_process');
@@ -150,12 +156,12 @@ function rpcClient(url) {
 /** Resolves with the first of `events` for which `wanted` holds, or null after `ms`. */
 async function firstEvent(events, wanted, ms) {
   const end = Date.now() + ms;
-  while (Date.now() < end) {
+  for (;;) {
     const found = events.find(wanted);
     if (found) return found;
+    if (Date.now() >= end) return null;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return null;
 }
 
 /**
@@ -194,12 +200,18 @@ async function closeTabMidCall(page, url, ids) {
     }
     const closedAt = Date.now();
     await page.close();
-    const waitMs = config.params.disconnectWaitMs || 40000;
+    // The page's session keeps its objects for `filmstrip serve --session-grace` (30 s) after
+    // its connection closed: they must be there at once, and until that grace ends.
+    report.justClosed = {
+      webRtc: (await rpc.call('describe', { object: ids.webRtc })).type,
+      pipeline: (await rpc.call('describe', { object: ids.pipeline })).type,
+    };
+    const waitMs = config.params.disconnectWaitMs || 25000;
     const disconnected = (type) => (e) => e.at >= closedAt && e.type === type && e.data.newState === 'DISCONNECTED';
     const media = await firstEvent(rpc.events, disconnected('MediaStateChanged'), waitMs);
     report.mediaDisconnectedMs = media ? media.at - closedAt : null;
-    // The connection state may follow later (ICE consent or DTLS close): a few more seconds.
-    const link = await firstEvent(rpc.events, disconnected('ConnectionStateChanged'), 5000);
+    // The connection state may follow later (ICE consent or DTLS close): it is not waited for.
+    const link = await firstEvent(rpc.events, disconnected('ConnectionStateChanged'), 0);
     report.connectionDisconnectedMs = link ? link.at - closedAt : null;
     report.events = rpc.events.map((e) => ({
       ms: e.at - closedAt,
@@ -224,6 +236,59 @@ async function closeTabMidCall(page, url, ids) {
     };
   } catch (error) {
     output.errors.push(`close-tab: ${error.message}`);
+  } finally {
+    rpc.close();
+  }
+  return report;
+}
+
+/** The CPU clock ticks (user + system) process `pid` has used, and when they were read. */
+function cpuTicks(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The fields after the command name (which may hold spaces): utime and stime are the
+  // 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { ticks: Number(fields[11]) + Number(fields[12]), ms: Date.now() };
+}
+
+/** The resident memory of process `pid`, in KiB. */
+function rssKib(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
+}
+
+/**
+ * The memory scenario's second half: `count` WebRtcEndpoints in one pipeline, each given
+ * `offer` (processOffer, then gatherCandidates, as the tutorials do), with the server's
+ * resident memory before, after and once the pipeline is released. One endpoint is made
+ * first so that what the first one alone loads (plugins, libnice) is not counted.
+ */
+async function endpointMemory(url, pid, offer, count) {
+  const rpc = rpcClient(url);
+  const report = { count };
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 2000));
+  try {
+    const { value: pipeline } = await rpc.call('create', { type: 'MediaPipeline', constructorParams: {} });
+    const endpoint = async () => {
+      const { value: id } = await rpc.call('create', {
+        type: 'WebRtcEndpoint',
+        constructorParams: { mediaPipeline: pipeline },
+      });
+      await rpc.call('invoke', { object: id, operation: 'processOffer', operationParams: { offer } });
+      await rpc.call('invoke', { object: id, operation: 'gatherCandidates', operationParams: {} });
+    };
+    await endpoint();
+    await settle();
+    report.beforeKib = rssKib(pid);
+    for (let i = 0; i < count; i++) await endpoint();
+    await settle();
+    report.afterKib = rssKib(pid);
+    report.perEndpointKib = (report.afterKib - report.beforeKib) / count;
+    await rpc.call('release', { object: pipeline });
+    await settle();
+    report.releasedKib = rssKib(pid);
+  } catch (error) {
+    output.errors.push(`memory: ${error.message}`);
   } finally {
     rpc.close();
   }
@@ -299,6 +364,7 @@ async function main() {
     if (config.scenario !== 'direct') {
       server = await startServer(config.filmstrip, serverLog);
       output.wsUri = server.url;
+      output.serverPid = server.child.pid;
     }
     const files = { '/kurento-browser.js': config.bundle, ...(config.files || {}) };
     http = await startHttp(files);
@@ -306,39 +372,59 @@ async function main() {
 
     browser = await puppeteer.launch(launchOptions(profile));
     output.browserVersion = await browser.version();
-    const page = await browser.newPage();
-    // Room for the two 480x360 videos side by side in the screenshot.
-    await page.setViewport({ width: 1000, height: 420 });
-    // kurento-utils logs whole SDPs at debug level: keep lines short.
-    page.on('console', (msg) => output.console.push(`${msg.type()}: ${msg.text()}`.slice(0, 300)));
-    page.on('pageerror', (err) => output.errors.push(`page error: ${err.message}`));
+    const runPage = async (index) => {
+      const page = await browser.newPage();
+      // Room for the two 480x360 videos side by side in the screenshot.
+      await page.setViewport({ width: 1000, height: 420 });
+      // kurento-utils logs whole SDPs at debug level: keep lines short.
+      page.on('console', (msg) => output.console.push(`${msg.type()}: ${msg.text()}`.slice(0, 300)));
+      page.on('pageerror', (err) => output.errors.push(`page error: ${err.message}`));
 
-    // The pages call this just before they hang up, while both videos still show.
-    await page.exposeFunction('takeScreenshot', async () => {
-      if (config.screenshot) await page.screenshot({ path: config.screenshot });
-    });
+      // The pages call this just before they hang up, while both videos still show.
+      await page.exposeFunction('takeScreenshot', async () => {
+        if (config.screenshot && index === 0) await page.screenshot({ path: config.screenshot });
+      });
+      if (server) await page.exposeFunction('serverCpu', () => cpuTicks(server.child.pid));
 
-    const pageName = config.scenario === 'direct' ? 'direct.html' : 'kurento.html';
-    await page.goto(`${origin}/${pageName}`, { waitUntil: 'load' });
-    const params = {
-      scenario: config.scenario,
-      ws_uri: output.wsUri,
-      hat_uri: `${origin}/hat.png`,
-      ice_servers: [],
-      ...(config.params || {}),
+      const pages = { direct: 'direct.html', echo: 'echo.html', memory: 'echo.html' };
+      const pageName = pages[config.scenario] || 'kurento.html';
+      await page.goto(`${origin}/${pageName}`, { waitUntil: 'load' });
+      const params = {
+        scenario: config.scenario,
+        ws_uri: output.wsUri,
+        hat_uri: `${origin}/hat.png`,
+        ice_servers: [],
+        ...(config.scenario === 'memory' ? { offerOnly: true } : {}),
+        ...(config.params || {}),
+      };
+      const timeoutMs = config.timeoutMs || 60000;
+      let result;
+      try {
+        result = await Promise.race([
+          page.evaluate((p) => window.runScenario(p), params),
+          deadline(timeoutMs, `scenario ${config.scenario}`),
+        ]);
+      } catch (err) {
+        // What the page got through before it stalled.
+        const partial = await page.evaluate(() => window.currentResult).catch(() => null);
+        result = { ...(partial || {}), errors: [...((partial && partial.errors) || []), `driver: ${err.message}`] };
+        if (config.screenshot && index === 0) await page.screenshot({ path: config.screenshot }).catch(() => {});
+      }
+      return { page, result };
     };
-    const timeoutMs = config.timeoutMs || 60000;
-    let result;
-    try {
-      result = await Promise.race([
-        page.evaluate((p) => window.runScenario(p), params),
-        deadline(timeoutMs, `scenario ${config.scenario}`),
-      ]);
-    } catch (err) {
-      // What the page got through before it stalled.
-      const partial = await page.evaluate(() => window.currentResult).catch(() => null);
-      result = { ...(partial || {}), errors: [...((partial && partial.errors) || []), `driver: ${err.message}`] };
-      if (config.screenshot) await page.screenshot({ path: config.screenshot }).catch(() => {});
+    const count = config.pages || 1;
+    const runs = await Promise.all(Array.from({ length: count }, (_, index) => runPage(index)));
+    const { page } = runs[0];
+    let { result } = runs[0];
+    if (count > 1) {
+      // Every page's numbers, and every page's errors as the scenario's.
+      result = {
+        pageResults: runs.map((run) => run.result),
+        errors: runs.flatMap((run, index) => (run.result.errors || []).map((e) => `page ${index}: ${e}`)),
+      };
+    }
+    if (config.scenario === 'memory' && result.offer && server) {
+      result.memory = await endpointMemory(output.wsUri, server.child.pid, result.offer, config.params.endpoints || 20);
     }
     if (config.scenario === 'close-tab' && result.ids) {
       result.closeTab = await closeTabMidCall(page, output.wsUri, result.ids);

@@ -365,7 +365,9 @@ fn loopback_returns_the_camera_picture_and_sound() {
 #[test]
 fn a_tab_closed_mid_call_disconnects_the_media_and_keeps_the_objects_until_released() {
     let dir = tempfile::tempdir().unwrap();
-    let wait_ms = 40_000.0;
+    // Under the 30 s of `--session-grace`, after which the server releases the objects of a
+    // session whose connection closed.
+    let wait_ms = 25_000.0;
     let result = run_scenario(
         "close-tab",
         dir.path(),
@@ -397,6 +399,11 @@ fn a_tab_closed_mid_call_disconnects_the_media_and_keeps_the_objects_until_relea
         early.is_empty() && closed["held"]["mediaState"] == "CONNECTED",
         "MediaStateChanged went DISCONNECTED while the browser still decoded {flowing} frames a \
          second of the looped-back video: {closed:#}"
+    );
+    assert_eq!(
+        closed["justClosed"],
+        json!({"webRtc": "WebRtcEndpoint", "pipeline": "MediaPipeline"}),
+        "the objects outlive the tab: {closed:#}"
     );
     let disconnected = closed["mediaDisconnectedMs"].as_f64().unwrap_or_else(|| {
         panic!(
