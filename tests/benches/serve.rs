@@ -5,15 +5,20 @@
 //! * Load: each client has its own session and MediaPipeline and repeats `create`
 //!   PixelateFilter / `invoke` setBlockSize / `release` for a fixed time, back to back
 //!   (throughput) and then paced (latency at a known load).
+//! * Events: the time from a request that raises an event to its arrival at each of 50
+//!   subscribed clients, for an event that crosses a pipeline's bus (a RecorderEndpoint's
+//!   `Recording` and `Paused`, posted on its bus by `record` and `pause`) and for one raised
+//!   by the request itself (the ServerManager's `ObjectCreated`).
 //! * Memory: a fresh server's resident memory growth per MediaPipeline holding one
 //!   PixelateFilter, next to a fresh process of this bench building the same GStreamer
 //!   elements (a pipeline playing a bin `queue ! videoconvert ! pixelatefilter ! videoconvert !
-//!   tee`) with GStreamer alone.
+//!   tee`) with GStreamer alone; and per idle session (a connection that sent one `ping`).
 //!
 //! Needs the release build of the server and the pixelate module:
 //! `cargo build --release --workspace && cargo bench -p filmstrip-tests --bench serve`
 //! Options (after `--`): `--clients N` (50), `--seconds S` (10), `--pipelines N` (200),
-//! `--cycles-per-second N` (10, per client, for the paced run).
+//! `--cycles-per-second N` (10, per client, for the paced run), `--events N` (200 of each
+//! kind), `--sessions N` (500), `--only events|sessions` (run one part alone).
 
 use filmstrip_tests::Served;
 use filmstrip_tests::serve::Client;
@@ -21,7 +26,8 @@ use gst::prelude::*;
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::{Arc, Barrier};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 /// The filter every pipeline holds.
@@ -33,6 +39,8 @@ struct Settings {
     seconds: u64,
     pipelines: usize,
     cycles_per_second: u64,
+    events: usize,
+    sessions: usize,
 }
 
 fn main() {
@@ -46,6 +54,8 @@ fn main() {
         seconds: option(&args, "--seconds").unwrap_or(10) as u64,
         pipelines: option(&args, "--pipelines").unwrap_or(200),
         cycles_per_second: option(&args, "--cycles-per-second").unwrap_or(10).max(1) as u64,
+        events: option(&args, "--events").unwrap_or(200).max(1),
+        sessions: option(&args, "--sessions").unwrap_or(500).max(1),
     };
     if !pixelate_library().is_file() {
         eprintln!(
@@ -54,8 +64,21 @@ fn main() {
         );
         std::process::exit(2);
     }
-    load(&settings);
-    memory(&settings);
+    let only = args
+        .iter()
+        .position(|arg| arg == "--only")
+        .and_then(|at| args.get(at + 1));
+    match only.map(String::as_str) {
+        Some("events") => events(&settings),
+        Some("sessions") => sessions(&settings),
+        Some(other) => panic!("--only takes events or sessions, not {other}"),
+        None => {
+            load(&settings);
+            events(&settings);
+            memory(&settings);
+            sessions(&settings);
+        }
+    }
 }
 
 /// The value of `--name N` among `args`; cargo adds `--bench`, which is ignored.
@@ -115,21 +138,31 @@ impl Latencies {
         value
     }
 
-    fn row(&mut self, name: &str, seconds: f64) {
+    /// p50, p90, p99 and max, in milliseconds.
+    fn percentiles(&mut self) -> [f64; 4] {
         let samples = &mut self.0;
         samples.sort_unstable();
-        let at = |share: f64| {
+        [0.5, 0.9, 0.99, 1.0].map(|share: f64| {
             let index = ((samples.len() as f64 * share).ceil() as usize).saturating_sub(1);
             samples[index.min(samples.len() - 1)].as_secs_f64() * 1e3
-        };
+        })
+    }
+
+    /// A row of the event table: count and percentiles, no rate.
+    fn event_row(&mut self, name: &str) {
+        let [p50, p90, p99, max] = self.percentiles();
         println!(
-            "| {name} | {} | {:.0} | {:.3} | {:.3} | {:.3} | {:.3} |",
-            samples.len(),
-            samples.len() as f64 / seconds,
-            at(0.5),
-            at(0.9),
-            at(0.99),
-            at(1.0)
+            "| {name} | {} | {p50:.3} | {p90:.3} | {p99:.3} | {max:.3} |",
+            self.0.len()
+        );
+    }
+
+    fn row(&mut self, name: &str, seconds: f64) {
+        let [p50, p90, p99, max] = self.percentiles();
+        let count = self.0.len();
+        println!(
+            "| {name} | {count} | {:.0} | {p50:.3} | {p90:.3} | {p99:.3} | {max:.3} |",
+            count as f64 / seconds
         );
     }
 }
@@ -274,6 +307,158 @@ fn run_clients(
     }
     let seconds = start.elapsed().as_secs_f64();
     merged.into_iter().map(|kind| (kind, seconds)).collect()
+}
+
+/// Event delivery to `settings.clients` subscribers, from the request that raises each event
+/// to its arrival at every subscriber; one row for events crossing a pipeline's bus, one for
+/// events the request raises itself.
+fn events(settings: &Settings) {
+    let server = Served::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut driver = Client::connect(&server.url);
+    let pipeline = driver.create("MediaPipeline", None);
+    let recorder = driver.recorder(&pipeline, &dir.path().join("unfed.webm"), json!({}));
+    println!(
+        "Event delivery to {} subscribed clients, each with its own session, {} events of \
+         each kind, one every 20-30 ms:",
+        settings.clients, settings.events
+    );
+    println!();
+    println!("| event | deliveries | p50 ms | p90 ms | p99 ms | max ms |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    // `record` and `pause` in turn: each posts `Recording` or `Paused` on the recorder's bus,
+    // from where the pipeline's bus thread dispatches it.
+    let mut bus = deliveries(
+        &server,
+        settings,
+        &[(&recorder, "Recording"), (&recorder, "Paused")],
+        |driver, index| {
+            let operation = if index % 2 == 0 { "record" } else { "pause" };
+            driver.invoke(&recorder, operation, json!({}));
+        },
+        &mut driver,
+    );
+    bus.event_row("Recording/Paused (pipeline bus)");
+    let mut manager = deliveries(
+        &server,
+        settings,
+        &[(filmstrip_tests::serve::MANAGER, "ObjectCreated")],
+        |driver, _| {
+            driver.create("MediaPipeline", None);
+        },
+        &mut driver,
+    );
+    manager.event_row("ObjectCreated (raised by the request)");
+    println!();
+}
+
+/// Connects `settings.clients` subscribers to each of `subscriptions`, then calls `trigger`
+/// `settings.events` times, 20-30 ms apart, and returns every subscriber's delay from the call
+/// to the arrival of the event it raised.
+fn deliveries(
+    server: &Served,
+    settings: &Settings,
+    subscriptions: &[(&str, &str)],
+    trigger: impl Fn(&mut Client, usize),
+    driver: &mut Client,
+) -> Latencies {
+    let count = settings.events;
+    let sent: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let ready = Arc::new(Barrier::new(settings.clients + 1));
+    let received = Arc::new(AtomicUsize::new(0));
+    let subscribers: Vec<_> = (0..settings.clients)
+        .map(|_| {
+            let mut client = Client::connect(&server.url);
+            for (object, event) in subscriptions {
+                client.subscribe(object, event);
+            }
+            let (ready, received) = (Arc::clone(&ready), Arc::clone(&received));
+            std::thread::spawn(move || {
+                ready.wait();
+                let mut arrivals = Vec::with_capacity(count);
+                while arrivals.len() < count {
+                    let message = client.receive();
+                    if message["method"] == "onEvent" {
+                        arrivals.push(Instant::now());
+                        received.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                arrivals
+            })
+        })
+        .collect();
+    ready.wait();
+    for index in 0..count {
+        sent.lock().unwrap().push(Instant::now());
+        trigger(driver, index);
+        // Every subscriber has this event before the next is raised, so each delay is one
+        // event's alone, not a queue's.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while received.load(Ordering::Relaxed) < (index + 1) * settings.clients {
+            assert!(
+                Instant::now() < deadline,
+                "event {index} did not reach every client"
+            );
+            std::thread::yield_now();
+        }
+        // 20 to 30 ms apart, varied so that the events do not keep one phase against any
+        // periodic work in the server.
+        std::thread::sleep(Duration::from_micros(
+            20_000 + (index as u64 * 3_700) % 10_000,
+        ));
+    }
+    let sent = sent.lock().unwrap().clone();
+    let mut delays = Latencies::default();
+    for subscriber in subscribers {
+        for (arrival, sent) in subscriber.join().unwrap().into_iter().zip(&sent) {
+            delays.0.push(arrival.duration_since(*sent));
+        }
+    }
+    delays
+}
+
+/// Resident memory per idle session: `settings.sessions` connections that each sent one
+/// `ping` (which opens a session) and then stay open, silent.
+fn sessions(settings: &Settings) {
+    let count = settings.sessions;
+    let server = Served::start();
+    // The first sessions pay for the allocator's arenas and the server's first thread stacks.
+    let mut warm: Vec<Client> = (0..10).map(|_| Client::connect(&server.url)).collect();
+    for client in &mut warm {
+        client.ok("ping", json!({}));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let before = server_rss_kib(&server);
+    let threads_before = server_threads(&server);
+    let mut idle: Vec<Client> = Vec::with_capacity(count);
+    for _ in 0..count {
+        let mut client = Client::connect(&server.url);
+        client.ok("ping", json!({}));
+        idle.push(client);
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let grown = server_rss_kib(&server).saturating_sub(before) as f64;
+    let sessions = server.metric("filmstrip_sessions");
+    println!(
+        "Memory per idle session ({count} connections that sent one ping, {sessions} sessions \
+         in all): {:.1} KiB resident each ({:.0} KiB in all); server threads {} -> {}.",
+        grown / count as f64,
+        grown,
+        threads_before,
+        server_threads(&server)
+    );
+    println!();
+    drop(idle);
+}
+
+/// The server's thread count, from `/proc/PID/status`.
+fn server_threads(server: &Served) -> u64 {
+    std::fs::read_to_string(format!("/proc/{}/status", server.pid()))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .and_then(|rest| rest.trim().parse().ok())
+        .expect("Threads in /proc status")
 }
 
 fn memory(settings: &Settings) {

@@ -137,8 +137,13 @@ fn cycle(client: &mut Client) {
 /// Cycles run before the first measurement: allocator arenas, GStreamer's registry and
 /// caches, thread pools and the server's own maps reach their working size.
 const WARM_UP: usize = 300;
-/// Cycles measured.
-const CYCLES: usize = 3_000;
+/// Cycles measured: 3,000, or `FILMSTRIP_SOAK_CYCLES` for a longer soak by hand.
+fn measured_cycles() -> usize {
+    std::env::var("FILMSTRIP_SOAK_CYCLES")
+        .ok()
+        .and_then(|cycles| cycles.parse().ok())
+        .unwrap_or(3_000)
+}
 
 #[test]
 fn create_connect_release_cycles_leave_memory_descriptors_and_threads_flat() {
@@ -148,21 +153,22 @@ fn create_connect_release_cycles_leave_memory_descriptors_and_threads_flat() {
         cycle(&mut client);
     }
     let before = settled_footprint(&served, &mut client);
+    let cycles = measured_cycles();
     let start = Instant::now();
-    for _ in 0..CYCLES {
+    for _ in 0..cycles {
         cycle(&mut client);
     }
     let elapsed = start.elapsed();
     let after = settled_footprint(&served, &mut client);
     let grown = after.rss_bytes as i64 - before.rss_bytes as i64;
     println!(
-        "soak: {CYCLES} cycles in {:.1} s ({:.2} ms each); RSS {} -> {} KiB, {} B per cycle; \
+        "soak: {cycles} cycles in {:.1} s ({:.2} ms each); RSS {} -> {} KiB, {} B per cycle; \
          fds {} -> {}; threads {} -> {}",
         elapsed.as_secs_f64(),
-        elapsed.as_secs_f64() * 1e3 / CYCLES as f64,
+        elapsed.as_secs_f64() * 1e3 / cycles as f64,
         before.rss_bytes / 1024,
         after.rss_bytes / 1024,
-        grown / CYCLES as i64,
+        grown / cycles as i64,
         before.fds,
         after.fds,
         before.threads,
@@ -177,6 +183,6 @@ fn create_connect_release_cycles_leave_memory_descriptors_and_threads_flat() {
     );
     // Memory: at most 1 KiB per cycle (3 MiB in all), against the ~70 KiB a pipeline with a
     // filter holds while it lives, so a leak of any object per cycle would show.
-    assert!(grown <= 1024 * CYCLES as i64, "{before:?} -> {after:?}");
+    assert!(grown <= 1024 * cycles as i64, "{before:?} -> {after:?}");
     assert_eq!(served.metric("filmstrip_pipelines"), 0.0);
 }
