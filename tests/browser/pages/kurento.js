@@ -10,7 +10,9 @@
 //   player-recvonly  PlayerEndpoint -> WebRtcEndpoint <- browser recvonly offer
 //   close-tab        loopback left running for the driver, which closes the tab mid-call
 // `params.canvas` replaces the fake camera with the frame-counter canvas camera and
-// `params.latencyMs` then measures glass-to-glass latency.
+// `params.latencyMs` then measures glass-to-glass latency; `params.holdMs` (loopback, mirror)
+// holds the call that long once media is steady and reports the decoded frame rate and the
+// server's CPU (the benchmark).
 'use strict';
 
 const videoInput = document.getElementById('videoInput');
@@ -183,6 +185,11 @@ async function remotePlays(result, session) {
 
 /** Measures the remote audio, the latency when the canvas camera runs, and the statistics. */
 async function measureMedia(result, session, params, camera) {
+  if (params.holdMs) {
+    // The first seconds ramp up (key frames, bitrate): hold from when they are over.
+    await Measure.sleep(params.settleMs || 3000);
+    result.hold = await Measure.hold(session.webRtcPeer.peerConnection, params.holdMs);
+  }
   // Firefox in a machine without a sound device never starts an AudioContext: there the
   // received audio is judged by getStats alone (`params.noWebAudio`).
   result.audio = params.noWebAudio

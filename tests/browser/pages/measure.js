@@ -328,6 +328,27 @@
     return second;
   }
 
+  /**
+   * Holds a running call for `ms` of steady media: the frames per second the page decoded
+   * meanwhile and, when the driver exposes `serverCpu` (the server's CPU clock ticks and the
+   * time), the share of one core the server used.
+   */
+  async function hold(pc, ms) {
+    const cpu = window.serverCpu ? () => window.serverCpu() : async () => null;
+    const before = await stats(pc);
+    const cpuBefore = await cpu();
+    await sleep(ms);
+    const after = await stats(pc);
+    const cpuAfter = await cpu();
+    const frames = (s) => (s.video ? s.video.framesDecoded || 0 : 0);
+    const out = { ms, fps: ((frames(after) - frames(before)) * 1000) / ms };
+    if (cpuBefore && cpuAfter) {
+      // Clock ticks are hundredths of a second on Linux.
+      out.serverCores = (cpuAfter.ticks - cpuBefore.ticks) / 100 / ((cpuAfter.ms - cpuBefore.ms) / 1000);
+    }
+    return out;
+  }
+
   /** Loads an image from `url`. */
   function loadImage(url) {
     return new Promise((resolve, reject) => {
@@ -353,6 +374,7 @@
     latency,
     stats,
     statsWithBitrate,
+    hold,
     loadImage,
   };
 })();
