@@ -14,7 +14,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// How often a pipeline's bus thread compares its elements' media flow with what was reported.
+/// How often a pipeline's bus thread compares its elements' media flow with what was
+/// reported, and lets their classes look at it.
 const FLOW_CHECK: Duration = Duration::from_millis(250);
 
 /// Starts the thread that watches `pipeline`'s bus for object `id` until `stop` is set.
@@ -100,8 +101,8 @@ fn on_message(server: &Server, pipeline_id: &str, message: &gst::Message) {
     }
 }
 
-/// Raises `MediaFlowIn/OutStateChanged` for the elements of `pipeline_id` whose flow
-/// changed since the last report.
+/// Lets the class of each element of `pipeline_id` look at its media (`Behaviour::tick`)
+/// and raises `MediaFlowIn/OutStateChanged` where the flow changed since the last report.
 fn report_flows(server: &Server, pipeline_id: &str) {
     let state = server.lock();
     let Ok(pipeline) = state.object(pipeline_id) else {
@@ -111,6 +112,9 @@ fn report_flows(server: &Server, pipeline_id: &str) {
         let Some(media) = state.object(child).ok().and_then(Object::element) else {
             continue;
         };
+        if let Some(behaviour) = &media.behaviour {
+            behaviour.tick(media);
+        }
         for kind in MediaKind::ALL {
             let flow = &media.port(kind).flow;
             let sides = [

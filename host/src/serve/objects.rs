@@ -208,6 +208,10 @@ pub trait Behaviour: Send + Sync {
     /// Work before the released element stops (a recorder finalises its file); it runs
     /// outside the server's lock.
     fn finish(&self) {}
+
+    /// Called a few times a second by the pipeline's bus thread, under the server's lock:
+    /// it must be quick, and raise events only by posting them on the bus.
+    fn tick(&self, _media: &ElementMedia) {}
 }
 
 /// What an operation of a class answers.

@@ -34,6 +34,7 @@ use gst_webrtc::{
     WebRTCSessionDescription,
 };
 use serde_json::{Map, Value as Json, json};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -137,6 +138,12 @@ struct Session {
     estimate: Option<u64>,
     /// Depayloaders of what the browser sends, where key frame requests start.
     depayloaders: Vec<gst::Element>,
+    /// The browser's RTP streams (SSRCs) that have not ended.
+    remote_ssrcs: HashSet<u32>,
+    /// The RTP sessions whose RTCP is watched for bandwidth estimates.
+    watched_sessions: HashSet<u32>,
+    /// Whether decoded media has left the endpoint since the media state last changed.
+    flowed: bool,
 }
 
 /// The shared part of a `WebRtcEndpoint`, reached from `webrtcbin`'s signal handlers.
@@ -256,6 +263,9 @@ fn build(
             video_encoder: None,
             estimate: None,
             depayloaders: Vec::new(),
+            remote_ssrcs: HashSet::new(),
+            watched_sessions: HashSet::new(),
+            flowed: false,
         }),
         settings: Mutex::new(Settings::from(defaults)),
     });
@@ -327,11 +337,15 @@ fn connect_signals(inner: &Arc<Inner>) {
         .downcast_ref::<gst::Bin>()
         .and_then(|bin| bin.by_name("rtpbin"))
     {
+        // Media is connected while a stream of the browser's is: one ending (a BYE, or
+        // silence past the RTP session's timeout, such as a probing stream that stops after
+        // the call's first seconds) disconnects only when it was the last.
         for signal in ["on-bye-ssrc", "on-timeout"] {
             let weak = Arc::downgrade(inner);
-            rtpbin.connect(signal, false, move |_| {
-                if let Some(inner) = weak.upgrade() {
-                    inner.set_media_state(Link::Disconnected);
+            rtpbin.connect(signal, false, move |values| {
+                let ssrc = values.get(2).and_then(|v| v.get::<u32>().ok());
+                if let (Some(inner), Some(ssrc)) = (weak.upgrade(), ssrc) {
+                    inner.remote_stream_ended(ssrc);
                 }
                 None
             });
@@ -339,7 +353,9 @@ fn connect_signals(inner: &Arc<Inner>) {
         let weak = Arc::downgrade(inner);
         rtpbin.connect("on-new-ssrc", false, move |values| {
             let session = values.get(1).and_then(|v| v.get::<u32>().ok());
-            if let (Some(inner), Some(session)) = (weak.upgrade(), session) {
+            let ssrc = values.get(2).and_then(|v| v.get::<u32>().ok());
+            if let (Some(inner), Some(session), Some(ssrc)) = (weak.upgrade(), session, ssrc) {
+                inner.lock().remote_ssrcs.insert(ssrc);
                 inner.watch_feedback(session);
             }
             None
@@ -391,6 +407,24 @@ impl Behaviour for WebRtc {
     /// Kurento's hello world sends a browser's camera back to it.
     fn may_feed_itself(&self) -> bool {
         true
+    }
+
+    /// Media is disconnected once nothing the browser sends has come out for a while (a
+    /// closed tab sends no BYE, and RTP's own timeout takes half a minute), and connected
+    /// again when it does.
+    fn tick(&self, media: &ElementMedia) {
+        let flowing = MediaKind::ALL
+            .iter()
+            .any(|kind| media.port(*kind).flow.output.is_flowing());
+        let mut session = self.inner.lock();
+        let flowed = std::mem::replace(&mut session.flowed, flowing);
+        let state = session.media_state;
+        drop(session);
+        match (flowed, flowing, state) {
+            (true, false, Link::Connected) => self.inner.set_media_state(Link::Disconnected),
+            (_, true, Link::Disconnected) => self.inner.set_media_state(Link::Connected),
+            _ => {}
+        }
     }
 
     /// The endpoint's operations and properties; `None` for other operations.
@@ -960,6 +994,16 @@ impl Inner {
             .emit_by_name::<()>("get-stats", &[&None::<gst::Pad>, &promise]);
     }
 
+    /// The browser's stream `ssrc` ended: media disconnects when it was the last one.
+    fn remote_stream_ended(&self, ssrc: u32) {
+        let mut session = self.lock();
+        if !session.remote_ssrcs.remove(&ssrc) || !session.remote_ssrcs.is_empty() {
+            return;
+        }
+        drop(session);
+        self.set_media_state(Link::Disconnected);
+    }
+
     fn set_media_state(&self, state: Link) {
         let mut session = self.lock();
         let old = std::mem::replace(&mut session.media_state, state);
@@ -992,11 +1036,9 @@ impl Inner {
             return;
         };
         // on-new-ssrc comes for every stream: one watcher per session is enough.
-        if unsafe { session.data::<bool>("filmstrip-remb") }.is_some() {
+        if !self.lock().watched_sessions.insert(id) {
             return;
         }
-        // SAFETY: the key is ours and always holds a bool.
-        unsafe { session.set_data("filmstrip-remb", true) };
         let weak = Arc::downgrade(self);
         session.connect("on-receiving-rtcp", false, move |values| {
             let buffer = values.get(1).and_then(|v| v.get::<gst::Buffer>().ok());
