@@ -121,7 +121,8 @@ impl<F: Filter> Core<F> {
             assert!(
                 !has_property(F::PROPERTIES, FRAMES_PROCESSED)
                     && !has_property(F::PROPERTIES, PROCESSING_NS),
-                "`framesProcessed` and `processingNs` are the names of every element's statistics"
+                "a filter property cannot be named `framesProcessed` or `processingNs`: \
+                 every element has read-only statistics of those names"
             );
         }
         let mut specs = F::param_specs();

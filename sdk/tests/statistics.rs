@@ -2,11 +2,13 @@
 //! went through it and the time spent on them, next to the filter's own properties.
 
 use filmstrip::element::{FRAMES_PROCESSED, PROCESSING_NS};
+use filmstrip::gst;
 use filmstrip::gst::glib;
 use filmstrip::gst::prelude::*;
 use filmstrip::prelude::*;
 use filmstrip::testing::Harness;
 use filmstrip::{Filter, PixelFormat};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Takes `millis` milliseconds over every frame, so that its processing time is known.
@@ -79,4 +81,29 @@ fn statistics_are_read_only_and_follow_the_filters_properties() {
     // The SDK's core reads the same counters without GObject.
     let core = Sleeper::core(element).unwrap();
     assert_eq!(core.statistics(), (0, 0));
+}
+
+#[test]
+fn frames_slower_than_their_interval_are_logged_in_the_filters_category() {
+    let mut harness = Harness::<Sleeper>::new(PixelFormat::Gray8, 16, 8);
+    // The harness feeds 30 fps: 40 ms is over the 33 ms interval, 2 ms well within it.
+    gst::log::set_threshold_for_name("sleeper", gst::DebugLevel::Debug);
+    let logged: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = Arc::clone(&logged);
+    let function = gst::log::add_log_function(move |category, level, _, _, _, _, message| {
+        if category.name() == "sleeper" && level == gst::DebugLevel::Debug {
+            let text = message.get().map(|m| m.to_string()).unwrap_or_default();
+            sink.lock().unwrap().push(text);
+        }
+    });
+    let frame = vec![0u8; harness.frame_size()];
+    harness.push(&frame).unwrap();
+    harness
+        .invoke("setMillis", serde_json::json!([40]))
+        .unwrap();
+    harness.push(&frame).unwrap();
+    gst::log::remove_log_function(function);
+    let logged = logged.lock().unwrap();
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert!(logged[0].starts_with("frame 1 took "), "{logged:?}");
 }
