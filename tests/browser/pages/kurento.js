@@ -62,6 +62,20 @@ function watchEvents(webRtc, result) {
   }
 }
 
+/** Resolves once `pc` has gathered its candidates, or after `timeoutMs`. */
+function gathered(pc, timeoutMs) {
+  return new Promise((resolve) => {
+    if (pc.iceGatheringState === 'complete') return resolve();
+    const timer = setTimeout(resolve, timeoutMs);
+    pc.addEventListener('icegatheringstatechange', () => {
+      if (pc.iceGatheringState === 'complete') {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
 /**
  * The tutorials' setIceCandidateCallbacks: the browser's candidates (those buffered by
  * kurento-utils first) go to the endpoint, the endpoint's IceCandidateFound to the browser.
@@ -113,6 +127,13 @@ function startSendrecv(params, result, camera, connect) {
     function onOffer(error, sdpOffer) {
       if (error) return onError('generateOffer')(error);
       result.sdp.offer = sdpOffer;
+      // The tutorials race the browser's gathering against the pipeline's creation; on a
+      // loaded machine the pipeline may win, and then no candidate precedes processOffer.
+      // Waiting for gathering (at most 2 s) makes "candidates before processOffer" certain.
+      gathered(session.webRtcPeer.peerConnection, 2000).then(() => connectToServer(sdpOffer));
+    }
+
+    function connectToServer(sdpOffer) {
       kurentoClient(params.ws_uri, (error, client) => {
         if (error) return onError('kurentoClient')(error);
         session.client = client;
