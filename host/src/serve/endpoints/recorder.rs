@@ -150,11 +150,21 @@ impl Tracks {
         })
     }
 
-    /// Ends every track in the file.
-    fn end(&self) {
-        for track in &self.list {
-            if track.included.load(Ordering::SeqCst) {
-                track.end();
+    /// Ends every track in the file, each from its own thread: a muxer waiting for one
+    /// track's data holds the other track's stream lock, which an end of stream sent to that
+    /// other track must take, so ending them one after the other could wait forever.
+    fn end(self: &Arc<Self>) {
+        for index in 0..self.list.len() {
+            if !self.list[index].included.load(Ordering::SeqCst) {
+                continue;
+            }
+            let tracks = Arc::clone(self);
+            let spawned = std::thread::Builder::new()
+                .name("filmstrip-recorder-eos".into())
+                .spawn(move || tracks.list[index].end());
+            if let Err(err) = spawned {
+                tracing::warn!(%err, "cannot start a thread to end a recorded track");
+                self.list[index].end();
             }
         }
     }
