@@ -1,9 +1,9 @@
 //! `filmstrip serve`: the Kurento protocol (JSON-RPC 2.0 over WebSocket) on top of the
 //! loaded modules.
 //!
-//! One thread per connection reads with a short timeout so that it can also write the
-//! session's event notifications, which bus threads queue in the connection's bounded
-//! outbox. A plain HTTP `GET /metrics` or `GET /health` on the same port is answered before
+//! One thread per connection waits in poll(2) on its socket and on its bounded outbox, where
+//! bus threads queue the session's event notifications: an event leaves as soon as it is
+//! raised, and a request is read as soon as it arrives. A plain HTTP `GET /metrics` or `GET /health` on the same port is answered before
 //! any WebSocket handshake. SIGINT and SIGTERM stop the server cleanly; see [`serve`].
 
 mod bus;
@@ -29,11 +29,13 @@ pub use store::MANAGER_ID;
 use crate::Registry;
 use anyhow::{Context, Result};
 use metrics::metrics;
+use rustix::event::{PollFd, PollFlags};
 use server::Connection;
 use session::{Inbox, Outbox};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::os::fd::BorrowedFd;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
@@ -49,8 +51,8 @@ use tungstenite::{Error as WsError, Message, WebSocket};
 pub const MAX_MESSAGE: usize = 1 << 20;
 /// Largest message read at all; bigger ones close the connection.
 const MAX_READ: usize = 16 << 20;
-/// How long a read waits before the connection thread looks at its outbox.
-const POLL: Duration = Duration::from_millis(20);
+/// How often an idle connection looks whether the server is stopping.
+const IDLE_CHECK: Duration = Duration::from_millis(100);
 /// How long a new connection may take to send its HTTP request.
 const HANDSHAKE: Duration = Duration::from_secs(10);
 /// The first and the longest pause after a failed `accept`, doubling in between: failures
@@ -155,10 +157,11 @@ pub fn serve(registry: Registry, options: &Options, announce: &mut dyn Write) ->
     }
     // Recordings end now rather than when the clients are gone, which can take a while.
     server.release_all();
-    // Connections notice within a poll and close; a request in progress may take longer.
+    // Connections notice within their idle check and close; a request in progress may take
+    // longer.
     let waiting = Instant::now();
     while metrics().connections() > 0 && waiting.elapsed() < CLOSE_WAIT.min(timeout / 2) {
-        std::thread::sleep(POLL);
+        std::thread::sleep(IDLE_CHECK / 5);
     }
     info!(elapsed = ?started.elapsed(), "stopped");
     Ok(())
@@ -297,11 +300,20 @@ fn connection(server: &Arc<Server>, stream: TcpStream, settings: &Settings, span
             return;
         }
     };
-    if let Err(error) = socket.get_ref().set_read_timeout(Some(POLL)) {
-        warn!(%error, "cannot set the read timeout: connection dropped");
+    // The connection waits in poll(2) on its socket and its outbox's waker, so reads and
+    // writes never block: a write that cannot finish waits for the socket at most the
+    // write timeout.
+    if let Err(error) = socket.get_ref().set_nonblocking(true) {
+        warn!(%error, "cannot make the socket non-blocking: connection dropped");
         return;
     }
-    let (outbox, inbox) = Outbox::new(settings.options.max_outbox);
+    let (outbox, inbox) = match Outbox::new(settings.options.max_outbox) {
+        Ok(pair) => pair,
+        Err(error) => {
+            warn!(%error, "cannot make the connection's outbox: connection dropped");
+            return;
+        }
+    };
     let mut conn = Connection::new(outbox);
     span.record("number", conn.number);
     debug!("WebSocket connection open");
@@ -326,38 +338,108 @@ fn converse(
             metrics().slow_client();
             return close(socket, CloseCode::Policy, "too many unread notifications");
         }
+        inbox.clear_wake();
         while let Some(notification) = inbox.next() {
-            if let Err(error) = socket.send(Message::text(notification)) {
+            if let Err(error) = send(socket, Message::text(notification), options.write_timeout) {
                 return ended(&error);
             }
             metrics().event_sent();
         }
-        let text = match socket.read() {
-            Ok(Message::Text(text)) => text.to_string(),
-            Ok(Message::Binary(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
-            Ok(_) => continue,
-            Err(WsError::Io(error))
-                if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
-            {
-                // Still open after the last answers went out: they were not lost with it.
-                conn.confirm();
-                // Pongs and a pending close go out here.
-                if let Err(error) = socket.flush() {
-                    return ended(&error);
+        // Every message already received, then wait for more or for a notification.
+        loop {
+            let text = match socket.read() {
+                Ok(Message::Text(text)) => text.to_string(),
+                Ok(Message::Binary(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+                Ok(_) => continue,
+                Err(WsError::Io(error)) if error.kind() == ErrorKind::WouldBlock => {
+                    // Still open after the last answers went out: they were not lost with it.
+                    conn.confirm();
+                    // Pongs and a pending close go out here.
+                    if let Err(error) = flush(socket, options.write_timeout) {
+                        return ended(&error);
+                    }
+                    break;
                 }
-                continue;
+                Err(error) => return ended(&error),
+            };
+            let reply = match limit_error(&text, options) {
+                Some(error) => {
+                    Some(rpc::error_response(&serde_json::Value::Null, &error).to_string())
+                }
+                None => protocol::handle_text(server, &text, conn),
+            };
+            if let Some(reply) = reply
+                && let Err(error) = send(socket, Message::text(reply), options.write_timeout)
+            {
+                return ended(&error);
             }
-            Err(error) => return ended(&error),
-        };
-        let reply = match limit_error(&text, options) {
-            Some(error) => Some(rpc::error_response(&serde_json::Value::Null, &error).to_string()),
-            None => protocol::handle_text(server, &text, conn),
-        };
-        if let Some(reply) = reply
-            && let Err(error) = socket.send(Message::text(reply))
-        {
-            return ended(&error);
+            if inbox.overflowed() || server.stopping() {
+                break;
+            }
         }
+        if let Err(error) = wait(socket.get_ref(), Some(inbox.waker()), IDLE_CHECK) {
+            warn!(%error, "cannot wait on the connection: closing it");
+            return;
+        }
+    }
+}
+
+/// Sends `message`, waiting at most `timeout` for a client that does not read.
+fn send(
+    socket: &mut WebSocket<TcpStream>,
+    message: Message,
+    timeout: Duration,
+) -> Result<(), WsError> {
+    match socket.send(message) {
+        Err(WsError::Io(error)) if error.kind() == ErrorKind::WouldBlock => {
+            // The frame waits in tungstenite's buffer; flushing finishes it.
+            flush(socket, timeout)
+        }
+        other => other,
+    }
+}
+
+/// Writes out what tungstenite holds, waiting at most `timeout` for the socket to take it.
+fn flush(socket: &mut WebSocket<TcpStream>, timeout: Duration) -> Result<(), WsError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match socket.flush() {
+            Err(WsError::Io(error)) if error.kind() == ErrorKind::WouldBlock => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(WsError::Io(ErrorKind::TimedOut.into()));
+                }
+                let fds = &mut [PollFd::new(socket.get_ref(), PollFlags::OUT)];
+                match rustix::event::poll(fds, Some(&timespec(left))) {
+                    Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                    Err(error) => return Err(WsError::Io(error.into())),
+                }
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Waits until `stream` is readable, `waker` is signalled or `timeout` passes.
+fn wait(
+    stream: &TcpStream,
+    waker: Option<BorrowedFd<'_>>,
+    timeout: Duration,
+) -> std::io::Result<()> {
+    let mut fds = vec![PollFd::new(stream, PollFlags::IN)];
+    if let Some(waker) = &waker {
+        fds.push(PollFd::new(waker, PollFlags::IN));
+    }
+    match rustix::event::poll(&mut fds, Some(&timespec(timeout))) {
+        Ok(_) | Err(rustix::io::Errno::INTR) => Ok(()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn timespec(duration: Duration) -> rustix::event::Timespec {
+    rustix::event::Timespec {
+        tv_sec: duration.as_secs() as i64,
+        tv_nsec: i64::from(duration.subsec_nanos()),
     }
 }
 
@@ -435,8 +517,12 @@ fn close(socket: &mut WebSocket<TcpStream>, code: CloseCode, reason: &str) {
     while waiting.elapsed() < Duration::from_millis(200) {
         match socket.read() {
             Ok(_) => {}
-            Err(WsError::Io(error))
-                if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(WsError::Io(error)) if error.kind() == ErrorKind::WouldBlock => {
+                let left = Duration::from_millis(200).saturating_sub(waiting.elapsed());
+                if let Err(error) = wait(socket.get_ref(), None, left) {
+                    return debug!(%error, "cannot wait for the client's close");
+                }
+            }
             Err(error) => return ended(&error),
         }
     }

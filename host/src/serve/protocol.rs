@@ -339,7 +339,7 @@ mod tests {
             100,
             WebRtcDefaults::default(),
         );
-        let (outbox, _notifications) = Outbox::new(1 << 20);
+        let (outbox, _notifications) = Outbox::new(1 << 20).unwrap();
         let mut conn = Connection::new(outbox);
         let pong = request(&server, &mut conn, "ping", json!({}));
         let session = pong["result"]["sessionId"].clone();

@@ -1,8 +1,10 @@
 //! Client sessions, the outboxes of their connections, and the ids the server hands out.
 
 use super::metrics::metrics;
+use rustix::event::{EventfdFlags, eventfd};
 use std::collections::VecDeque;
 use std::io::Read;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -20,6 +22,8 @@ pub struct Outbox {
 }
 
 struct OutboxState {
+    /// Signalled on every notification queued: the connection waits on it with its socket.
+    waker: OwnedFd,
     /// Bytes queued and not yet taken by the connection.
     queued: AtomicUsize,
     /// The most bytes that may be queued.
@@ -35,10 +39,13 @@ pub struct Inbox {
 }
 
 impl Outbox {
-    /// An outbox holding at most `limit` bytes, and its receiving end.
-    pub fn new(limit: usize) -> (Self, Inbox) {
+    /// An outbox holding at most `limit` bytes, and its receiving end; fails when no
+    /// file descriptor is left for its waker.
+    pub fn new(limit: usize) -> std::io::Result<(Self, Inbox)> {
+        let waker = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?;
         let (sender, receiver) = mpsc::channel();
         let shared = Arc::new(OutboxState {
+            waker,
             queued: AtomicUsize::new(0),
             limit,
             overflowed: AtomicBool::new(false),
@@ -47,7 +54,17 @@ impl Outbox {
             receiver,
             shared: Arc::clone(&shared),
         };
-        (Self { sender, shared }, inbox)
+        Ok((Self { sender, shared }, inbox))
+    }
+
+    /// Wakes the connection.
+    fn wake(&self) {
+        // A counter already at its maximum has woken the connection anyway.
+        if let Err(error) = rustix::io::write(&self.shared.waker, &1u64.to_ne_bytes())
+            && error != rustix::io::Errno::AGAIN
+        {
+            tracing::warn!(%error, "cannot wake a connection for its notification");
+        }
     }
 
     /// Queues `text`; when it does not fit, or the connection is gone, it is dropped (and
@@ -64,17 +81,35 @@ impl Outbox {
                 );
             }
             metrics().event_dropped();
+            self.wake();
             return;
         }
         if self.sender.send(text.to_string()).is_err() {
             // The connection ended between its detachment and this event.
             state.queued.fetch_sub(text.len(), Ordering::AcqRel);
             metrics().event_dropped();
+            return;
         }
+        self.wake();
     }
 }
 
 impl Inbox {
+    /// What becomes readable when a notification is queued, to wait on with the socket.
+    pub fn waker(&self) -> BorrowedFd<'_> {
+        self.shared.waker.as_fd()
+    }
+
+    /// Takes the wake-up signal; the notifications are then read with [`Inbox::next`].
+    pub fn clear_wake(&self) {
+        let mut counter = [0u8; 8];
+        if let Err(error) = rustix::io::read(&self.shared.waker, &mut counter)
+            && error != rustix::io::Errno::AGAIN
+        {
+            tracing::warn!(%error, "cannot read a connection's wake-up signal");
+        }
+    }
+
     /// The next queued notification, if any.
     pub fn next(&self) -> Option<String> {
         let text = self.receiver.try_recv().ok()?;
@@ -215,7 +250,7 @@ mod tests {
 
     #[test]
     fn sessions_detach_after_their_last_connection_and_replay_undelivered_requests() {
-        let (outbox, inbox) = Outbox::new(1024);
+        let (outbox, inbox) = Outbox::new(1024).unwrap();
         let mut session = Session::default();
         session.attach(1, &outbox);
         session.attach(2, &outbox);
@@ -251,7 +286,7 @@ mod tests {
 
     #[test]
     fn a_full_outbox_drops_and_flags_its_connection() {
-        let (outbox, inbox) = Outbox::new(10);
+        let (outbox, inbox) = Outbox::new(10).unwrap();
         outbox.push("12345");
         outbox.push("123456");
         assert!(inbox.overflowed(), "11 bytes do not fit in 10");
