@@ -290,7 +290,10 @@ fn connection(server: &Arc<Server>, stream: TcpStream, settings: &Settings, span
         }
     };
     let read_limit = MAX_READ.max(settings.options.max_message);
+    // A small initial read buffer (tungstenite's default is 128 KiB, most of an idle
+    // session's memory); it grows for a large message.
     let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
         .max_message_size(Some(read_limit))
         .max_frame_size(Some(read_limit));
     let mut socket = match tungstenite::accept_hdr_with_config(stream, check_path, Some(config)) {
