@@ -341,12 +341,8 @@ fn converse(
             metrics().slow_client();
             return close(socket, CloseCode::Policy, "too many unread notifications");
         }
-        inbox.clear_wake();
-        while let Some(notification) = inbox.next() {
-            if let Err(error) = send(socket, Message::text(notification), options.write_timeout) {
-                return ended(&error);
-            }
-            metrics().event_sent();
+        if let Err(error) = deliver(socket, inbox, options.write_timeout) {
+            return ended(&error);
         }
         // Every message already received, then wait for more or for a notification.
         loop {
@@ -376,6 +372,10 @@ fn converse(
             {
                 return ended(&error);
             }
+            // What this request raised goes out before the answer to the next one.
+            if let Err(error) = deliver(socket, inbox, options.write_timeout) {
+                return ended(&error);
+            }
             if inbox.overflowed() || server.stopping() {
                 break;
             }
@@ -385,6 +385,20 @@ fn converse(
             return;
         }
     }
+}
+
+/// Sends every queued notification.
+fn deliver(
+    socket: &mut WebSocket<TcpStream>,
+    inbox: &Inbox,
+    timeout: Duration,
+) -> Result<(), WsError> {
+    inbox.clear_wake();
+    while let Some(notification) = inbox.next() {
+        send(socket, Message::text(notification), timeout)?;
+        metrics().event_sent();
+    }
+    Ok(())
 }
 
 /// Sends `message`, waiting at most `timeout` for a client that does not read.

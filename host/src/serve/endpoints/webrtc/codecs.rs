@@ -86,12 +86,13 @@ impl Codec {
             Codec::Vp8 => {
                 let encoder = make("vp8enc")?;
                 // Real time: no look-ahead, the fastest settings, constant bitrate, and a key
-                // frame at least every few seconds so a lost one heals.
+                // frame every 10 s at least: receivers ask for one (PLI) when they need it, so
+                // periodic ones, each a burst of bits, stay rare.
                 encoder.set_property("deadline", 1i64);
                 encoder.set_property("cpu-used", 8i32);
                 encoder.set_property("lag-in-frames", 0i32);
                 encoder.set_property_from_str("end-usage", "cbr");
-                encoder.set_property("keyframe-max-dist", 150i32);
+                encoder.set_property("keyframe-max-dist", 300i32);
                 encoder.set_property_from_str("error-resilient", "default");
                 // A short rate buffer and capped key frames keep the bitrate within the
                 // bound a second at a time, as a receiver's estimate expects (libvpx's
@@ -99,7 +100,7 @@ impl Codec {
                 encoder.set_property("buffer-size", 1000i32);
                 encoder.set_property("buffer-initial-size", 500i32);
                 encoder.set_property("buffer-optimal-size", 600i32);
-                encoder.set_property("max-intra-bitrate", 300i32);
+                encoder.set_property("max-intra-bitrate", 200i32);
                 encoder.set_property("undershoot", 95i32);
                 encoder.set_property("overshoot", 5i32);
                 let payloader = make("rtpvp8pay")?;
