@@ -4,8 +4,7 @@
 
 use super::complex;
 use super::endpoints;
-use super::objects::Outcome;
-use super::objects::{Media, MediaKind, Object};
+use super::objects::{Media, MediaKind, Object, Outcome};
 use super::rpc::{RpcError, string_param};
 use super::server::Server;
 use super::store::{MANAGER_ID, Store};

@@ -1053,15 +1053,18 @@ impl Inner {
         });
     }
 
-    /// Sets the video encoder's bitrate: the receiver's estimate (or the maximum before one
-    /// arrives) within `minVideoSendBandwidth` and `maxVideoSendBandwidth`.
+    /// Sets the video encoder's bitrate: the receiver's estimate (or the ceiling before one
+    /// arrives) within `minVideoSendBandwidth` and 90% of `maxVideoSendBandwidth`.
     fn apply_send_bitrate(&self) {
         let (min, max) = self.settings().send_bounds();
         let session = self.lock();
         let Some((encoder, codec)) = session.video_encoder.clone() else {
             return;
         };
-        let wanted = session.estimate.unwrap_or(max).clamp(min, max.max(min));
+        // The maximum is a ceiling, not an average: the encoder aims a tenth under it, which
+        // leaves room for key frames and the rate controller's swings.
+        let ceiling = (max * 9 / 10).max(min);
+        let wanted = session.estimate.unwrap_or(ceiling).clamp(min, ceiling);
         drop(session);
         codec.set_bitrate(&encoder, wanted);
     }
