@@ -3,6 +3,7 @@
 //!
 //! The tests expect `cargo build --workspace` to have run, as `cargo xtask test` does.
 
+pub mod browser;
 pub mod serve;
 
 use serde_json::Value as Json;

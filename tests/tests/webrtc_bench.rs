@@ -13,13 +13,11 @@
 //! cargo test -p filmstrip-tests --test webrtc_bench -- --ignored --nocapture
 //! ```
 
-use filmstrip_tests::{
-    gst_launch, npm_modules, profile_dir, run_node_tool, target_lock, workspace_root,
-};
+use filmstrip_tests::browser::{browser_modules, drive, face_camera, kurento_bundle, number};
+use filmstrip_tests::{profile_dir, workspace_root};
 use serde_json::{Value as Json, json};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Seconds of steady media each CPU and frame-rate measure covers.
 const HOLD_MS: u64 = 10_000;
@@ -33,30 +31,6 @@ const FULL_RATE: f64 = 28.0;
 /// WebRtcEndpoints made for the memory measure.
 const ENDPOINTS: usize = 20;
 
-fn browser_dir() -> PathBuf {
-    workspace_root().join("tests/browser")
-}
-
-/// The kurento-client browser bundle, made by `build.js` unless a browser test made it.
-fn kurento_bundle(modules: &Path) -> PathBuf {
-    let cache = modules.parent().unwrap();
-    let bundle = cache.join("kurento-browser.js");
-    let _lock = target_lock("webrtc-browser-bundle");
-    if !bundle.is_file() {
-        let build = run_node_tool(
-            "node",
-            &[
-                browser_dir().join("build.js").to_str().unwrap(),
-                modules.to_str().unwrap(),
-                bundle.to_str().unwrap(),
-            ],
-            cache,
-        );
-        assert!(build.status.success(), "bundling failed");
-    }
-    bundle
-}
-
 /// The fixtures every run shares: the face camera, the hat and the bundle.
 struct Fixtures {
     dir: tempfile::TempDir,
@@ -69,19 +43,9 @@ struct Fixtures {
 impl Fixtures {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let modules = npm_modules("browser", "webrtc-browser-js");
+        let modules = browser_modules();
         let bundle = kurento_bundle(&modules);
-        let photo = workspace_root().join("modules/faceoverlay/tests/data/astronaut.png");
-        let camera = dir.path().join("face.y4m");
-        // 640x480 at 30 fps, the size the issue's goals are set for.
-        gst_launch(&format!(
-            "filesrc location={} ! pngdec ! videoconvert ! imagefreeze num-buffers=30 \
-             ! video/x-raw,framerate=30/1 ! videoscale add-borders=true \
-             ! video/x-raw,width=640,height=480,pixel-aspect-ratio=1/1 ! videoconvert \
-             ! video/x-raw,format=I420 ! y4menc ! filesink location={}",
-            photo.display(),
-            camera.display()
-        ));
+        let camera = face_camera(dir.path());
         let hat = filmstrip_tests::green_png(dir.path());
         Self {
             dir,
@@ -107,31 +71,7 @@ impl Fixtures {
             "pages": pages,
             "timeoutMs": 120_000,
         });
-        let _turn = target_lock("webrtc-browser");
-        let output = Command::new("unshare")
-            .args([
-                "-n",
-                "sh",
-                "-c",
-                "ip link set lo up && exec node \"$0\" \"$1\"",
-            ])
-            .arg(browser_dir().join("driver.js"))
-            .arg(config.to_string())
-            .env("NODE_PATH", &self.modules)
-            .output()
-            .expect("unshare runs (root and util-linux needed)");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let result: Json = stdout
-            .lines()
-            .rev()
-            .find_map(|line| serde_json::from_str(line).ok())
-            .unwrap_or_else(|| {
-                panic!(
-                    "{scenario}: no result\n{stdout}\n{}",
-                    String::from_utf8_lossy(&output.stderr)
-                )
-            });
-        assert_eq!(result["interfaces"], json!(["lo"]), "not isolated on lo");
+        let result = drive(&config, &self.modules, "ip link set lo up", &["lo"]);
         let errors = result["errors"].as_array().cloned().unwrap_or_default();
         assert!(
             errors.is_empty(),
@@ -140,13 +80,6 @@ impl Fixtures {
         );
         result
     }
-}
-
-fn number(result: &Json, pointer: &str) -> f64 {
-    result
-        .pointer(pointer)
-        .and_then(Json::as_f64)
-        .unwrap_or_else(|| panic!("no number at {pointer} in {result}"))
 }
 
 #[test]

@@ -15,72 +15,10 @@
 //! `tests/browser/package-lock.json`. Scenarios run one at a time (a lock in `target/`), as
 //! two browsers encoding video at once on a small machine would skew every measure.
 
-use filmstrip_tests::{
-    gst_launch, npm_modules, profile_dir, run_node_tool, target_lock, workspace_root,
-};
+use filmstrip_tests::browser::{browser_modules, drive, face_camera, kurento_bundle, number};
+use filmstrip_tests::{gst_launch, profile_dir, workspace_root};
 use serde_json::{Value as Json, json};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-/// The npm package with the driver, the pages and the bundle's sources.
-fn browser_dir() -> PathBuf {
-    workspace_root().join("tests/browser")
-}
-
-/// The browser bundle of kurento-client and kurento-utils, rebuilt by `build.js` (esbuild)
-/// when its sources or the installed packages change.
-fn kurento_bundle(modules: &Path) -> PathBuf {
-    let cache = modules.parent().unwrap();
-    let bundle = cache.join("kurento-browser.js");
-    let stamp = cache.join("bundled-from");
-    let sources = [
-        "build.js",
-        "kurento-entry.js",
-        "node-globals.js",
-        "package-lock.json",
-    ];
-    let wanted: String = sources
-        .iter()
-        .map(|file| std::fs::read_to_string(browser_dir().join(file)).unwrap())
-        .collect();
-    let _lock = target_lock("webrtc-browser-bundle");
-    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && bundle.is_file()
-    {
-        return bundle;
-    }
-    let build = run_node_tool(
-        "node",
-        &[
-            browser_dir().join("build.js").to_str().unwrap(),
-            modules.to_str().unwrap(),
-            bundle.to_str().unwrap(),
-        ],
-        cache,
-    );
-    assert!(
-        build.status.success(),
-        "bundling kurento-client for the browser failed:\n{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
-    std::fs::write(&stamp, wanted).unwrap();
-    bundle
-}
-
-/// A 640x480 I420 Y4M of the astronaut picture, letterboxed, 30 frames at 30 fps: the fake
-/// camera (Chromium loops it).
-fn face_camera(dir: &Path) -> PathBuf {
-    let photo = workspace_root().join("modules/faceoverlay/tests/data/astronaut.png");
-    let camera = dir.join("face.y4m");
-    gst_launch(&format!(
-        "filesrc location={} ! pngdec ! videoconvert ! imagefreeze num-buffers=30 \
-         ! video/x-raw,framerate=30/1 ! videoscale add-borders=true \
-         ! video/x-raw,width=640,height=480,pixel-aspect-ratio=1/1 ! videoconvert \
-         ! video/x-raw,format=I420 ! y4menc ! filesink location={}",
-        photo.display(),
-        camera.display()
-    ));
-    camera
-}
 
 /// The hat the magic mirror draws: an opaque green PNG (no saturated green in the
 /// astronaut picture, so every green pixel of the remote video is the overlay).
@@ -130,7 +68,7 @@ fn run_scenario_in(
     params: Json,
     files: Json,
 ) -> Json {
-    let modules = npm_modules("browser", "webrtc-browser-js");
+    let modules = browser_modules();
     let bundle = kurento_bundle(&modules);
     let camera = face_camera(dir);
     let mut served_files = json!({
@@ -154,48 +92,16 @@ fn run_scenario_in(
         "screenshot": dir.join(format!("{scenario}.png")),
     });
 
-    let (setup, interfaces) = match browser {
-        Browser::Chromium => ("ip link set lo up", json!(["lo"])),
+    let (setup, interfaces): (&str, &[&str]) = match browser {
+        Browser::Chromium => ("ip link set lo up", &["lo"]),
         Browser::Firefox => (
             "ip link set lo up && ip link add v0 type veth peer name v1 \
              && ip addr add 192.0.2.1/24 dev v0 && ip link set v0 up && ip link set v1 up \
              && ip route add default via 192.0.2.2 dev v0",
-            json!(["lo", "v0", "v1"]),
+            &["lo", "v0", "v1"],
         ),
     };
-    let _turn = target_lock("webrtc-browser");
-    let output = Command::new("unshare")
-        .args([
-            "-n",
-            "sh",
-            "-c",
-            &format!("{setup} && exec node \"$0\" \"$1\""),
-        ])
-        .arg(browser_dir().join("driver.js"))
-        .arg(config.to_string())
-        .env("NODE_PATH", &modules)
-        .output()
-        .unwrap_or_else(|err| {
-            panic!("cannot run unshare ({err}): this test needs util-linux and root")
-        });
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let result: Json = stdout
-        .lines()
-        .rev()
-        .find_map(|line| serde_json::from_str(line).ok())
-        .unwrap_or_else(|| {
-            panic!(
-                "the {scenario} driver printed no result ({}); unshare -n needs root:\n\
-                 stdout: {stdout}\nstderr: {stderr}",
-                output.status
-            )
-        });
-    assert_eq!(
-        result["interfaces"], interfaces,
-        "the browser was not isolated on loopback"
-    );
-    result
+    drive(&config, &modules, setup, interfaces)
 }
 
 /// Panics with the scenario's errors, the endpoint's events, the SDP answer, the page console
@@ -228,13 +134,6 @@ fn assert_no_errors(result: &Json) {
         console,
         result["serverLog"].as_str().unwrap_or_default(),
     );
-}
-
-fn number(result: &Json, pointer: &str) -> f64 {
-    result
-        .pointer(pointer)
-        .and_then(Json::as_f64)
-        .unwrap_or_else(|| panic!("no number at {pointer} in {result:#}"))
 }
 
 /// The remote video played within 10 s and decoded frames over a loopback candidate pair.
