@@ -24,11 +24,13 @@ pub fn post_event(bin: &gst::Bin, event_type: &str, fields: &Map<String, Json>) 
         .field("type", event_type)
         .field("data", Json::Object(fields.clone()).to_string())
         .build();
-    let _ = bin.post_message(
-        gst::message::Application::builder(structure)
-            .src(bin)
-            .build(),
-    );
+    let message = gst::message::Application::builder(structure)
+        .src(bin)
+        .build();
+    if let Err(error) = bin.post_message(message) {
+        // Only a bin already taken out of its pipeline has no bus: its object is gone too.
+        tracing::debug!(%error, event_type, "an event of a released element is dropped");
+    }
 }
 
 /// Reads a message posted by [`post_event`]: the event type and its fields.

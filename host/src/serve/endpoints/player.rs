@@ -230,7 +230,9 @@ impl Behaviour for Player {
                 } else {
                     (gst::State::Paused, Play::Paused)
                 };
-                let _ = bin.set_state(target);
+                if let Err(error) = bin.set_state(target) {
+                    tracing::warn!(%error, operation, "the player did not change state");
+                }
                 if state == Play::Stopped {
                     self.played.store(0, Ordering::Relaxed);
                 }
@@ -272,18 +274,26 @@ impl Player {
         let base = clock.time().saturating_sub(resumed);
         let elements = std::iter::once(bin.upcast_ref::<gst::Element>()).chain(&self.clocksyncs);
         for element in elements {
-            let _ = element.set_clock(Some(&clock));
+            if let Err(error) = element.set_clock(Some(&clock)) {
+                // The element keeps the pipeline's clock, which paces it the same way.
+                tracing::debug!(%error, "the player kept its clock");
+            }
             element.set_start_time(gst::ClockTime::NONE);
             element.set_base_time(base);
         }
         // A URI that cannot be played shows up as an `Error` event, as on KMS.
-        let _ = bin.set_state(gst::State::Playing);
+        if let Err(error) = bin.set_state(gst::State::Playing) {
+            tracing::debug!(%error, "the player did not start: its Error event says why");
+        }
         // A live source (rtsp://) lets uridecodebin finish prerolling at once, inside the
         // bin's own READY to PAUSED step: the bin takes that for the end of the whole change
         // and stays PAUSED, so rtspsrc never sends PLAY. Asking again from PAUSED goes on.
         let (_, current, pending) = bin.state(gst::ClockTime::ZERO);
-        if current == gst::State::Paused && pending == gst::State::VoidPending {
-            let _ = bin.set_state(gst::State::Playing);
+        if current == gst::State::Paused
+            && pending == gst::State::VoidPending
+            && let Err(error) = bin.set_state(gst::State::Playing)
+        {
+            tracing::debug!(%error, "the live player did not start: its Error event says why");
         }
         *state = Play::Playing;
     }

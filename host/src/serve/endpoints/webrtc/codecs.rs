@@ -85,14 +85,14 @@ impl Codec {
         Ok(match self {
             Codec::Vp8 => {
                 let encoder = make("vp8enc")?;
-                // Real time: no look-ahead, the fastest settings, constant bitrate, and a key
-                // frame every 10 s at least: receivers ask for one (PLI) when they need it, so
-                // periodic ones, each a burst of bits, stay rare.
+                // Real time: no look-ahead, the fastest settings, constant bitrate; key frames
+                // when a receiver asks (PLI), as browsers' own encoders do, and otherwise only
+                // every 100 s: each is a burst of bits above the bitrate bound.
                 encoder.set_property("deadline", 1i64);
                 encoder.set_property("cpu-used", 8i32);
                 encoder.set_property("lag-in-frames", 0i32);
                 encoder.set_property_from_str("end-usage", "cbr");
-                encoder.set_property("keyframe-max-dist", 300i32);
+                encoder.set_property("keyframe-max-dist", 3000i32);
                 encoder.set_property_from_str("error-resilient", "default");
                 // A short rate buffer and capped key frames keep the bitrate within the
                 // bound a second at a time, as a receiver's estimate expects (libvpx's
