@@ -3,10 +3,11 @@
 
 use super::bus;
 use super::classes;
+use super::clock::unix_seconds;
 use super::endpoints;
 use super::objects::{self, ELEMENT_EVENTS, ElementMedia, Media, Object};
 use super::rpc::{RpcError, string_param};
-use super::server::{Server, unix_seconds};
+use super::server::Server;
 use super::session::new_uuid;
 use crate::kmd::KURENTO_MODULES;
 use gst::prelude::*;

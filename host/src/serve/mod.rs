@@ -8,6 +8,7 @@
 
 mod bus;
 mod classes;
+mod clock;
 mod command;
 mod complex;
 mod create;

@@ -1,6 +1,7 @@
 //! The server: its loaded modules, the store behind one lock, and the life of sessions (grace
 //! periods, shutdown). The protocol itself is in `protocol.rs`.
 
+use super::clock::unix_seconds;
 use super::endpoints::WebRtcDefaults;
 use super::metrics::Census;
 use super::objects::{Media, Object};
@@ -10,7 +11,7 @@ use crate::Registry;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tracing::{debug, info, warn};
 
 /// How many replies a connection keeps until it is seen open after sending them.
@@ -238,12 +239,4 @@ impl Server {
     pub fn gst_name(&self) -> String {
         format!("filmstrip-{}", self.names.fetch_add(1, Ordering::Relaxed))
     }
-}
-
-/// Seconds since the Unix epoch.
-pub fn unix_seconds() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs())
-        .unwrap_or_default()
 }

@@ -236,14 +236,6 @@ pub fn new_uuid() -> String {
     )
 }
 
-/// Milliseconds since the Unix epoch.
-pub fn now_millis() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_millis())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,12 +7,12 @@
 //! neither a scrape nor `getStats` ever waits for a slow frame. Counters of released
 //! elements are kept here, by class, so that the per-class totals never go backwards.
 
+use super::clock::now_millis;
 use filmstrip::element::{FRAMES_PROCESSED, PROCESSING_NS};
 use gst::prelude::*;
 use serde_json::{Map, Value as Json, json};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, OnceLock};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// What one filter element, or all of a class, counted.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -66,20 +66,10 @@ pub fn element_stats(id: &str, filter: Option<&gst::Element>) -> Json {
     let stats = json!({
         "__module__": "kurento", "__type__": "ElementStats",
         "id": stats_id, "type": "element",
-        "timestampMillis": now_millis(),
+        "timestampMillis": now_millis().to_string(),
         "inputAudioLatency": 0.0, "inputVideoLatency": video,
     });
     Json::Object(Map::from_iter([(stats_id.to_string(), stats)]))
-}
-
-/// Milliseconds since the Unix epoch, as text like every Kurento timestamp. Computed here
-/// rather than taken from `session`, which `metrics` (a user of this file) is used by.
-fn now_millis() -> String {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_millis())
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// Per-class counters of released filters, and the totals last reported.

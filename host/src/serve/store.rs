@@ -4,10 +4,11 @@
 //! object takes its connections, subscriptions and name along, and events reach exactly the
 //! sessions subscribed to them (an index by object and event type).
 
+use super::clock::now_millis;
 use super::endpoints;
 use super::objects::{self, Media, MediaKind, Object};
 use super::rpc::RpcError;
-use super::session::{Session, new_uuid, now_millis};
+use super::session::{Session, new_uuid};
 use gst::prelude::*;
 use serde_json::{Map, Value as Json, json};
 use std::collections::HashMap;
