@@ -111,10 +111,10 @@ impl ImageOverlay {
         let placed = Placed {
             id,
             image,
-            offset_x: f64::from(offset_x_percent),
-            offset_y: f64::from(offset_y_percent),
-            width: f64::from(width_percent),
-            height: f64::from(height_percent),
+            offset_x: decimal(offset_x_percent),
+            offset_y: decimal(offset_y_percent),
+            width: decimal(width_percent),
+            height: decimal(height_percent),
             keep_aspect_ratio,
             center,
         };
@@ -131,4 +131,10 @@ impl ImageOverlay {
         self.images.retain(|p| p.id != id);
         Ok(())
     }
+}
+
+/// The decimal fraction a client meant by a `float` parameter: `0.3f32` is 0.30000001192...,
+/// which would shift a half-pixel boundary; six decimals are far finer than any frame.
+fn decimal(value: f32) -> f64 {
+    (f64::from(value) * 1e6).round() / 1e6
 }
