@@ -116,6 +116,11 @@ enum Command {
         /// info]. Logs go to stderr; GStreamer's own log still follows $GST_DEBUG.
         #[arg(long, value_name = "FILTER")]
         log_level: Option<String>,
+        /// Also serve the demo web app (magic mirror, plate reader, ...) over plain HTTP on
+        /// the same port, from DIR [default: `demos` beside the executable's directory, i.e.
+        /// target/demos, where `cargo xtask demo` builds it].
+        #[arg(long, value_name = "DIR", num_args = 0..=1)]
+        demos: Option<Option<PathBuf>>,
     },
     /// Runs a video through filters, printing module events on stdout as JSON lines.
     Run {
@@ -206,7 +211,19 @@ fn execute(cli: &Cli, matches: &ArgMatches) -> Result<()> {
             write_timeout,
             shutdown_timeout,
             log_level,
+            demos,
         } => {
+            let demos = match demos {
+                Some(dir) => {
+                    let dir = match dir {
+                        Some(dir) => dir.clone(),
+                        None => serve::demos::default_dir()?,
+                    };
+                    serve::demos::check_built(&dir)?;
+                    Some(dir)
+                }
+                None => None,
+            };
             init_logging(log_level.as_deref())?;
             let registry = Registry::load(&dirs);
             for refusal in registry.refused() {
@@ -225,6 +242,7 @@ fn execute(cli: &Cli, matches: &ArgMatches) -> Result<()> {
                 max_outbox: *max_outbox_bytes,
                 write_timeout: seconds("--write-timeout", *write_timeout)?,
                 shutdown_timeout: seconds("--shutdown-timeout", *shutdown_timeout)?,
+                demos,
             };
             serve::serve(registry, &options, &mut stdout)
         }

@@ -12,6 +12,7 @@ mod clock;
 mod command;
 mod complex;
 mod create;
+pub mod demos;
 mod endpoints;
 mod flow;
 pub mod metrics;
@@ -92,6 +93,8 @@ pub struct Options {
     pub write_timeout: Duration,
     /// How long a shutdown may take before the process exits anyway, with a failure code.
     pub shutdown_timeout: Duration,
+    /// The built demo pages served over plain HTTP on the same port (`--demos`), if any.
+    pub demos: Option<std::path::PathBuf>,
 }
 
 /// Serves until SIGINT or SIGTERM; `announce` gets the URL once the socket listens.
@@ -119,6 +122,9 @@ pub fn serve(registry: Registry, options: &Options, announce: &mut dyn Write) ->
     let address = listener.local_addr()?;
     let path = options.path.trim_matches('/').to_string();
     writeln!(announce, "listening on ws://{address}/{path}")?;
+    if options.demos.is_some() {
+        writeln!(announce, "demo pages at http://{address}/")?;
+    }
     announce.flush()?;
     info!(%address, path, "listening");
     let server = Server::new(
@@ -250,10 +256,12 @@ impl Drop for OpenConnection {
 }
 
 /// A plain HTTP request (no WebSocket upgrade) for one of the operator's endpoints.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 enum Probe {
     Metrics,
     Health,
+    /// A file of the demo pages (`--demos`), by its request target.
+    Page(String),
 }
 
 // tungstenite's handshake callback dictates its large error type.
@@ -271,8 +279,9 @@ fn connection(server: &Arc<Server>, stream: TcpStream, settings: &Settings, span
         warn!(%error, "cannot set socket timeouts: connection dropped");
         return;
     }
-    match probe(&stream) {
-        Ok(Some((probe, length))) => return answer_probe(server, stream, probe, length),
+    let demos = settings.options.demos.as_deref();
+    match probe(&stream, demos.is_some()) {
+        Ok(Some((probe, length))) => return answer_probe(server, stream, probe, length, demos),
         Ok(None) => {}
         Err(error) => {
             debug!(%error, "connection closed before its request");
@@ -547,9 +556,10 @@ fn close(socket: &mut WebSocket<TcpStream>, code: CloseCode, reason: &str) {
 }
 
 /// Reads the HTTP request head without consuming it. A plain GET of `/metrics` or `/health`
-/// gives its probe and the head's length; anything else (a WebSocket upgrade, another path)
-/// is left to the WebSocket handshake, which refuses other paths with 404 as before.
-fn probe(stream: &TcpStream) -> std::io::Result<Option<(Probe, usize)>> {
+/// (or of any other path when `pages` serves the demo pages) gives its probe and the head's
+/// length; anything else (a WebSocket upgrade, another path) is left to the WebSocket
+/// handshake, which refuses other paths with 404 as before.
+fn probe(stream: &TcpStream, pages: bool) -> std::io::Result<Option<(Probe, usize)>> {
     let mut head = [0u8; 4096];
     let waiting = Instant::now();
     loop {
@@ -559,7 +569,7 @@ fn probe(stream: &TcpStream) -> std::io::Result<Option<(Probe, usize)>> {
         }
         if let Some(end) = head[..seen].windows(4).position(|w| w == b"\r\n\r\n") {
             let text = String::from_utf8_lossy(&head[..end]);
-            return Ok(classify(&text).map(|probe| (probe, end + 4)));
+            return Ok(classify(&text, pages).map(|probe| (probe, end + 4)));
         }
         if seen == head.len() || waiting.elapsed() > HANDSHAKE {
             return Ok(None);
@@ -569,8 +579,9 @@ fn probe(stream: &TcpStream) -> std::io::Result<Option<(Probe, usize)>> {
     }
 }
 
-/// The probe a request head asks for, if it is a plain GET of one.
-fn classify(head: &str) -> Option<Probe> {
+/// The probe a request head asks for, if it is a plain GET of one; with `pages`, a plain GET
+/// of any other path asks for a demo page.
+fn classify(head: &str, pages: bool) -> Option<Probe> {
     let mut lines = head.lines();
     let mut request = lines.next()?.split_whitespace();
     if request.next()? != "GET" {
@@ -588,11 +599,18 @@ fn classify(head: &str) -> Option<Probe> {
         _ if upgrade => None,
         "/metrics" => Some(Probe::Metrics),
         "/health" => Some(Probe::Health),
+        _ if pages => Some(Probe::Page(target.to_string())),
         _ => None,
     }
 }
 
-fn answer_probe(server: &Server, mut stream: TcpStream, probe: Probe, head: usize) {
+fn answer_probe(
+    server: &Server,
+    mut stream: TcpStream,
+    probe: Probe,
+    head: usize,
+    demos: Option<&std::path::Path>,
+) {
     // The head is read before answering: closing with unread bytes would reset the
     // connection and could destroy the answer on its way.
     let mut consumed = vec![0u8; head];
@@ -616,6 +634,10 @@ fn answer_probe(server: &Server, mut stream: TcpStream, probe: Probe, head: usiz
             );
         }
         Probe::Health => respond(stream, "200 OK", "text/plain", "ok\n"),
+        Probe::Page(target) => match demos {
+            Some(dir) => demos::answer(server, stream, dir, &target),
+            None => respond(stream, "404 Not Found", "text/plain", "not found\n"),
+        },
     }
 }
 
@@ -647,10 +669,22 @@ mod tests {
     fn only_plain_gets_of_the_probe_paths_are_probes() {
         let get =
             |target: &str, extra: &str| format!("GET {target} HTTP/1.1\r\nHost: x\r\n{extra}");
-        assert_eq!(classify(&get("/metrics", "")), Some(Probe::Metrics));
-        assert_eq!(classify(&get("/health?full=1", "")), Some(Probe::Health));
-        assert_eq!(classify(&get("/kurento", "")), None);
-        assert_eq!(classify(&get("/health", "Upgrade: WebSocket\r\n")), None);
-        assert_eq!(classify("POST /metrics HTTP/1.1"), None);
+        assert_eq!(classify(&get("/metrics", ""), false), Some(Probe::Metrics));
+        assert_eq!(
+            classify(&get("/health?full=1", ""), false),
+            Some(Probe::Health)
+        );
+        assert_eq!(classify(&get("/kurento", ""), false), None);
+        assert_eq!(
+            classify(&get("/health", "Upgrade: WebSocket\r\n"), false),
+            None
+        );
+        assert_eq!(classify("POST /metrics HTTP/1.1", false), None);
+        let page = Some(Probe::Page("/a.js?x=1".into()));
+        assert_eq!(classify(&get("/a.js?x=1", ""), true), page);
+        assert_eq!(
+            classify(&get("/kurento", "Upgrade: websocket\r\n"), true),
+            None
+        );
     }
 }
