@@ -34,7 +34,7 @@ pub struct Buffers {
 
 impl Buffers {
     /// Converts a BGR, BGRx or BGRA picture to HSV into `self.hsv`.
-    pub fn to_hsv(&mut self, picture: &Mat) -> Result<()> {
+    pub fn convert(&mut self, picture: &Mat) -> Result<()> {
         let bgr = if picture.channels() == 4 {
             imgproc::cvt_color_def(picture, &mut self.bgr, imgproc::COLOR_BGRA2BGR)?;
             &self.bgr
@@ -45,7 +45,7 @@ impl Buffers {
         Ok(())
     }
 
-    /// The colour range of `region` of the last [`Self::to_hsv`] picture: from the first to the
+    /// The colour range of `region` of the last [`Self::convert`] picture: from the first to the
     /// last hue and saturation held by at least 5% of its pixels, widened by 5.
     pub fn learn(&self, region: Rect) -> Result<Option<ColorRange>> {
         let frame = Rect::new(0, 0, self.hsv.cols(), self.hsv.rows());
@@ -73,7 +73,7 @@ impl Buffers {
             .map(|(hue, saturation)| ColorRange { hue, saturation }))
     }
 
-    /// The centre of the largest blob of `range` in the last [`Self::to_hsv`] picture, if one
+    /// The centre of the largest blob of `range` in the last [`Self::convert`] picture, if one
     /// covers at least `min_area` pixels once specks are removed.
     pub fn find_pointer(&mut self, range: ColorRange, min_area: i32) -> Result<Option<Point>> {
         let lower = Scalar::new(

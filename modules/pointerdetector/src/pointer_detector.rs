@@ -113,7 +113,7 @@ impl PointerDetector {
         // Blobs under a thousandth of the picture are noise, not a pointer.
         let min_area = (frame.width() * frame.height() / 1000).max(1) as i32;
         let (learnt, pointer) = frame.with_mat(|picture| {
-            buffers.to_hsv(picture)?;
+            buffers.convert(picture)?;
             let learnt = if calibrate {
                 buffers.learn(calibration)?
             } else {
