@@ -1,26 +1,17 @@
-//! The pointer's colour: learnt from a region of the picture as hue and saturation ranges,
-//! then found as the largest blob of that colour.
+//! The pointer: the largest blob of the colour learnt from the calibration region.
 
 use filmstrip::Result;
-use filmstrip::opencv::core::{self, Mat, Point, Rect, Scalar, Size};
+use filmstrip::opencv::core::{Mat, Point, Rect, Size};
 use filmstrip::opencv::imgproc;
 use filmstrip::opencv::prelude::*;
+use hsvkey::{ColorRange, Histogram};
 
-/// Darker pixels have no reliable hue and are never the pointer.
-const MIN_VALUE: f64 = 30.0;
 /// Share of the calibration region a hue or saturation needs to count as the pointer's.
 const HISTOGRAM_SHARE: f64 = 0.05;
 /// Margin added on each side of the learnt ranges.
 const MARGIN: i32 = 5;
 
-/// Hue (0..180, OpenCV's scale) and saturation (0..255) ranges, both ends included.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ColorRange {
-    hue: (i32, i32),
-    saturation: (i32, i32),
-}
-
-/// Reusable buffers for [`learn`] and [`find_pointer`].
+/// Reusable buffers for [`Self::learn`] and [`Self::find_pointer`].
 #[derive(Default)]
 pub struct Buffers {
     bgr: Mat,
@@ -33,62 +24,23 @@ pub struct Buffers {
 }
 
 impl Buffers {
-    /// Converts a BGR, BGRx or BGRA picture to HSV into `self.hsv`.
+    /// Converts a BGR, BGRx or BGRA picture for the other methods.
     pub fn convert(&mut self, picture: &Mat) -> Result<()> {
-        let bgr = if picture.channels() == 4 {
-            imgproc::cvt_color_def(picture, &mut self.bgr, imgproc::COLOR_BGRA2BGR)?;
-            &self.bgr
-        } else {
-            picture
-        };
-        imgproc::cvt_color_def(bgr, &mut self.hsv, imgproc::COLOR_BGR2HSV)?;
-        Ok(())
+        hsvkey::to_hsv(picture, &mut self.bgr, &mut self.hsv)
     }
 
-    /// The colour range of `region` of the last [`Self::convert`] picture: from the first to the
-    /// last hue and saturation held by at least 5% of its pixels, widened by 5.
+    /// The colour of `region` of the last [`Self::convert`]ed picture: the hue and saturation
+    /// ranges held by at least 5% of its pixels, widened by 5.
     pub fn learn(&self, region: Rect) -> Result<Option<ColorRange>> {
-        let frame = Rect::new(0, 0, self.hsv.cols(), self.hsv.rows());
-        let region = region & frame;
-        if region.width <= 0 || region.height <= 0 {
-            return Ok(None);
-        }
-        let roi = self.hsv.roi(region)?.try_clone()?;
-        let mut hues = [0usize; 256];
-        let mut saturations = [0usize; 256];
-        for pixel in roi.data_bytes()?.chunks_exact(3) {
-            if f64::from(pixel[2]) >= MIN_VALUE {
-                hues[usize::from(pixel[0])] += 1;
-                saturations[usize::from(pixel[1])] += 1;
-            }
-        }
-        let threshold = ((region.area() as f64 * HISTOGRAM_SHARE).ceil() as usize).max(1);
-        let span = |counts: &[usize; 256]| {
-            let first = counts.iter().position(|&n| n >= threshold)?;
-            let last = counts.iter().rposition(|&n| n >= threshold)?;
-            Some((first as i32 - MARGIN, last as i32 + MARGIN))
-        };
-        Ok(span(&hues)
-            .zip(span(&saturations))
-            .map(|(hue, saturation)| ColorRange { hue, saturation }))
+        let mut histogram = Histogram::default();
+        histogram.add(&self.hsv, region)?;
+        Ok(histogram.range(HISTOGRAM_SHARE, MARGIN))
     }
 
-    /// The centre of the largest blob of `range` in the last [`Self::convert`] picture, if one
-    /// covers at least `min_area` pixels once specks are removed.
+    /// The centre of the largest blob of `range` in the last [`Self::convert`]ed picture, if
+    /// one covers at least `min_area` pixels once specks are removed.
     pub fn find_pointer(&mut self, range: ColorRange, min_area: i32) -> Result<Option<Point>> {
-        let lower = Scalar::new(
-            f64::from(range.hue.0),
-            f64::from(range.saturation.0),
-            MIN_VALUE,
-            0.0,
-        );
-        let upper = Scalar::new(
-            f64::from(range.hue.1),
-            f64::from(range.saturation.1),
-            255.0,
-            0.0,
-        );
-        core::in_range(&self.hsv, &lower, &upper, &mut self.mask)?;
+        range.mask(&self.hsv, &mut self.mask)?;
         let kernel = imgproc::get_structuring_element_def(imgproc::MORPH_RECT, Size::new(5, 5))?;
         imgproc::morphology_ex_def(&self.mask, &mut self.opened, imgproc::MORPH_OPEN, &kernel)?;
         let count = imgproc::connected_components_with_stats_def(

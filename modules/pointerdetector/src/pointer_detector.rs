@@ -1,11 +1,12 @@
 //! `PointerDetectorFilter`: a colour learnt from a calibration region is the pointer; windows
 //! raise `WindowIn` and `WindowOut` as it enters and leaves them.
 
-use crate::color::{Buffers, ColorRange};
+use crate::color::Buffers;
 use filmstrip::opencv::core::{Mat, Rect, Scalar};
 use filmstrip::opencv::imgproc;
 use filmstrip::opencv::prelude::*;
 use filmstrip::prelude::*;
+use hsvkey::ColorRange;
 use std::sync::Arc;
 
 /// A rectangle in pixels, as Kurento names its corner (the top-left one, despite the name).
