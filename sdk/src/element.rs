@@ -9,8 +9,8 @@ use gst_base::prelude::*;
 use gst_video::{VideoFrameExt, VideoFrameRef};
 use serde_json::Value as Json;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Read-only GObject property of every Filmstrip element: frames that went through it.
@@ -33,14 +33,14 @@ const DEFAULT_FRAME_BUDGET: Duration = Duration::from_nanos(33_333_333);
 /// State of one element: the user's filter and what the element tracks around it.
 pub struct Core<F> {
     filter: Mutex<F>,
+    /// Whose turn it is with `filter`: taken before its lock, see [`Turn`].
+    turn: Turn,
     /// Frames that entered the element; also the next frame's number.
     frames: AtomicU64,
     /// Time spent on those frames, in nanoseconds. Atomics rather than a lock: the streaming
     /// thread must never wait for a host reading statistics.
     processing_ns: AtomicU64,
     panicked: AtomicBool,
-    /// `#[method(slow)]` calls under way: frames pass through untouched instead of waiting.
-    slow_calls: AtomicUsize,
     /// This filter's debug category, named after its factory (`GST_DEBUG=pixelatefilter:5`).
     category: gst::DebugCategory,
 }
@@ -52,7 +52,7 @@ impl<F: Filter> Default for Core<F> {
             frames: AtomicU64::new(0),
             processing_ns: AtomicU64::new(0),
             panicked: AtomicBool::new(false),
-            slow_calls: AtomicUsize::new(0),
+            turn: Turn::default(),
             // GStreamer hands back the existing category when the name is taken, so every
             // element of one filter shares one.
             category: gst::DebugCategory::new(
@@ -72,37 +72,100 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".to_string())
 }
 
+/// Who is using the filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// A frame: waits for ordinary calls, passes through untouched while a slow call runs.
+    Frame,
+    /// A method, a property getter or setter, a GObject property.
+    Call,
+    /// A `#[method(slow)]`: frames do not wait for it.
+    SlowCall,
+}
+
+/// Turns at the filter, decided under one lock so that a frame learns that a slow call holds
+/// the filter in the same step as it would take the filter.
+///
+/// With a separate "slow call under way" flag, a frame could read "none" just before a slow
+/// call took the filter's lock, and then wait out the whole call (a download) blocked on it.
+#[derive(Default)]
+struct Turn {
+    holder: Mutex<Option<Access>>,
+    released: Condvar,
+}
+
+impl Turn {
+    /// Waits until the filter is free and takes it; `None` for a frame when a slow call holds
+    /// it, now or when the frame's wait ends.
+    fn take(&self, access: Access) -> Option<TurnGuard<'_>> {
+        // Nothing panics while holding this lock, but a poisoned one is still consistent.
+        let mut holder = self.holder.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            match *holder {
+                None => {
+                    *holder = Some(access);
+                    return Some(TurnGuard(self));
+                }
+                Some(Access::SlowCall) if access == Access::Frame => return None,
+                Some(_) => {
+                    holder = self
+                        .released
+                        .wait(holder)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+            }
+        }
+    }
+}
+
+/// A turn at the filter, given back when dropped.
+struct TurnGuard<'a>(&'a Turn);
+
+impl Drop for TurnGuard<'_> {
+    fn drop(&mut self) {
+        *self.0.holder.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        // Frames and calls wait on the same condition; each rechecks what it may do.
+        self.0.released.notify_all();
+    }
+}
+
+/// The filter, locked during a turn. The lock is never contended: turns already exclude
+/// each other; it only makes the access safe.
+struct Locked<'a, F> {
+    // Fields drop in order: the filter's lock goes before the turn is handed on.
+    filter: MutexGuard<'a, F>,
+    _turn: TurnGuard<'a>,
+}
+
 impl<F: Filter> Core<F> {
-    /// Locks the filter; with `wait` false, `None` when someone else holds it.
-    fn lock(&self, wait: bool) -> Result<Option<MutexGuard<'_, F>>> {
+    /// Takes a turn and locks the filter; `None` for a frame while a slow call runs.
+    fn hold(&self, access: Access) -> Option<Locked<'_, F>> {
+        let turn = self.turn.take(access)?;
+        // A poisoned lock means a panic we reported; its data is still sound.
+        let filter = self.filter.lock().unwrap_or_else(PoisonError::into_inner);
+        Some(Locked {
+            filter,
+            _turn: turn,
+        })
+    }
+
+    /// [`Self::hold`], refused once the filter has panicked.
+    fn lock(&self, access: Access) -> Result<Option<Locked<'_, F>>> {
         if self.panicked.load(Ordering::Acquire) {
             return Err(Error::with_kind(
                 ErrorKind::Panicked,
                 format!("{} panicked earlier and is out of service", F::CLASS),
             ));
         }
-        // A poisoned lock means a panic we are about to report; its data is still sound.
-        let guard = match self.filter.try_lock() {
-            Ok(guard) => guard,
-            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-            Err(TryLockError::WouldBlock) if !wait => return Ok(None),
-            Err(TryLockError::WouldBlock) => self.filter.lock().unwrap_or_else(|e| e.into_inner()),
-        };
-        Ok(Some(guard))
-    }
-
-    /// Runs `f` on the filter, turning a panic into [`ErrorKind::Panicked`] for good.
-    fn guarded<R>(&self, f: impl FnOnce(&mut F) -> Result<R>) -> Result<R> {
-        let filter = self.lock(true)?.expect("waiting locks always lock");
-        self.run_guarded(filter, f)
+        Ok(self.hold(access))
     }
 
     fn run_guarded<R>(
         &self,
-        mut filter: MutexGuard<'_, F>,
+        mut locked: Locked<'_, F>,
         f: impl FnOnce(&mut F) -> Result<R>,
     ) -> Result<R> {
-        match catch_unwind(AssertUnwindSafe(|| f(&mut filter))) {
+        match catch_unwind(AssertUnwindSafe(|| f(&mut locked.filter))) {
             Ok(result) => result,
             Err(payload) => {
                 self.panicked.store(true, Ordering::Release);
@@ -158,16 +221,16 @@ impl<F: Filter> Core<F> {
             Some(1) => self.frames.load(Ordering::Relaxed).to_value(),
             Some(2) => self.processing_ns.load(Ordering::Relaxed).to_value(),
             _ => {
-                let filter = self.filter.lock().unwrap_or_else(|e| e.into_inner());
-                filter.property_value(id - 1)
+                let locked = self.hold(Access::Call).expect("calls always get a turn");
+                locked.filter.property_value(id - 1)
             }
         }
     }
 
     /// GObject `set_property` for 1-based property `id`.
     pub fn set_property(&self, id: usize, value: &glib::Value) {
-        let mut filter = self.filter.lock().unwrap_or_else(|e| e.into_inner());
-        filter.set_property_value(id - 1, value);
+        let mut locked = self.hold(Access::Call).expect("calls always get a turn");
+        locked.filter.set_property_value(id - 1, value);
     }
 
     /// Called once the element exists.
@@ -178,14 +241,13 @@ impl<F: Filter> Core<F> {
 
     /// Runs an operation by name: a method, or a property getter or setter.
     pub fn invoke(&self, element: &gst::Element, op: &str, params: &Json) -> Result<Json> {
-        let slow = F::is_slow(op);
-        if slow {
-            self.slow_calls.fetch_add(1, Ordering::AcqRel);
-        }
-        let outcome = self.guarded(|filter| invoke(filter, op, params));
-        if slow {
-            self.slow_calls.fetch_sub(1, Ordering::AcqRel);
-        }
+        let access = if F::is_slow(op) {
+            Access::SlowCall
+        } else {
+            Access::Call
+        };
+        let locked = self.lock(access)?.expect("calls always get a turn");
+        let outcome = self.run_guarded(locked, |filter| invoke(filter, op, params));
         let Invoked {
             value,
             property_set,
@@ -235,8 +297,7 @@ impl<F: Filter> Core<F> {
             return Err(gst::FlowError::NotNegotiated);
         };
         // While a slow method (a download, say) holds the filter, the video keeps flowing.
-        let wait = self.slow_calls.load(Ordering::Acquire) == 0;
-        let outcome = match self.lock(wait) {
+        let outcome = match self.lock(Access::Frame) {
             Ok(Some(filter)) => self.run_guarded(filter, |filter| {
                 let mut ctx = Context::new(element, F::CLASS, number);
                 filter.process(&mut frame, &mut ctx)
