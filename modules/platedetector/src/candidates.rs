@@ -29,6 +29,12 @@ use filmstrip::opencv::prelude::*;
 const CHAR_SHARE: (f64, f64) = (0.11, 0.17);
 /// The plate widths looked for, as multiples of the configured plate width.
 const WIDTH_RANGE: (f64, f64) = (0.4, 1.6);
+/// The plate widths always looked for, as shares of the frame width, whatever the
+/// configured width: from a car across the street to a close-up.
+const ALWAYS: (f64, f64) = (0.08, 0.6);
+/// Largest ratio of the tallest to the smallest characters looked for in one pass; wider
+/// ranges are split into passes at different scales.
+const PASS_RANGE: f64 = 3.0;
 /// Height in pixels of the smallest expected characters in the shrunk picture.
 const MIN_CHAR_PX: f64 = 10.0;
 /// Grey levels a pixel must be darker than its neighbourhood's mean to count as ink.
@@ -95,21 +101,61 @@ pub struct Finder {
 }
 
 /// The range of character heights, in frame pixels, for plates `plate_share` of the frame
-/// width `width` wide (within [`WIDTH_RANGE`]).
+/// width `width` wide (within [`WIDTH_RANGE`]) and for plates of [`ALWAYS`].
 pub fn char_heights(width: i32, plate_share: f64) -> (f64, f64) {
-    let plate = plate_share * f64::from(width);
+    let width = f64::from(width);
+    let (low, high) = (
+        (plate_share * WIDTH_RANGE.0).min(ALWAYS.0),
+        (plate_share * WIDTH_RANGE.1).max(ALWAYS.1),
+    );
     (
-        CHAR_SHARE.0 * WIDTH_RANGE.0 * plate,
+        // Characters under 8 px cannot be read whatever the plate's size.
+        (CHAR_SHARE.0 * low * width).max(8.0),
         // Turned characters have taller boxes.
-        CHAR_SHARE.1 * WIDTH_RANGE.1 * plate * 1.15,
+        CHAR_SHARE.1 * high * width * 1.15,
     )
 }
 
 impl Finder {
     /// The candidates in a BGR, BGRx or BGRA `picture` for plates about `plate_share` of its
-    /// width wide.
+    /// width wide (a hint: plates of [`ALWAYS`] are found too), those nearest that width
+    /// first.
     pub fn find(&mut self, picture: &Mat, plate_share: f64) -> Result<Vec<Candidate>> {
         let (min_h, max_h) = char_heights(picture.cols(), plate_share);
+        let mut found: Vec<Candidate> = Vec::new();
+        // Passes from the largest characters down: the last pass leaves the least shrunk
+        // grey picture in `value`, which cut detection compares.
+        let passes = ((max_h / min_h).ln() / PASS_RANGE.ln()).ceil().max(1.0) as i32;
+        let step = (max_h / min_h).powf(1.0 / f64::from(passes));
+        for pass in (0..passes).rev() {
+            let low = min_h * step.powi(pass);
+            // Overlap the passes a little so characters at a boundary are not lost.
+            let high = (low * step * 1.1).min(max_h);
+            for candidate in self.find_in(picture, low, high)? {
+                // One row seen by two passes, or part of it: the row with more characters
+                // (the wider, if as many) stays.
+                let rank = |c: &Candidate| (c.chars, c.bounds.width);
+                let overlaps = |c: &Candidate| {
+                    let inter = (c.bounds & candidate.bounds).area() as f64;
+                    inter > 0.5 * f64::from(c.bounds.area().min(candidate.bounds.area()))
+                };
+                if found.iter().any(|c| overlaps(c) && rank(c) >= rank(&candidate)) {
+                    continue;
+                }
+                found.retain(|c| !overlaps(c));
+                found.push(candidate);
+            }
+        }
+        let expected = CHAR_SHARE.0.midpoint(CHAR_SHARE.1) * plate_share * f64::from(picture.cols());
+        found.sort_by(|a, b| {
+            let off = |c: &Candidate| (f64::from(c.char_height) / expected).ln().abs();
+            off(a).total_cmp(&off(b))
+        });
+        Ok(found)
+    }
+
+    /// The candidates whose characters are `min_h` to `max_h` frame pixels tall.
+    fn find_in(&mut self, picture: &Mat, min_h: f64, max_h: f64) -> Result<Vec<Candidate>> {
         let scale = (MIN_CHAR_PX / min_h).min(1.0);
         let size = Size::new(
             ((f64::from(picture.cols()) * scale).round() as i32).max(1),

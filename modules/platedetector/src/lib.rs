@@ -7,6 +7,7 @@
 
 pub mod candidates;
 mod plate_detector;
+pub mod ocr;
 pub mod reader;
 pub mod text;
 pub mod tracker;

@@ -3,21 +3,24 @@
 //! * The candidate's quadrilateral is warped to an upright strip whose characters are
 //!   [`OCR_CHAR_HEIGHT`] px tall, which undoes turn and perspective and scales small plates
 //!   up to a size Tesseract reads well.
-//! * The strip is made grey by each pixel's brightest channel (the blue EU band and yellow
-//!   plates turn light) and binarised with Otsu's threshold.
-//! * Only blobs of character height stay: the band's letters, stickers, screws, the plate's
+//! * The strip is made grey by each pixel's brightest channel (the blue EU band, the red and
+//!   white shields of Croatian and Slovak plates and yellow plates turn light), stretched to
+//!   the full grey range and binarised with Otsu's threshold.
+//! * The characters' band is found from the blobs of about character height: its top and
+//!   bottom are the blobs' median top and bottom. Everything above and below it is cut
+//!   away, which frees characters touching the plate's border or a shadow's edge, then only
+//!   blobs filling the band stay: the band's country letters, stickers, screws, the plate's
 //!   border and whatever lies around the plate are erased, so Tesseract sees a clean line.
-//! * Tesseract reads it as one line of text (page segmentation mode 7) restricted to
-//!   [`ALPHABET`].
+//! * Tesseract reads it as one line of text restricted to [`ALPHABET`], and gives each
+//!   character's alternatives ([`crate::ocr`]); [`crate::text::decode`] makes the plate.
 
 use crate::candidates::{Candidate, MARGIN};
+use crate::ocr::{Engine, Symbol};
 use crate::text::ALPHABET;
+use filmstrip::Result;
 use filmstrip::opencv::core::{self, Mat, Point2f, Rect, Scalar, Size, Vector};
 use filmstrip::opencv::imgproc;
 use filmstrip::opencv::prelude::*;
-use filmstrip::{Error, Result};
-use leptess::tesseract::TessApi;
-use std::ffi::CString;
 use std::os::raw::c_int;
 
 /// Character height in the strip given to Tesseract; its LSTM model reads best at a few
@@ -25,6 +28,9 @@ use std::os::raw::c_int;
 pub const OCR_CHAR_HEIGHT: f32 = 40.0;
 /// White border around the strip: Tesseract misreads characters touching the image edge.
 const BORDER: i32 = 12;
+/// Extra height of the warped strip beyond the candidate's margin, in character heights:
+/// room to find the band when the candidate's fit is off.
+const SLACK: f32 = 0.2;
 
 #[link(name = "gomp")]
 unsafe extern "C" {
@@ -49,20 +55,21 @@ fn single_thread() {
 /// What Tesseract read in one candidate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Read {
-    /// The text, as Tesseract returned it (trimmed).
+    /// The best choice of each symbol, with spaces where Tesseract saw words.
     pub text: String,
-    /// Tesseract's confidence, 0..100: its words' confidences weighted by their lengths.
+    /// Tesseract's mean symbol confidence, 0..100.
     pub confidence: f32,
+    /// Each symbol with its alternatives and box.
+    pub symbols: Vec<Symbol>,
+    /// The characters' height in the strip the boxes are in.
+    pub char_height: f32,
 }
 
 /// The Tesseract engine and the buffers of one reader.
-///
-/// `TessApi` is `Send` (leptess's plumbing declares it so: the engine has no thread
-/// affinity), so the reader can live in a filter behind a mutex.
 #[derive(Default)]
 pub struct Reader {
     /// Loaded on first use: loading the English model takes about 100 ms.
-    api: Option<TessApi>,
+    engine: Option<Engine>,
     strip: Mat,
     channels: Vector<Mat>,
     value: Mat,
@@ -71,79 +78,64 @@ pub struct Reader {
     stats: Mat,
     centroids: Mat,
     clean: Mat,
+    /// Height of the characters' band found in the last strip.
+    band: f32,
 }
 
-fn load() -> Result<TessApi> {
-    let mut api = TessApi::new(None, "eng").map_err(|e| {
-        Error::new(format!(
-            "cannot start Tesseract with English data ({e}): install tesseract-ocr-eng"
-        ))
-    })?;
-    let whitelist = format!("{ALPHABET} ");
-    for (name, value) in [
-        // With the space left out, Tesseract 5 runs the groups of a plate into one word
-        // and rates it at confidence 0.
-        ("tessedit_char_whitelist", whitelist.as_str()),
-        // One line of text.
-        ("tessedit_pageseg_mode", "7"),
-    ] {
-        let refused = || Error::new(format!("Tesseract refused {name}={value}"));
-        let (n, v) = (CString::new(name), CString::new(value));
-        let (Ok(n), Ok(v)) = (n, v) else {
-            return Err(refused());
-        };
-        api.raw.set_variable(&n, &v).map_err(|_| refused())?;
-    }
-    Ok(api)
-}
-
-/// The mean of `confidences`, one per word of `text`, weighted by the words' lengths.
-fn weighted_confidence(text: &str, confidences: &[c_int]) -> f32 {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    if words.len() != confidences.len() || words.is_empty() {
-        // Words and confidences disagree: trust the least sure word.
-        return confidences.iter().copied().min().unwrap_or(0) as f32;
-    }
-    let chars: usize = words.iter().map(|w| w.len()).sum();
-    let sum: f32 = words
-        .iter()
-        .zip(confidences)
-        .map(|(w, c)| w.len() as f32 * *c as f32)
-        .sum();
-    sum / chars as f32
+/// A blob of the binarised strip.
+#[derive(Debug, Clone, Copy)]
+struct Blob {
+    label: i32,
+    bounds: Rect,
+    area: i32,
 }
 
 impl Reader {
+    /// The cleaned strip of the last read (what Tesseract was given).
+    pub fn strip(&self) -> &Mat {
+        &self.clean
+    }
+
     /// Reads `candidate` in `picture` (BGR, BGRx or BGRA); `None` when nothing legible is
     /// there.
     pub fn read(&mut self, picture: &Mat, candidate: &Candidate) -> Result<Option<Read>> {
         if !self.rectify(picture, candidate)? {
             return Ok(None);
         }
-        if self.api.is_none() {
-            self.api = Some(load()?);
+        if self.engine.is_none() {
+            self.engine = Some(Engine::new(&format!("{ALPHABET} "))?);
         }
-        let api = self.api.as_mut().expect("loaded above");
+        let engine = self.engine.as_mut().expect("loaded above");
         let (w, h) = (self.clean.cols(), self.clean.rows());
-        let data = self.clean.data_bytes()?;
-        api.raw
-            .set_image(data, w, h, 1, w)
-            .map_err(|e| Error::new(format!("Tesseract refused the image: {e:?}")))?;
-        // The strip has no resolution; 300 dpi stops Tesseract warning about it.
-        api.raw.set_source_resolution(300);
+        // A freshly made Mat: continuous, one byte a pixel.
+        let step = w;
         single_thread();
-        let text = match api.raw.get_utf8_text() {
-            Ok(text) => text.as_ref().to_string_lossy().trim().to_string(),
+        let Some(symbols) = engine.read(self.clean.data_bytes()?, w, h, step) else {
             // Recognition failed: a frame without a reading, not an error.
-            Err(_) => return Ok(None),
+            return Ok(None);
         };
-        // The words' confidences weighted by their lengths: a single character set apart
-        // (German plates' letters after the stickers) is often rated low on its own.
-        let confidence = match api.raw.all_word_confidences() {
-            Ok(words) => weighted_confidence(&text, words.as_slice()),
-            Err(_) => 0.0,
-        };
-        Ok((!text.is_empty()).then_some(Read { text, confidence }))
+        let symbols: Vec<Symbol> = symbols
+            .into_iter()
+            .filter(|s| s.best().is_ascii_alphanumeric())
+            .collect();
+        if symbols.is_empty() {
+            return Ok(None);
+        }
+        let mut text = String::new();
+        for s in &symbols {
+            if s.word_start && !text.is_empty() {
+                text.push(' ');
+            }
+            text.push(s.best());
+        }
+        let confidence =
+            symbols.iter().map(|s| s.choices[0].1).sum::<f32>() / symbols.len() as f32;
+        Ok(Some(Read {
+            text,
+            confidence,
+            symbols,
+            char_height: self.band,
+        }))
     }
 
     /// Makes [`Self::clean`]: the candidate upright, black characters on white and nothing
@@ -156,9 +148,23 @@ impl Reader {
         if length < 1.0 || height < 1.0 {
             return Ok(false);
         }
-        let out_h = OCR_CHAR_HEIGHT * (1.0 + 2.0 * MARGIN);
-        let out_w = (out_h * length / height).round().clamp(8.0, 2000.0);
-        let src = Vector::<Point2f>::from_slice(&candidate.quad);
+        // The quad spans the characters plus MARGIN above and below; widen it by SLACK.
+        let quad_chars = 1.0 + 2.0 * MARGIN;
+        let grow = SLACK / quad_chars;
+        let lerp = |a: Point2f, b: Point2f, t: f32| {
+            Point2f::new(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t)
+        };
+        let src = [
+            lerp(tl, bl, -grow),
+            lerp(tr, br, -grow),
+            lerp(br, tr, -grow),
+            lerp(bl, tl, -grow),
+        ];
+        let out_h = OCR_CHAR_HEIGHT * (quad_chars + 2.0 * SLACK);
+        let out_w = (OCR_CHAR_HEIGHT * quad_chars * length / height)
+            .round()
+            .clamp(8.0, 2000.0);
+        let src = Vector::<Point2f>::from_slice(&src);
         let dst = Vector::<Point2f>::from_slice(&[
             Point2f::new(0.0, 0.0),
             Point2f::new(out_w, 0.0),
@@ -171,14 +177,24 @@ impl Reader {
             &mut self.strip,
             &transform,
             Size::new(out_w as i32, out_h.round() as i32),
-            imgproc::INTER_LINEAR,
+            imgproc::INTER_CUBIC,
             core::BORDER_REPLICATE,
             Scalar::default(),
         )?;
         core::split(&self.strip, &mut self.channels)?;
         let mut bg = Mat::default();
         core::max(&self.channels.get(0)?, &self.channels.get(1)?, &mut bg)?;
-        core::max(&bg, &self.channels.get(2)?, &mut self.value)?;
+        let mut value = Mat::default();
+        core::max(&bg, &self.channels.get(2)?, &mut value)?;
+        core::normalize(
+            &value,
+            &mut self.value,
+            0.0,
+            255.0,
+            core::NORM_MINMAX,
+            -1,
+            &core::no_array(),
+        )?;
         imgproc::threshold(
             &self.value,
             &mut self.binary,
@@ -186,6 +202,87 @@ impl Reader {
             255.0,
             imgproc::THRESH_BINARY_INV | imgproc::THRESH_OTSU,
         )?;
+        let (w, h) = (self.binary.cols(), self.binary.rows());
+        let expected = OCR_CHAR_HEIGHT;
+        // The band: median top and bottom of blobs of about character height.
+        let blobs = self.blobs()?;
+        let mut tops = Vec::new();
+        let mut bottoms = Vec::new();
+        for b in &blobs {
+            let r = b.bounds;
+            let (bw, bh) = (r.width as f32, r.height as f32);
+            if (0.6 * expected..=1.45 * expected).contains(&bh)
+                && bw >= 0.08 * bh
+                && bw <= 1.2 * bh
+                && r.y > 0
+                && r.y + r.height < h
+            {
+                tops.push(r.y);
+                bottoms.push(r.y + r.height);
+            }
+        }
+        if tops.len() < 2 {
+            return Ok(false);
+        }
+        tops.sort_unstable();
+        bottoms.sort_unstable();
+        let (top, bottom) = (tops[tops.len() / 2], bottoms[bottoms.len() / 2]);
+        let band = (bottom - top).max(1);
+        self.band = band as f32;
+        // Cut away everything off the band, then take the blobs again.
+        let pad = (band / 12).max(1);
+        let (cut_top, cut_bottom) = ((top - pad).max(0), (bottom + pad).min(h));
+        if cut_top > 0 {
+            self.binary
+                .roi_mut(Rect::new(0, 0, w, cut_top))?
+                .set_to(&Scalar::all(0.0), &core::no_array())?;
+        }
+        if cut_bottom < h {
+            self.binary
+                .roi_mut(Rect::new(0, cut_bottom, w, h - cut_bottom))?
+                .set_to(&Scalar::all(0.0), &core::no_array())?;
+        }
+        let blobs = self.blobs()?;
+        self.clean = Mat::new_rows_cols_with_default(
+            h + 2 * BORDER,
+            w + 2 * BORDER,
+            core::CV_8UC1,
+            Scalar::all(255.0),
+        )?;
+        let band = band as f32;
+        let mut kept = 0;
+        let mut keep = Mat::default();
+        for b in blobs {
+            let r = b.bounds;
+            let (bw, bh) = (r.width as f32, r.height as f32);
+            let fill = b.area as f32 / (bw * bh);
+            // A character fills the band's height (a little less when cut by a shadow
+            // or dirt); it is neither a hairline nor a solid block nor a long bar.
+            let tall = bh >= 0.68 * band;
+            let width_ok = bw >= 0.07 * band && bw <= 3.5 * band;
+            // Thin blobs at the strip's ends are the plate's (or the band's) edges.
+            let edge = (r.x == 0 || r.x + r.width >= w) && bw < 0.35 * band;
+            let fill_ok = (0.12..=0.92).contains(&fill) || bw < 0.3 * band;
+            if !tall || !width_ok || edge || !fill_ok {
+                continue;
+            }
+            kept += 1;
+            core::compare(
+                &self.labels.roi(r)?,
+                &Scalar::all(f64::from(b.label)),
+                &mut keep,
+                core::CMP_EQ,
+            )?;
+            let target = Rect::new(r.x + BORDER, r.y + BORDER, r.width, r.height);
+            self.clean
+                .roi_mut(target)?
+                .set_to(&Scalar::all(0.0), &keep)?;
+        }
+        Ok(kept > 0)
+    }
+
+    /// The connected blobs of [`Self::binary`].
+    fn blobs(&mut self) -> Result<Vec<Blob>> {
         let count = imgproc::connected_components_with_stats(
             &self.binary,
             &mut self.labels,
@@ -194,52 +291,20 @@ impl Reader {
             8,
             core::CV_32S,
         )?;
-        let (w, h) = (self.binary.cols(), self.binary.rows());
-        self.clean = Mat::new_rows_cols_with_default(
-            h + 2 * BORDER,
-            w + 2 * BORDER,
-            core::CV_8UC1,
-            Scalar::all(255.0),
-        )?;
-        let mut kept = 0;
-        let mut keep = Mat::default();
+        let mut blobs = Vec::with_capacity(count as usize);
         for label in 1..count {
             let stat = |field| self.stats.at_2d::<i32>(label, field).copied();
-            let bounds = Rect::new(
-                stat(imgproc::CC_STAT_LEFT)?,
-                stat(imgproc::CC_STAT_TOP)?,
-                stat(imgproc::CC_STAT_WIDTH)?,
-                stat(imgproc::CC_STAT_HEIGHT)?,
-            );
-            let (bw, bh) = (bounds.width as f32, bounds.height as f32);
-            // Character height within the tolerance of the fit; not the full strip height
-            // (the band, the border, a neighbouring object), nothing reaching the strip's
-            // top or bottom (the margin keeps characters clear of them: that is a plate's
-            // edge or the band's), nothing as thin as a line.
-            let touches = bounds.y == 0 || bounds.y + bounds.height >= h;
-            // Characters run together by blur are kept, to be read together.
-            let width_ok = (OCR_CHAR_HEIGHT * 0.1..=OCR_CHAR_HEIGHT * 4.0).contains(&bw);
-            let height_ok = (OCR_CHAR_HEIGHT * 0.7..=OCR_CHAR_HEIGHT * 1.3).contains(&bh);
-            if touches || !width_ok || !height_ok {
-                continue;
-            }
-            kept += 1;
-            // Paint this blob's pixels black in the clean image.
-            core::compare(
-                &self.labels.roi(bounds)?,
-                &Scalar::all(f64::from(label)),
-                &mut keep,
-                core::CMP_EQ,
-            )?;
-            let target = Rect::new(
-                bounds.x + BORDER,
-                bounds.y + BORDER,
-                bounds.width,
-                bounds.height,
-            );
-            let mut region = self.clean.roi_mut(target)?;
-            region.set_to(&Scalar::all(0.0), &keep)?;
+            blobs.push(Blob {
+                label,
+                bounds: Rect::new(
+                    stat(imgproc::CC_STAT_LEFT)?,
+                    stat(imgproc::CC_STAT_TOP)?,
+                    stat(imgproc::CC_STAT_WIDTH)?,
+                    stat(imgproc::CC_STAT_HEIGHT)?,
+                ),
+                area: stat(imgproc::CC_STAT_AREA)?,
+            });
         }
-        Ok(kept > 0)
+        Ok(blobs)
     }
 }

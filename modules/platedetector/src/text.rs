@@ -13,7 +13,9 @@ pub const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 /// Shortest plausible plate.
 const MIN_LEN: usize = 4;
 /// Longest plausible plate.
-const MAX_LEN: usize = 8;
+const MAX_LEN: usize = 9;
+/// Most characters a correction may change.
+const MAX_CORRECTIONS: usize = 2;
 
 /// What a character position of a format holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,50 +24,88 @@ enum Slot {
     Digit,
 }
 
-/// A plate format as letter and digit runs: `[(Digit, 4), (Letter, 3)]` is Spanish.
+/// A plate format: a letter or digit per position, and the letters it uses.
 struct Format {
-    runs: Vec<(Slot, usize)>,
-    /// The letters the format uses.
+    slots: Vec<Slot>,
     letters: &'static str,
+    /// What taking a read for this format costs (see [`PATTERNS`]).
+    cost: f32,
 }
 
 /// Every letter.
 const LETTERS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
-impl Format {
-    fn slots(&self) -> impl Iterator<Item = Slot> + '_ {
-        self.runs
-            .iter()
-            .flat_map(|&(slot, n)| std::iter::repeat_n(slot, n))
-    }
+/// The one-line formats of European plates that corrections may aim at, as `L` (letter)
+/// and `N` (digit) per position, without the spaces, dashes and emblems between groups,
+/// with the cost of taking a read for that format: the most widespread formats cost
+/// nothing, rarer ones cost a little, so that a read fitting a rare format as it is yields
+/// to a common one that the OCR's own second choices support.
+///
+/// * `NNNNLLL` Spanish (consonants only, see [`formats`]);
+/// * `LLNNLLL` British, Romanian;
+/// * `LLNNNLL` Croatian, Slovak, Italian, French, Polish;
+/// * `NLNNNNN` Czech;
+/// * `L{2,5}N{1,4}` German (city and letters run together), Polish, Hungarian, Swedish;
+/// * rarer: `LLNNNNL`, `LLNNNNLL`, `LLNNNL` older and longer Croatian, Bulgarian; `NLLNNNN`
+///   Czech; `LLNNNNN`, `LLLNNNNN`, `LLLNNLL` Polish; `NLLLNNN` Belgian; `LLNNLL`, `NNLLNN`
+///   Portuguese.
+const PATTERNS: &[(&str, f32)] = &[
+    ("LLNNLLL", 0.0),
+    ("LLNNNLL", 0.0),
+    ("NLNNNNN", 0.0),
+    ("LLNNNNL", RARE),
+    ("LLNNNNLL", RARE),
+    ("LLNNNL", RARE),
+    ("NLLNNNN", RARE),
+    ("LLNNNNN", RARE),
+    ("LLLNNNNN", RARE),
+    ("LLLNNLL", RARE),
+    ("NLLLNNN", RARE),
+    ("LLNNLL", RARE),
+    ("NNLLNN", RARE),
+];
+/// Cost of a rarer format.
+const RARE: f32 = 0.8;
+/// Cost of a read fitting no format, kept as read.
+const UNKNOWN: f32 = 1.3;
+/// Cost of correcting a character to one of the OCR's own alternatives, at confidence 0
+/// (it falls to half at confidence 100).
+const WEIGHED: f32 = 0.5;
+/// Cost of correcting a character to a look-alike the OCR did not offer.
+const LOOK_ALIKE: f32 = 1.0;
 
-    fn len(&self) -> usize {
-        self.runs.iter().map(|r| r.1).sum()
-    }
-}
-
-/// The formats corrected to: Spanish `NNNN LLL`, UK `LLNN LLL` and German `L{1,3} L{1,2}
-/// N{1,4}` (city and letters run together without the stickers between them).
+/// The formats corrected to: Spanish, then [`PATTERNS`], then German-like `L{2,5}N{1,4}`.
 fn formats() -> Vec<Format> {
-    use Slot::{Digit, Letter};
-    let mut formats = vec![
-        Format {
-            runs: vec![(Digit, 4), (Letter, 3)],
-            // No vowels, Ñ or Q.
-            letters: "BCDFGHJKLMNPRSTVWXYZ",
-        },
-        Format {
-            runs: vec![(Letter, 2), (Digit, 2), (Letter, 3)],
+    let parse = |pattern: &str| -> Vec<Slot> {
+        pattern
+            .chars()
+            .map(|c| if c == 'L' { Slot::Letter } else { Slot::Digit })
+            .collect()
+    };
+    let mut formats = vec![Format {
+        slots: parse("NNNNLLL"),
+        // No vowels, Ñ or Q.
+        letters: "BCDFGHJKLMNPRSTVWXYZ",
+        cost: 0.0,
+    }];
+    for &(pattern, cost) in PATTERNS {
+        formats.push(Format {
+            slots: parse(pattern),
             letters: LETTERS,
-        },
-    ];
+            cost,
+        });
+    }
     for letters in 2..=5 {
         for digits in 1..=4 {
-            if letters + digits <= MAX_LEN {
-                formats.push(Format {
-                    runs: vec![(Letter, letters), (Digit, digits)],
-                    letters: LETTERS,
-                });
+            if letters + digits <= 8 {
+                let pattern = "L".repeat(letters) + &"N".repeat(digits);
+                if !PATTERNS.iter().any(|p| p.0 == pattern) {
+                    formats.push(Format {
+                        slots: parse(&pattern),
+                        letters: LETTERS,
+                        cost: 0.0,
+                    });
+                }
             }
         }
     }
@@ -109,34 +149,61 @@ pub fn normalise(raw: &str) -> String {
         .collect()
 }
 
-/// `text` made to fit `format`, and how many characters that changed.
-fn fit(text: &str, format: &Format) -> Option<(String, usize)> {
-    if text.chars().count() != format.len() {
+/// What OCR offers for one character: its alternatives, best first, with confidences 0..100.
+pub type Choices = [(char, f32)];
+
+/// `read` made to fit `format`, and the cost of the corrections: an alternative the OCR
+/// itself weighed costs less than a look-alike it did not consider; `None` if more than
+/// [`MAX_CORRECTIONS`] characters change or one cannot.
+fn fit(read: &[&Choices], format: &Format) -> Option<(String, f32)> {
+    if read.len() != format.slots.len() {
         return None;
     }
-    let mut changed = 0;
-    let fitted = text
-        .chars()
-        .zip(format.slots())
-        .map(|(c, slot)| {
-            let fixed = match slot {
-                Slot::Letter => as_letter(c).filter(|l| format.letters.contains(*l)),
-                Slot::Digit => as_digit(c),
-            }?;
-            changed += usize::from(fixed != c);
-            Some(fixed)
-        })
-        .collect::<Option<String>>()?;
-    Some((fitted, changed))
+    let allowed = |c: char, slot: Slot| match slot {
+        Slot::Letter => format.letters.contains(c),
+        Slot::Digit => c.is_ascii_digit(),
+    };
+    let (mut cost, mut changed) = (format.cost, 0);
+    let mut fitted = String::with_capacity(read.len());
+    for (choices, &slot) in read.iter().zip(&format.slots) {
+        let best = choices[0].0;
+        if allowed(best, slot) {
+            fitted.push(best);
+            continue;
+        }
+        changed += 1;
+        let weighed = choices[1..]
+            .iter()
+            .find(|(c, confidence)| *confidence >= 1.0 && allowed(*c, slot));
+        let (c, c_cost) = match weighed {
+            Some(&(c, confidence)) => (c, WEIGHED * (1.0 - confidence / 200.0)),
+            None => {
+                let look_alike = match slot {
+                    Slot::Letter => as_letter(best),
+                    Slot::Digit => as_digit(best),
+                }
+                .filter(|c| allowed(*c, slot))?;
+                (look_alike, LOOK_ALIKE)
+            }
+        };
+        fitted.push(c);
+        cost += c_cost;
+    }
+    (changed <= MAX_CORRECTIONS).then_some((fitted, cost))
 }
 
-/// The plate `raw` OCR text stands for, or `None` if it cannot be one.
+/// The plate that OCR's `read` (one entry per character) stands for, or `None` if it cannot
+/// be one.
 ///
-/// The read must be plausible as it is. Then the format needing the fewest corrections
-/// wins; at most two characters are corrected, since a read needing more is more likely
-/// something else than a plate of that format.
-pub fn plate_text(raw: &str) -> Option<String> {
-    let text = normalise(raw);
+/// The read's best characters must be plausible as they are. Then the cheapest of the
+/// read as it is ([`UNKNOWN`]) and the read fitted to each format wins: the format's cost
+/// plus its corrections' (at most [`MAX_CORRECTIONS`], by the OCR's own alternatives where it
+/// had any, by look-alikes otherwise).
+pub fn decode(read: &[&Choices]) -> Option<String> {
+    let text: String = read
+        .iter()
+        .map(|choices| choices[0].0.to_ascii_uppercase())
+        .collect();
     // Corrections fix a plate's misread characters; they must not make a plate of a word or
     // a number, so the read itself must already have letters and digits.
     if !plausible(&text) {
@@ -144,24 +211,35 @@ pub fn plate_text(raw: &str) -> Option<String> {
     }
     let best = formats()
         .iter()
-        .filter_map(|f| fit(&text, f))
-        .min_by_key(|(_, changed)| *changed);
-    match best {
-        Some((fitted, changed)) if changed <= 2 => Some(fitted),
-        _ => plausible(&text).then_some(text),
-    }
+        .filter_map(|f| fit(read, f))
+        .min_by(|a, b| a.1.total_cmp(&b.1));
+    Some(match best {
+        Some((fitted, cost)) if cost < UNKNOWN => fitted,
+        _ => text,
+    })
+}
+
+/// The plate `raw` OCR text stands for, or `None` if it cannot be one: [`decode`] with no
+/// alternatives known.
+pub fn plate_text(raw: &str) -> Option<String> {
+    let chars: Vec<[(char, f32); 1]> = normalise(raw).chars().map(|c| [(c, 100.0)]).collect();
+    let read: Vec<&Choices> = chars.iter().map(|c| &c[..]).collect();
+    decode(&read)
 }
 
 /// Whether `text` (in the reported form) is a plate of one of the known formats as it is.
 pub fn known_format(text: &str) -> bool {
+    let chars: Vec<[(char, f32); 1]> = text.chars().map(|c| [(c, 100.0)]).collect();
+    let read: Vec<&Choices> = chars.iter().map(|c| &c[..]).collect();
     formats()
         .iter()
-        .any(|f| fit(text, f).is_some_and(|(_, changed)| changed == 0))
+        .any(|f| fit(&read, f).is_some_and(|(_, cost)| cost == f.cost))
 }
 
 /// Whether `text` looks like a plate of some format not known here.
 fn plausible(text: &str) -> bool {
     (MIN_LEN..=MAX_LEN).contains(&text.len())
+        && text.chars().all(|c| c.is_ascii_alphanumeric())
         && text.chars().any(|c| c.is_ascii_digit())
         && text.chars().any(|c| c.is_ascii_uppercase())
 }
@@ -201,8 +279,12 @@ mod tests {
         for plate in ["1234BCD", "AB12CDE", "BMW1234", "HHAB12"] {
             assert!(known_format(plate), "{plate}");
         }
-        // A vowel on a Spanish plate; an 8-character Spanish-like read; an Italian plate.
-        for text in ["1234ABC", "1234BCDI", "AB123CD"] {
+        // Croatian, Czech and Polish plates.
+        for plate in ["RK755AJ", "1B80338", "WA56660"] {
+            assert!(known_format(plate), "{plate}");
+        }
+        // A vowel on a Spanish plate; an 8-character Spanish-like read; digits first.
+        for text in ["1234ABC", "1234BCDI", "12AB34C"] {
             assert!(!known_format(text), "{text}");
         }
     }
@@ -215,6 +297,7 @@ mod tests {
             "ABC",
             "PHARMACY",
             "123456789",
+            "1234567890AB",
             "SALE",
             "5550134",
             "TOILETS",

@@ -17,7 +17,7 @@
 
 use crate::candidates::{Candidate, Finder};
 use crate::reader::Reader;
-use crate::text::{known_format, plate_text};
+use crate::text::{Choices, decode, known_format};
 use filmstrip::Result;
 use filmstrip::opencv::core::{Mat, Rect, Size, absdiff, mean, no_array};
 use filmstrip::opencv::imgproc;
@@ -110,7 +110,7 @@ fn vote(reads: &[(String, f32)]) -> Option<(String, f64)> {
         .cloned()
         .collect();
     let reads = if known.is_empty() { reads } else { &known };
-    let length = (4..=8).max_by_key(|&len| reads.iter().filter(|(t, _)| t.len() == len).count())?;
+    let length = (4..=9).max_by_key(|&len| reads.iter().filter(|(t, _)| t.len() == len).count())?;
     let same: Vec<&(String, f32)> = reads.iter().filter(|(t, _)| t.len() == length).collect();
     if same.len() < MIN_VOTES {
         return None;
@@ -198,7 +198,8 @@ impl Tracker {
             if read.confidence < MIN_CONFIDENCE {
                 continue;
             }
-            let Some(text) = plate_text(&read.text) else {
+            let choices: Vec<&Choices> = read.symbols.iter().map(|s| &s.choices[..]).collect();
+            let Some(text) = decode(&choices) else {
                 continue;
             };
             track.reads.push((text, read.confidence));
