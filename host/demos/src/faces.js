@@ -27,7 +27,7 @@ function draw() {
   if (!remote.videoWidth) return;
   const { scale, left, top } = pictureArea();
   context.strokeStyle = '#00ff00';
-  context.fillStyle = '#00ff00';
+  context.fillStyle = '#ffff00';
   context.lineWidth = 3;
   context.font = '14px sans-serif';
   faces.forEach((face, i) => {

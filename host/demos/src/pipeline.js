@@ -41,6 +41,7 @@ export class PipelineView {
 
   detach() {
     clearInterval(this.timer);
+    for (const body of document.querySelectorAll('#stats tbody, #link-stats tbody')) body.replaceChildren();
     this.pipeline = null;
     this.button.disabled = true;
     this.status.textContent = 'No call.';
@@ -51,7 +52,7 @@ export class PipelineView {
     if (!this.pipeline) return;
     this.status.textContent = 'Drawing...';
     try {
-      const dot = await this.pipeline.getGstreamerDot();
+      const dot = await this.labelled(await this.pipeline.getGstreamerDot());
       viz = viz || (await instance());
       const svg = viz.renderSVGElement(dot);
       this.graph.replaceChildren(svg);
@@ -60,6 +61,21 @@ export class PipelineView {
       this.status.textContent = '';
       showError(`Cannot draw the pipeline: ${describe(error)}`);
     }
+  }
+
+  /**
+   * `dot` with each Kurento element's box titled by its class: an element's own DOT names
+   * its GStreamer bin, whose cluster in the pipeline's DOT is then relabelled.
+   */
+  async labelled(dot) {
+    let named = dot.replace(/label="<GstPipeline>\\n/, 'label="MediaPipeline\\n');
+    for (const [name, element] of this.elements) {
+      const bin = /label="<[^>]+>\\n([^\\"]+)\\n/.exec(await element.getGstreamerDot());
+      if (!bin) continue;
+      const escaped = bin[1].replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      named = named.replace(new RegExp(`label="[A-Za-z]+\\\\n${escaped}\\\\n`), `label="${name}\\n${bin[1]}\\n`);
+    }
+    return named;
   }
 
   async stats() {
