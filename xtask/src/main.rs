@@ -1,5 +1,6 @@
 //! Workspace tasks: the test suite, the demo, and the module toolchain (scaffold, kmd, publish).
 
+mod demos;
 mod kmd;
 mod publish;
 mod scaffold;
@@ -22,8 +23,11 @@ struct Cli {
 enum Task {
     /// Builds every crate and module, then runs the whole test suite.
     Test,
-    /// Builds in release, lists the bundled modules, runs a generated clip through them.
+    /// Builds in release, lists the bundled modules, runs a generated clip through them,
+    /// then serves the live demo pages (`filmstrip serve --demos`) until Ctrl-C.
     Demo,
+    /// Regenerates the README's screenshots of the demo pages (runs their browser tests).
+    Screenshots,
     /// Creates a new filter module crate from templates/filter.
     Scaffold(scaffold::Options),
     /// Builds a workspace module and writes its Kurento `.kmd.json` descriptor.
@@ -42,6 +46,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().task {
         Task::Test => suite::test(),
         Task::Demo => suite::demo(),
+        Task::Screenshots => demos::screenshots(),
         Task::Scaffold(options) => scaffold::scaffold(&options),
         Task::Kmd { module, out } => kmd::kmd(&module, &out),
         Task::Publish(options) => publish::publish(&options),

@@ -36,11 +36,13 @@ pub fn test() -> Result<()> {
     run(&cargo, &["test", "--workspace", "--doc"])
 }
 
-/// The main job: release build, the bundled modules listed, a test clip through two filters,
-/// a generated street scene through the plate reader, then `filmstrip serve` on the default
-/// Kurento address until interrupted.
+/// The main job: release build and the demo pages, the bundled modules listed, a test clip
+/// through two filters, a generated street scene through the plate reader, then
+/// `filmstrip serve --demos` on the default Kurento address, with the pages' URL printed,
+/// until interrupted.
 pub fn demo() -> Result<()> {
     run(&cargo(), &["build", "--workspace", "--release"])?;
+    crate::demos::build_pages()?;
     let root = workspace_root();
     let out_dir = root.join("target/demo");
     std::fs::create_dir_all(&out_dir)
@@ -82,7 +84,11 @@ pub fn demo() -> Result<()> {
     args.extend(detect.split_whitespace());
     run(filmstrip, &args)?;
 
-    let address = "serve --bind 127.0.0.1 --port 8888 --path kurento";
+    eprintln!(
+        "xtask: the live demos will be at http://127.0.0.1:8888/ (magic mirror: \
+         http://127.0.0.1:8888/mirror.html); Ctrl-C stops the server"
+    );
+    let address = "serve --bind 127.0.0.1 --port 8888 --path kurento --demos";
     run(filmstrip, &address.split_whitespace().collect::<Vec<_>>())
 }
 
