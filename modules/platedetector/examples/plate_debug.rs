@@ -10,7 +10,7 @@ use filmstrip::opencv::imgproc;
 use filmstrip::opencv::prelude::*;
 use platedetector::candidates::Finder;
 use platedetector::reader::Reader;
-use platedetector::text::{normalise, plate_text};
+use platedetector::text::normalise;
 use std::path::Path;
 
 fn main() {
@@ -85,7 +85,7 @@ fn main() {
                 c.char_height,
                 c.chars,
                 read.as_ref().map(|r| (r.text.clone(), r.confidence)),
-                read.as_ref().and_then(|r| plate_text(&r.text))
+                read.as_ref().and_then(platedetector::tracker::plate)
             );
             let corners: Vector<Point> = c.quad.iter().map(|p| Point::new(p.x as i32, p.y as i32)).collect();
             let mut outline = Vector::<Vector<Point>>::new();

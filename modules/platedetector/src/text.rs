@@ -28,6 +28,8 @@ enum Slot {
 struct Format {
     slots: Vec<Slot>,
     letters: &'static str,
+    /// After which characters the format's groups end; `None`: anywhere.
+    breaks: Option<Vec<usize>>,
     /// What taking a read for this format costs (see [`PATTERNS`]).
     cost: f32,
 }
@@ -50,20 +52,23 @@ const LETTERS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 ///   Czech; `LLNNNNN`, `LLLNNNNN`, `LLLNNLL` Polish; `NLLLNNN` Belgian; `LLNNLL`, `NNLLNN`
 ///   Portuguese.
 const PATTERNS: &[(&str, f32)] = &[
-    ("LLNNLLL", 0.0),
-    ("LLNNNLL", 0.0),
-    ("NLNNNNN", 0.0),
-    ("LLNNNNL", RARE),
-    ("LLNNNNLL", RARE),
-    ("LLNNNL", RARE),
-    ("NLLNNNN", RARE),
-    ("LLNNNNN", RARE),
-    ("LLLNNNNN", RARE),
-    ("LLLNNLL", RARE),
-    ("NLLLNNN", RARE),
-    ("LLNNLL", RARE),
-    ("NNLLNN", RARE),
+    ("LLNN LLL", 0.0),
+    ("LL NNN LL", 0.0),
+    ("NLN NNNN", 0.0),
+    ("LL NNNN L", RARE),
+    ("LL NNNN LL", RARE),
+    ("LL NNN L", RARE),
+    ("NLL NNNN", RARE),
+    ("LL NNNNN", RARE),
+    ("LLL NNNNN", RARE),
+    ("LLL NN LL", RARE),
+    ("N LLL NNN", RARE),
+    ("LL NN LL", RARE),
+    ("NN LL NN", RARE),
 ];
+/// Cost of a gap between characters (a space in the OCR's read) where the format has none:
+/// `RK 550AO` is Croatian `LL NNN LL` rather than British `LLNN LLL`.
+const BREAK: f32 = 0.5;
 /// Cost of a rarer format.
 const RARE: f32 = 0.8;
 /// Cost of a read fitting no format, kept as read.
@@ -79,11 +84,25 @@ fn formats() -> Vec<Format> {
     let parse = |pattern: &str| -> Vec<Slot> {
         pattern
             .chars()
+            .filter(|c| *c != ' ')
             .map(|c| if c == 'L' { Slot::Letter } else { Slot::Digit })
             .collect()
     };
+    let breaks = |pattern: &str| -> Option<Vec<usize>> {
+        let mut at = Vec::new();
+        let mut n = 0;
+        for c in pattern.chars() {
+            if c == ' ' {
+                at.push(n);
+            } else {
+                n += 1;
+            }
+        }
+        Some(at)
+    };
     let mut formats = vec![Format {
         slots: parse("NNNNLLL"),
+        breaks: breaks("NNNN LLL"),
         // No vowels, Ñ or Q.
         letters: "BCDFGHJKLMNPRSTVWXYZ",
         cost: 0.0,
@@ -91,6 +110,7 @@ fn formats() -> Vec<Format> {
     for &(pattern, cost) in PATTERNS {
         formats.push(Format {
             slots: parse(pattern),
+            breaks: breaks(pattern),
             letters: LETTERS,
             cost,
         });
@@ -99,9 +119,11 @@ fn formats() -> Vec<Format> {
         for digits in 1..=4 {
             if letters + digits <= 8 {
                 let pattern = "L".repeat(letters) + &"N".repeat(digits);
-                if !PATTERNS.iter().any(|p| p.0 == pattern) {
+                if !PATTERNS.iter().any(|p| p.0.replace(' ', "") == pattern) {
                     formats.push(Format {
                         slots: parse(&pattern),
+                        // German city, letters and numbers: gaps anywhere.
+                        breaks: None,
                         letters: LETTERS,
                         cost: 0.0,
                     });
@@ -152,18 +174,38 @@ pub fn normalise(raw: &str) -> String {
 /// What OCR offers for one character: its alternatives, best first, with confidences 0..100.
 pub type Choices = [(char, f32)];
 
+/// Cost of reading the letter O as the digit 0 or the other way round: many plates print
+/// both with one glyph.
+const O_ZERO: f32 = 0.1;
+
 /// `read` made to fit `format`, and the cost of the corrections: an alternative the OCR
 /// itself weighed costs less than a look-alike it did not consider; `None` if more than
-/// [`MAX_CORRECTIONS`] characters change or one cannot.
-fn fit(read: &[&Choices], format: &Format) -> Option<(String, f32)> {
+/// [`MAX_CORRECTIONS`] characters change or one cannot. With `weighed_only`, look-alikes the
+/// OCR did not offer are not tried.
+fn fit(
+    read: &[&Choices],
+    gaps: &[usize],
+    format: &Format,
+    weighed_only: bool,
+) -> Option<(String, f32)> {
     if read.len() != format.slots.len() {
         return None;
     }
+    let misplaced = match &format.breaks {
+        Some(breaks) => gaps.iter().filter(|g| !breaks.contains(g)).count(),
+        None => 0,
+    };
     let allowed = |c: char, slot: Slot| match slot {
         Slot::Letter => format.letters.contains(c),
         Slot::Digit => c.is_ascii_digit(),
     };
-    let (mut cost, mut changed) = (format.cost, 0);
+    // O and 0 stand for each other.
+    let as_slot = |c: char, slot: Slot| match (c, slot) {
+        ('0', Slot::Letter) => 'O',
+        ('O', Slot::Digit) => '0',
+        _ => c,
+    };
+    let (mut cost, mut changed) = (format.cost + BREAK * misplaced as f32, 0);
     let mut fitted = String::with_capacity(read.len());
     for (choices, &slot) in read.iter().zip(&format.slots) {
         let best = choices[0].0;
@@ -171,12 +213,20 @@ fn fit(read: &[&Choices], format: &Format) -> Option<(String, f32)> {
             fitted.push(best);
             continue;
         }
+        if allowed(as_slot(best, slot), slot) {
+            fitted.push(as_slot(best, slot));
+            cost += O_ZERO;
+            continue;
+        }
         changed += 1;
         let weighed = choices[1..]
             .iter()
-            .find(|(c, confidence)| *confidence >= 1.0 && allowed(*c, slot));
+            .map(|&(c, confidence)| (as_slot(c, slot), confidence))
+            .filter(|(c, confidence)| *confidence >= 1.0 && allowed(*c, slot))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
         let (c, c_cost) = match weighed {
-            Some(&(c, confidence)) => (c, WEIGHED * (1.0 - confidence / 200.0)),
+            Some((c, confidence)) => (c, WEIGHED * (1.0 - confidence / 200.0)),
+            None if weighed_only => return None,
             None => {
                 let look_alike = match slot {
                     Slot::Letter => as_letter(best),
@@ -195,36 +245,48 @@ fn fit(read: &[&Choices], format: &Format) -> Option<(String, f32)> {
 /// The plate that OCR's `read` (one entry per character) stands for, or `None` if it cannot
 /// be one.
 ///
-/// The read's best characters must be plausible as they are. Then the cheapest of the
-/// read as it is ([`UNKNOWN`]) and the read fitted to each format wins: the format's cost
-/// plus its corrections' (at most [`MAX_CORRECTIONS`], by the OCR's own alternatives where it
-/// had any, by look-alikes otherwise).
-pub fn decode(read: &[&Choices]) -> Option<String> {
+/// The cheapest of the read as it is ([`UNKNOWN`]) and the read fitted to each format wins:
+/// the format's cost plus its corrections' (at most [`MAX_CORRECTIONS`], by the OCR's own
+/// alternatives where it had any, by look-alikes otherwise). Corrections fix a plate's
+/// misread characters; they must not make a plate of a word or a number, so a read of only
+/// letters or only digits must have been a plate by the OCR's own alternatives, without
+/// look-alikes it did not weigh.
+///
+/// `gaps` are the positions after which the OCR saw a space.
+pub fn decode(read: &[&Choices], gaps: &[usize]) -> Option<String> {
     let text: String = read
         .iter()
         .map(|choices| choices[0].0.to_ascii_uppercase())
         .collect();
-    // Corrections fix a plate's misread characters; they must not make a plate of a word or
-    // a number, so the read itself must already have letters and digits.
-    if !plausible(&text) {
+    if !(MIN_LEN..=MAX_LEN).contains(&text.len()) {
         return None;
     }
+    let weighed_only = !plausible(&text);
     let best = formats()
         .iter()
-        .filter_map(|f| fit(read, f))
+        .filter_map(|f| fit(read, gaps, f, weighed_only))
         .min_by(|a, b| a.1.total_cmp(&b.1));
-    Some(match best {
-        Some((fitted, cost)) if cost < UNKNOWN => fitted,
-        _ => text,
-    })
+    match best {
+        Some((fitted, cost)) if cost < UNKNOWN => Some(fitted),
+        _ => plausible(&text).then_some(text),
+    }
 }
 
 /// The plate `raw` OCR text stands for, or `None` if it cannot be one: [`decode`] with no
 /// alternatives known.
 pub fn plate_text(raw: &str) -> Option<String> {
-    let chars: Vec<[(char, f32); 1]> = normalise(raw).chars().map(|c| [(c, 100.0)]).collect();
+    let words: Vec<String> = raw.split_whitespace().map(normalise).collect();
+    let gaps: Vec<usize> = words
+        .iter()
+        .scan(0, |n, w| {
+            *n += w.len();
+            Some(*n)
+        })
+        .take(words.len().saturating_sub(1))
+        .collect();
+    let chars: Vec<[(char, f32); 1]> = words.concat().chars().map(|c| [(c, 100.0)]).collect();
     let read: Vec<&Choices> = chars.iter().map(|c| &c[..]).collect();
-    decode(&read)
+    decode(&read, &gaps)
 }
 
 /// Whether `text` (in the reported form) is a plate of one of the known formats as it is.
@@ -233,7 +295,7 @@ pub fn known_format(text: &str) -> bool {
     let read: Vec<&Choices> = chars.iter().map(|c| &c[..]).collect();
     formats()
         .iter()
-        .any(|f| fit(&read, f).is_some_and(|(_, cost)| cost == f.cost))
+        .any(|f| fit(&read, &[], f, true).is_some_and(|(_, cost)| cost == f.cost))
 }
 
 /// Whether `text` looks like a plate of some format not known here.

@@ -16,7 +16,7 @@
 //!   least two reads agree and every position has a strict majority.
 
 use crate::candidates::{Candidate, Finder};
-use crate::reader::Reader;
+use crate::reader::{Read, Reader};
 use crate::text::{Choices, decode, known_format};
 use filmstrip::Result;
 use filmstrip::opencv::core::{Mat, Rect, Size, absdiff, mean, no_array};
@@ -34,6 +34,10 @@ pub const MAX_READS: usize = 6;
 pub const MAX_IDLE_READS: usize = 2;
 /// Least Tesseract confidence (0..100) of a read that counts.
 pub const MIN_CONFIDENCE: f32 = 45.0;
+/// Least confidence of every character of a read that counts: a plate's characters are
+/// read with confidences over 70 even when small or dirty, while text beside a plate (a
+/// dealer's sticker) ends in a guess.
+pub const MIN_SYMBOL_CONFIDENCE: f32 = 40.0;
 /// Mean grey difference between thumbnails of consecutive frames that counts as a cut;
 /// motion and noise stay far below it.
 const CUT: f64 = 12.0;
@@ -98,6 +102,24 @@ fn iou(a: Rect, b: Rect) -> f64 {
     let inter = (a & b).area() as f64;
     let union = (a.area() + b.area()) as f64 - inter;
     if union > 0.0 { inter / union } else { 0.0 }
+}
+
+/// The plate a read stands for, if it counts: confident enough, every character too, and a
+/// plausible plate (see [`decode`]).
+pub fn plate(read: &Read) -> Option<String> {
+    if read.confidence < MIN_CONFIDENCE
+        || read
+            .symbols
+            .iter()
+            .any(|s| s.choices[0].1 < MIN_SYMBOL_CONFIDENCE)
+    {
+        return None;
+    }
+    let choices: Vec<&Choices> = read.symbols.iter().map(|s| &s.choices[..]).collect();
+    let gaps: Vec<usize> = (1..read.symbols.len())
+        .filter(|&i| read.symbols[i].word_start)
+        .collect();
+    decode(&choices, &gaps)
 }
 
 /// The per-position majority of the most common length, if decided.
@@ -195,11 +217,7 @@ impl Tracker {
             let Ok(Some(read)) = self.reader.read(picture, &track.candidate) else {
                 continue;
             };
-            if read.confidence < MIN_CONFIDENCE {
-                continue;
-            }
-            let choices: Vec<&Choices> = read.symbols.iter().map(|s| &s.choices[..]).collect();
-            let Some(text) = decode(&choices) else {
+            let Some(text) = plate(&read) else {
                 continue;
             };
             track.reads.push((text, read.confidence));
