@@ -1,11 +1,16 @@
 //! Procedural macros of the Filmstrip SDK. Use them through the `filmstrip` crate, which
-//! documents them with examples; the generated code names only `::filmstrip` paths.
+//! documents them with examples. The generated code names the SDK as `::filmstrip`, or as the
+//! path given with `crate = path` when it is re-exported under another name.
+//!
+//! Each macro parses its item into a model (filter, property, method, event), collecting every
+//! error of the item, and generates code from the model alone.
 
 mod complex_type;
 mod event;
 mod filter;
 mod methods;
 mod module;
+mod property;
 mod util;
 
 use proc_macro::TokenStream;
@@ -13,19 +18,26 @@ use proc_macro::TokenStream;
 /// Turns a struct into a filter: `#[filmstrip::filter(class = "X", formats(..), events(..))]`.
 #[proc_macro_attribute]
 pub fn filter(args: TokenStream, input: TokenStream) -> TokenStream {
+    filter::expand(args.into(), input.into()).into()
+}
+
+/// Makes a struct a group of properties that filters share with `#[property(flatten)]`.
+#[proc_macro_attribute]
+pub fn properties(args: TokenStream, input: TokenStream) -> TokenStream {
     let input: proc_macro2::TokenStream = input.into();
-    filter::expand(args.into(), input.clone())
-        .unwrap_or_else(|err| filter::error_with_item(err, input))
+    property::expand_group(args.into(), input.clone())
+        .unwrap_or_else(|err| {
+            let mut out = err.into_compile_error();
+            out.extend(property::stripped(input));
+            out
+        })
         .into()
 }
 
 /// Marks the filter's `impl` block holding `transform_frame` and its `#[method]`s.
 #[proc_macro_attribute]
 pub fn methods(args: TokenStream, input: TokenStream) -> TokenStream {
-    let input: proc_macro2::TokenStream = input.into();
-    methods::expand(args.into(), input.clone())
-        .unwrap_or_else(|err| methods::error_with_stub(err, input))
-        .into()
+    methods::expand(args.into(), input.into()).into()
 }
 
 /// Makes the crate a Filmstrip module: `filmstrip::module! { name = "x", filters(A, B) }`.
@@ -45,7 +57,7 @@ pub fn derive_event(input: TokenStream) -> TokenStream {
 }
 
 /// Makes an enum (Kurento `ENUM`) or a struct (Kurento `REGISTER`) usable in a filter API.
-#[proc_macro_derive(ComplexType)]
+#[proc_macro_derive(ComplexType, attributes(complex_type))]
 pub fn derive_complex_type(input: TokenStream) -> TokenStream {
     complex_type::expand(input.into())
         .unwrap_or_else(syn::Error::into_compile_error)

@@ -1,7 +1,7 @@
 //! The GStreamer element behind every filter: one generic core, and a small macro that gives
 //! each filter its own GObject type around it.
 
-use crate::filter::{Filter, Invoked, invoke};
+use crate::filter::{Filter, Invoked, has_property, invoke};
 use crate::{Context, Error, ErrorKind, Frame, Result};
 use gst::glib;
 use gst::prelude::*;
@@ -390,27 +390,6 @@ fn frame_budget(info: &gst_video::VideoInfo) -> Duration {
         }
         _ => DEFAULT_FRAME_BUDGET,
     }
-}
-
-/// Whether `properties` has one whose GObject name is `name`; a `const fn`, so that a
-/// clash with the statistics' names fails the build of the module rather than its loading.
-const fn has_property(properties: &[crate::PropertyNames], name: &str) -> bool {
-    let mut index = 0;
-    while index < properties.len() {
-        let candidate = properties[index].gobject.as_bytes();
-        let wanted = name.as_bytes();
-        if candidate.len() == wanted.len() {
-            let mut byte = 0;
-            while byte < wanted.len() && candidate[byte] == wanted[byte] {
-                byte += 1;
-            }
-            if byte == wanted.len() {
-                return true;
-            }
-        }
-        index += 1;
-    }
-    false
 }
 
 /// Registers `F`'s element factory with `plugin` (or with the application when `None`).

@@ -11,7 +11,7 @@ use gst::glib;
 use serde_json::Value as Json;
 
 /// Names of one property in each world it appears in.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PropertyNames {
     /// Kurento name, camelCase: `plateWidthPercentage`.
     pub name: &'static str,
@@ -23,22 +23,18 @@ pub struct PropertyNames {
     pub setter: &'static str,
 }
 
-/// Implemented by `#[filmstrip::filter]` on a struct: identity, properties, element type.
+/// The properties of a struct, in declaration order: implemented by `#[filmstrip::filter]`
+/// for a filter (its own `#[property]` fields and those of its `#[property(flatten)]` groups)
+/// and by `#[filmstrip::properties]` for a group of properties that several filters share.
+///
+/// Indices run over [`Self::PROPERTIES`]; a flattened group's properties take the place of
+/// its field.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a Filmstrip filter",
-    note = "put #[filmstrip::filter(class = \"...\")] on the struct"
+    message = "`{Self}` is not a group of properties",
+    label = "`#[property(flatten)]` needs a struct with `#[filmstrip::properties]`",
+    note = "put #[filmstrip::properties] on `{Self}` and #[property(...)] on its fields"
 )]
-pub trait Filter: FilterMethods + Default + Send + 'static {
-    /// Kurento class name, e.g. `EdgeDetectFilter`.
-    const CLASS: &'static str;
-    /// GStreamer element factory name, e.g. `edgedetectfilter`.
-    const FACTORY: &'static str;
-    /// What the filter does (from the struct's doc comment).
-    const DOC: &'static str;
-    /// Accepted pixel formats, preferred first.
-    const FORMATS: &'static [PixelFormat];
-    /// The Kurento module the class presents itself in, when not its library's module.
-    const KURENTO_MODULE: Option<&'static str>;
+pub trait PropertyGroup: Default + Send + 'static {
     /// The properties, in declaration order.
     const PROPERTIES: &'static [PropertyNames];
 
@@ -54,6 +50,27 @@ pub trait Filter: FilterMethods + Default + Send + 'static {
     fn set_property_json(&mut self, index: usize, value: &Json) -> Result<()>;
     /// Property descriptors, in [`Self::PROPERTIES`] order.
     fn property_descriptors() -> Vec<ParamDescriptor>;
+    /// Adds the complex types the properties use to `out`.
+    fn property_complex_types(out: &mut Vec<ComplexTypeDescriptor>);
+}
+
+/// Implemented by `#[filmstrip::filter]` on a struct: identity, events, element type.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a Filmstrip filter",
+    note = "put #[filmstrip::filter(class = \"...\")] on the struct"
+)]
+pub trait Filter: PropertyGroup + FilterMethods + Default + Send + 'static {
+    /// Kurento class name, e.g. `EdgeDetectFilter`.
+    const CLASS: &'static str;
+    /// GStreamer element factory name, e.g. `edgedetectfilter`.
+    const FACTORY: &'static str;
+    /// What the filter does (from the struct's doc comment).
+    const DOC: &'static str;
+    /// Accepted pixel formats, preferred first.
+    const FORMATS: &'static [PixelFormat];
+    /// The Kurento module the class presents itself in, when not its library's module.
+    const KURENTO_MODULE: Option<&'static str>;
+
     /// Descriptors of the events listed in `events(...)`.
     fn event_descriptors() -> Vec<EventDescriptor>;
     /// Adds the complex types used by properties and events to `out`.
@@ -162,4 +179,66 @@ pub(crate) fn invoke<F: Filter>(filter: &mut F, op: &str, params: &Json) -> Resu
         ErrorKind::UnknownOperation,
         format!("{} has no operation {op:?}", F::CLASS),
     ))
+}
+
+/// The number of properties in `parts`; used by the generated [`PropertyGroup::PROPERTIES`].
+#[doc(hidden)]
+pub const fn names_len(parts: &[&[PropertyNames]]) -> usize {
+    let (mut part, mut len) = (0, 0);
+    while part < parts.len() {
+        len += parts[part].len();
+        part += 1;
+    }
+    len
+}
+
+/// `parts` one after the other, checked for names used twice; used by the generated
+/// [`PropertyGroup::PROPERTIES`], so that a clash fails the module's build.
+#[doc(hidden)]
+pub const fn concat_names<const N: usize>(parts: &[&[PropertyNames]]) -> [PropertyNames; N] {
+    const NONE: PropertyNames = PropertyNames {
+        name: "",
+        gobject: "",
+        getter: "",
+        setter: "",
+    };
+    let mut out = [NONE; N];
+    let (mut part, mut index) = (0, 0);
+    while part < parts.len() {
+        let mut item = 0;
+        while item < parts[part].len() {
+            let names = parts[part][item];
+            assert!(
+                !has_property(out.split_at(index).0, names.gobject),
+                "two properties of this filter have the same name (a flattened group repeats one?)"
+            );
+            out[index] = names;
+            index += 1;
+            item += 1;
+        }
+        part += 1;
+    }
+    assert!(index == N, "property count");
+    out
+}
+
+/// Whether `properties` has one whose GObject name is `name`; a `const fn`, so that clashes
+/// fail the build of the module rather than its loading.
+pub(crate) const fn has_property(properties: &[PropertyNames], name: &str) -> bool {
+    let mut index = 0;
+    while index < properties.len() {
+        let candidate = properties[index].gobject.as_bytes();
+        let wanted = name.as_bytes();
+        if candidate.len() == wanted.len() {
+            let mut byte = 0;
+            while byte < wanted.len() && candidate[byte] == wanted[byte] {
+                byte += 1;
+            }
+            if byte == wanted.len() {
+                return true;
+            }
+        }
+        index += 1;
+    }
+    false
 }

@@ -59,8 +59,8 @@ pub use error::{Error, ErrorKind, Result};
 #[doc(hidden)]
 pub use event::EmittedBy;
 pub use event::{EVENT_MESSAGE, Emits, EmittedEvent, Event};
-pub use filmstrip_macros::{ComplexType, Event, filter, methods, module};
-pub use filter::{Filter, FilterMethods, PropertyNames, class_descriptor};
+pub use filmstrip_macros::{ComplexType, Event, filter, methods, module, properties};
+pub use filter::{Filter, FilterMethods, PropertyGroup, PropertyNames, class_descriptor};
 pub use frame::{Frame, PixelFormat, Plane, PlaneMut};
 pub use params::Params;
 
@@ -81,6 +81,7 @@ pub mod prelude {
 /// Paths the generated code relies on; not public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::filter::{concat_names, names_len};
     pub use gst::glib::subclass::prelude::*;
     pub use gst::prelude::*;
     pub use gst::subclass::prelude::*;

@@ -35,13 +35,10 @@ pub struct FaceDetected {
     pub faces: Vec<Face>,
 }
 
-/// Finds faces and raises `FaceDetected` when they change; frames pass through untouched.
-#[filmstrip::filter(
-    class = "FaceDetectorFilter",
-    formats(Bgr, Bgrx, Bgra),
-    events(FaceDetected)
-)]
-pub struct FaceDetector {
+/// The face-detection properties of both face filters, declared once.
+#[filmstrip::properties]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Detection {
     /// When faces are detected; frames in between reuse the tracked boxes.
     #[property]
     detection_policy: DetectionPolicy,
@@ -52,6 +49,28 @@ pub struct FaceDetector {
     /// misses small faces.
     #[property(default = 320, min = 64, max = 3840)]
     detect_width: u32,
+}
+
+impl Detection {
+    /// The tracker's settings from the current property values.
+    pub(crate) fn settings(&self) -> Settings {
+        Settings {
+            policy: self.detection_policy,
+            detect_every: self.detect_every,
+            detect_width: self.detect_width,
+        }
+    }
+}
+
+/// Finds faces and raises `FaceDetected` when they change; frames pass through untouched.
+#[filmstrip::filter(
+    class = "FaceDetectorFilter",
+    formats(Bgr, Bgrx, Bgra),
+    events(FaceDetected)
+)]
+pub struct FaceDetector {
+    #[property(flatten)]
+    detection: Detection,
     tracker: Tracker,
     /// The faces of the last report.
     reported: Vec<TrackedFace>,
@@ -60,11 +79,7 @@ pub struct FaceDetector {
 #[filmstrip::methods]
 impl FaceDetector {
     fn transform_frame(&mut self, frame: &Frame, ctx: &mut Context<Self>) -> Result<()> {
-        let settings = Settings {
-            policy: self.detection_policy,
-            detect_every: self.detect_every,
-            detect_width: self.detect_width,
-        };
+        let settings = self.detection.settings();
         let tracker = &mut self.tracker;
         let faces = frame
             .with_mat(|picture| Ok(tracker.track(picture, frame.pts(), &settings)?.to_vec()))?;

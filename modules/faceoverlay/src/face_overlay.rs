@@ -1,6 +1,7 @@
 //! `FaceOverlayFilter`: Kurento's magic mirror, an image drawn over every face.
 
-use crate::detector::{DetectionPolicy, Settings, Tracker};
+use crate::detector::Tracker;
+use crate::face_detector::Detection;
 use crate::overlay::{self, Overlay};
 use filmstrip::prelude::*;
 
@@ -13,16 +14,8 @@ use filmstrip::prelude::*;
     formats(Bgr, Bgrx, Bgra)
 )]
 pub struct FaceOverlay {
-    /// When faces are detected; frames in between reuse the tracked boxes.
-    #[property]
-    detection_policy: DetectionPolicy,
-    /// One detection in this many frames when not detecting on every frame.
-    #[property(default = 3, min = 1, max = 100)]
-    detect_every: u32,
-    /// Width in pixels of the grey picture faces are detected in; smaller is faster but
-    /// misses small faces.
-    #[property(default = 320, min = 64, max = 3840)]
-    detect_width: u32,
+    #[property(flatten)]
+    detection: Detection,
     tracker: Tracker,
     overlay: Option<Overlay>,
 }
@@ -34,11 +27,7 @@ impl FaceOverlay {
         let Some(overlay) = &self.overlay else {
             return Ok(());
         };
-        let settings = Settings {
-            policy: self.detection_policy,
-            detect_every: self.detect_every,
-            detect_width: self.detect_width,
-        };
+        let settings = self.detection.settings();
         let pts = frame.pts();
         let tracker = &mut self.tracker;
         let faces =

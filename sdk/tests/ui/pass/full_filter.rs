@@ -98,7 +98,7 @@ impl BoxDrawer {
 filmstrip::module! { name = "boxes", filters(BoxDrawer) }
 
 fn main() {
-    use filmstrip::{Filter, FilterMethods};
+    use filmstrip::{Filter, FilterMethods, PropertyGroup};
     assert_eq!(BoxDrawer::FACTORY, "box-drawer");
     assert_eq!(BoxDrawer::PROPERTIES.len(), 9);
     assert!(!<BoxDrawer as FilterMethods>::ANALYSIS_ONLY);
