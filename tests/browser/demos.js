@@ -226,17 +226,32 @@ async function pipelineView(page) {
   }), drawn);
 }
 
-/** The page's screenshot as a test artefact, and a small one for the README if asked. */
-async function screenshots(page, name, readmeSelector) {
+/**
+ * The page's screenshot as a test artefact, and, if asked, a small one for the README of the
+ * part of the page from the top of `first` to the bottom of `last` (selectors).
+ */
+async function screenshots(page, name, first, last = first, size = {}) {
   await page.screenshot({ path: path.join(config.artefacts, `${name}.png`), fullPage: true });
-  if (config.readme && readmeSelector) {
-    const element = await page.$(readmeSelector);
-    const box = await element.boundingBox();
-    await page.screenshot({
-      path: path.join(config.readme, `${name}.png`),
-      clip: { ...box, scale: Math.min(1, 520 / box.width) },
-    });
+  if (config.readme && first) {
+    const [top, bottom] = [await (await page.$(first)).boundingBox(), await (await page.$(last)).boundingBox()];
+    const x = Math.min(top.x, bottom.x);
+    const width = size.width || Math.max(top.x + top.width, bottom.x + bottom.width) - x;
+    const height = size.height ? bottom.y - top.y + size.height : bottom.y + bottom.height - top.y;
+    const clip = { x, y: top.y, width, height, scale: Math.min(1, 480 / width) };
+    await page.screenshot({ path: path.join(config.readme, `${name}.png`), clip });
   }
+}
+
+/** Shows the pipeline graph at its own size, scrolled to the box titled `title`. */
+async function zoomGraphTo(page, title) {
+  await page.evaluate((title) => {
+    document.getElementById('fit-graph').click();
+    const graph = document.getElementById('pipeline-graph');
+    const label = [...graph.querySelectorAll('text')].find((text) => text.textContent === title);
+    const [box, outer] = [label.getBoundingClientRect(), graph.getBoundingClientRect()];
+    graph.scrollLeft += box.left - outer.left - 200;
+    graph.scrollTop += box.top - outer.top - 40;
+  }, title);
 }
 
 /** The measures above, defined in the page as `window.measure`. */
@@ -274,7 +289,8 @@ const CHECKS = {
       const measured = eval(f)('remoteVideo');
       return measured && measured.box && measured.box[1] > above + 0.1 ? measured : null;
     }, 5000, [red(head), result.remoteHead && result.remoteHead.box ? result.remoteHead.box[1] : 0]);
-    await screenshots(page, 'pipeline', '#pipeline-view');
+    await zoomGraphTo(page, 'FaceOverlayFilter');
+    await screenshots(page, 'pipeline', '#stats', '#pipeline-graph', { width: 680, height: 360 });
     await page.click('#stop');
   },
 
@@ -284,7 +300,7 @@ const CHECKS = {
     result.video = await page.evaluate(() => [document.getElementById('remoteVideo').videoWidth, document.getElementById('remoteVideo').videoHeight]);
     result.drawn = await page.evaluate(() => window.measure.drawnBoxes());
     result.pipeline = await pipelineView(page);
-    await screenshots(page, 'faces', '.videos');
+    await screenshots(page, 'faces', null);
     await page.click('#stop');
   },
 
@@ -306,7 +322,7 @@ const CHECKS = {
     await sleep(2500);
     result.runAfter = await page.evaluate(runs);
     result.pipeline = await pipelineView(page);
-    await screenshots(page, 'filters', '.videos');
+    await screenshots(page, 'filters', null);
     await page.click('#stop');
   },
 
@@ -339,7 +355,7 @@ const CHECKS = {
       })),
     );
     result.pipeline = await pipelineView(page);
-    await screenshots(page, 'plates', '.videos');
+    await screenshots(page, 'plates', '.videos', '#plates');
     await page.click('#stop');
   },
 

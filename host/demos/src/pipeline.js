@@ -13,17 +13,20 @@ export class PipelineView {
     section.id = 'pipeline-view';
     section.innerHTML = `<h2>Pipeline</h2>
       <p><button id="refresh-pipeline" disabled>Refresh the graph</button>
+      <label><input type="checkbox" id="fit-graph" checked> Fit to the page</label>
       <span id="pipeline-status">Start a call to see its pipeline.</span></p>
       <table id="stats"><thead><tr><th>element</th><th>video in</th><th>video out</th>
       <th>processing per frame</th></tr></thead><tbody></tbody></table>
       <table id="link-stats"><thead><tr><th>browser link</th><th>frames</th><th>fps</th>
       <th>kbit/s</th></tr></thead><tbody></tbody></table>
-      <div id="pipeline-graph"></div>`;
+      <div id="pipeline-graph" class="fit"></div>`;
     document.body.appendChild(section);
     this.button = section.querySelector('#refresh-pipeline');
     this.status = section.querySelector('#pipeline-status');
     this.graph = section.querySelector('#pipeline-graph');
     this.button.onclick = () => this.refresh();
+    const fit = section.querySelector('#fit-graph');
+    fit.onchange = () => this.graph.classList.toggle('fit', fit.checked);
     this.timer = null;
   }
 
