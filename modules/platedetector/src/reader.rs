@@ -229,8 +229,28 @@ impl Reader {
         let (top, bottom) = (tops[tops.len() / 2], bottoms[bottoms.len() / 2]);
         let band = (bottom - top).max(1);
         self.band = band as f32;
-        // Cut away everything off the band, then take the blobs again.
+        // Narrow blobs reaching well beyond the band both above and below are no characters
+        // (the EU band, the plate's side): erased, since the cut would free their middle to
+        // pass for one.
         let pad = (band / 12).max(1);
+        let reach = band / 4;
+        let mut erase = Mat::default();
+        for b in &blobs {
+            let r = b.bounds;
+            // As narrow as the band; a character run into it is wider and stays.
+            if r.y < top - reach && r.y + r.height > bottom + reach && r.width * 5 < band * 4 {
+                core::compare(
+                    &self.labels.roi(r)?,
+                    &Scalar::all(f64::from(b.label)),
+                    &mut erase,
+                    core::CMP_EQ,
+                )?;
+                self.binary
+                    .roi_mut(r)?
+                    .set_to(&Scalar::all(0.0), &erase)?;
+            }
+        }
+        // Cut away everything off the band, then take the blobs again.
         let (cut_top, cut_bottom) = ((top - pad).max(0), (bottom + pad).min(h));
         if cut_top > 0 {
             self.binary
