@@ -48,7 +48,7 @@ struct Background {
 #[filmstrip::filter(class = "ChromaFilter", formats(Bgr, Bgrx, Bgra))]
 pub struct Chroma {
     /// Where the key colour is learnt; Kurento's constructor parameter `window`, see
-    /// `setCalibrationWindow`.
+    /// `setWindow`.
     window: Option<WindowParam>,
     histogram: Histogram,
     calibrated_frames: u32,
@@ -117,13 +117,7 @@ impl Chroma {
     /// background stays.
     #[method(slow)]
     fn set_background(&mut self, uri: String) -> Result<()> {
-        let image = overlayimage::load(&uri)
-            .map_err(|e| Error::with_kind(e.kind(), format!("setBackground: {}", e.message())))?;
-        self.background = Some(Background {
-            image,
-            scaled: Mat::default(),
-        });
-        Ok(())
+        self.load_background("setBackground", &uri)
     }
 
     /// Stops replacing the key colour: frames pass unchanged.
@@ -133,21 +127,45 @@ impl Chroma {
         Ok(())
     }
 
-    /// Filmstrip extension standing in for Kurento's constructor parameter `window`, which
-    /// Filmstrip modules cannot receive yet: learns the key colour again, from this window
-    /// over the next second. Until it is called the window is Kurento's tutorial one, 30x30
-    /// pixels at (5, 5).
+    /// Kurento's constructor parameter `window` as the setter kurento-client calls for
+    /// constructor parameters a module's descriptor does not declare (Filmstrip modules cannot
+    /// declare them yet): learns the key colour again, from this window over the next second.
+    /// Until it is called the window is Kurento's tutorial one, 30x30 pixels at (5, 5).
     #[method]
-    fn set_calibration_window(&mut self, window: WindowParam) -> Result<()> {
+    fn set_window(&mut self, window: WindowParam) -> Result<()> {
         if window.width <= 0 || window.height <= 0 {
             return Err(Error::invalid_param(
-                "setCalibrationWindow: width and height must be above 0",
+                "setWindow: width and height must be above 0",
             ));
         }
         self.window = Some(window);
         self.histogram = Histogram::default();
         self.calibrated_frames = 0;
         self.key = None;
+        Ok(())
+    }
+
+    /// Kurento's constructor parameter `backgroundImage`, as `setWindow` is `window`: as
+    /// `setBackground`, where an empty URI (Kurento's default) means no background.
+    #[method(slow)]
+    fn set_background_image(&mut self, background_image: String) -> Result<()> {
+        if background_image.is_empty() {
+            self.background = None;
+            return Ok(());
+        }
+        self.load_background("setBackgroundImage", &background_image)
+    }
+}
+
+impl Chroma {
+    /// Loads the background at `uri` for the method `operation`, naming it in errors.
+    fn load_background(&mut self, operation: &str, uri: &str) -> Result<()> {
+        let image = overlayimage::load(uri)
+            .map_err(|e| Error::with_kind(e.kind(), format!("{operation}: {}", e.message())))?;
+        self.background = Some(Background {
+            image,
+            scaled: Mat::default(),
+        });
         Ok(())
     }
 }

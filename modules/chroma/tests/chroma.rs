@@ -105,7 +105,7 @@ fn the_calibration_window_chooses_the_colour_keyed_out() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness();
     h.invoke(
-        "setCalibrationWindow",
+        "setWindow",
         json!([{ "topRightCornerX": LO + 5, "topRightCornerY": LO - 15, "width": 20, "height": 20 }]),
     )
     .unwrap();
@@ -142,17 +142,12 @@ fn bad_backgrounds_and_windows_are_refused() {
     );
     let err = h
         .invoke(
-            "setCalibrationWindow",
+            "setWindow",
             json!([{ "topRightCornerX": 0, "topRightCornerY": 0, "width": 10, "height": 0 }]),
         )
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidParam);
-    assert_eq!(
-        err.message(),
-        "setCalibrationWindow: width and height must be above 0"
-    );
-    let err = h
-        .invoke("setCalibrationWindow", json!([{ "width": 10 }]))
-        .unwrap_err();
+    assert_eq!(err.message(), "setWindow: width and height must be above 0");
+    let err = h.invoke("setWindow", json!([{ "width": 10 }])).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidParam, "{}", err.message());
 }

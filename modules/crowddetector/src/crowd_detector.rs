@@ -161,9 +161,10 @@ impl CrowdDetector {
         self.analyzer.finish()
     }
 
-    /// Filmstrip extension standing in for Kurento's constructor parameter `rois`, which
-    /// Filmstrip modules cannot receive yet: replaces the regions of interest (levels start
-    /// again at 0). Without regions the filter raises nothing.
+    /// Kurento's constructor parameter `rois` as the setter kurento-client calls for
+    /// constructor parameters a module's descriptor does not declare (Filmstrip modules cannot
+    /// declare them yet): replaces the regions of interest (levels start again at 0). Without
+    /// regions the filter raises nothing.
     #[method]
     fn set_rois(&mut self, rois: Vec<RegionOfInterest>) -> Result<()> {
         for roi in &rois {

@@ -78,6 +78,51 @@ struct Window {
     inside: bool,
 }
 
+impl Window {
+    /// Checks `window` and loads its images, naming `operation` in errors.
+    fn load(operation: &str, window: PointerDetectorWindowMediaParam) -> Result<Self> {
+        if window.id.is_empty() {
+            return Err(Error::invalid_param(format!(
+                "{operation}: the window id is empty"
+            )));
+        }
+        if window.width <= 0 || window.height <= 0 {
+            return Err(Error::invalid_param(format!(
+                "{operation}: window {:?} is {}x{}; width and height must be above 0",
+                window.id, window.width, window.height
+            )));
+        }
+        let transparency = window.image_transparency.unwrap_or(0.0);
+        if !(0.0..=1.0).contains(&transparency) {
+            return Err(Error::invalid_param(format!(
+                "{operation}: imageTransparency: {transparency} is out of range [0, 1]"
+            )));
+        }
+        let load = |uri: &Option<String>| -> Result<Option<Arc<Mat>>> {
+            uri.as_deref()
+                .map(|uri| {
+                    let image = overlayimage::load(uri).map_err(|e| {
+                        Error::with_kind(e.kind(), format!("{operation}: {}", e.message()))
+                    })?;
+                    fade(&image, 1.0 - f64::from(transparency)).map(Arc::new)
+                })
+                .transpose()
+        };
+        Ok(Window {
+            rect: Rect::new(
+                window.upper_right_x,
+                window.upper_right_y,
+                window.width,
+                window.height,
+            ),
+            image: load(&window.image)?,
+            active_image: load(&window.active_image)?,
+            inside: false,
+            id: window.id,
+        })
+    }
+}
+
 /// The calibration region of Kurento's pointer detector tutorial, used until another is set.
 const DEFAULT_CALIBRATION: WindowParam = WindowParam {
     top_right_corner_x: 5,
@@ -149,47 +194,26 @@ impl PointerDetector {
     /// flowing while they load.
     #[method(slow)]
     fn add_window(&mut self, window: PointerDetectorWindowMediaParam) -> Result<()> {
-        if window.id.is_empty() {
-            return Err(Error::invalid_param("addWindow: the window id is empty"));
-        }
-        if window.width <= 0 || window.height <= 0 {
-            return Err(Error::invalid_param(format!(
-                "addWindow: window {:?} is {}x{}; width and height must be above 0",
-                window.id, window.width, window.height
-            )));
-        }
-        let transparency = window.image_transparency.unwrap_or(0.0);
-        if !(0.0..=1.0).contains(&transparency) {
-            return Err(Error::invalid_param(format!(
-                "addWindow: imageTransparency: {transparency} is out of range [0, 1]"
-            )));
-        }
-        let load = |uri: &Option<String>| -> Result<Option<Arc<Mat>>> {
-            uri.as_deref()
-                .map(|uri| {
-                    let image = overlayimage::load(uri).map_err(|e| {
-                        Error::with_kind(e.kind(), format!("addWindow: {}", e.message()))
-                    })?;
-                    fade(&image, 1.0 - f64::from(transparency)).map(Arc::new)
-                })
-                .transpose()
-        };
-        let added = Window {
-            rect: Rect::new(
-                window.upper_right_x,
-                window.upper_right_y,
-                window.width,
-                window.height,
-            ),
-            image: load(&window.image)?,
-            active_image: load(&window.active_image)?,
-            inside: false,
-            id: window.id,
-        };
+        let added = Window::load("addWindow", window)?;
         match self.windows.iter_mut().find(|w| w.id == added.id) {
             Some(existing) => *existing = added,
             None => self.windows.push(added),
         }
+        Ok(())
+    }
+
+    /// Kurento's constructor parameter `windows` as the setter kurento-client calls for
+    /// constructor parameters a module's descriptor does not declare (Filmstrip modules cannot
+    /// declare them yet): replaces every window. On error the windows stay as they were.
+    #[method(slow)]
+    fn set_windows(&mut self, windows: Vec<PointerDetectorWindowMediaParam>) -> Result<()> {
+        let mut loaded: Vec<Window> = Vec::with_capacity(windows.len());
+        for window in windows {
+            let window = Window::load("setWindows", window)?;
+            loaded.retain(|w| w.id != window.id);
+            loaded.push(window);
+        }
+        self.windows = loaded;
         Ok(())
     }
 
@@ -214,9 +238,8 @@ impl PointerDetector {
         Ok(())
     }
 
-    /// Filmstrip extension standing in for Kurento's constructor parameter
-    /// `calibrationRegion`, which Filmstrip modules cannot receive yet; until it is called the
-    /// region is Kurento's tutorial one, 30x30 pixels at (5, 5).
+    /// Kurento's constructor parameter `calibrationRegion`, as `setWindows` is `windows`; until
+    /// it is called the region is Kurento's tutorial one, 30x30 pixels at (5, 5).
     #[method]
     fn set_calibration_region(&mut self, calibration_region: WindowParam) -> Result<()> {
         if calibration_region.width <= 0 || calibration_region.height <= 0 {

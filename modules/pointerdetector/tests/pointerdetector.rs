@@ -199,3 +199,31 @@ fn bad_windows_and_regions_are_refused() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidParam);
 }
+
+#[test]
+fn set_windows_replaces_every_window_or_none() {
+    let mut h = calibrated();
+    h.invoke("addWindow", json!([window("old", 100, 100, 80, 80)]))
+        .unwrap();
+    let err = h
+        .invoke(
+            "setWindows",
+            json!([[window("a", 0, 0, 10, 10), window("", 0, 0, 10, 10)]]),
+        )
+        .unwrap_err();
+    assert_eq!(err.message(), "setWindows: the window id is empty");
+    h.push(&frame_with_square(140, 140, SIDE)).unwrap();
+    assert_eq!(
+        events(&h),
+        [("WindowIn".into(), "old".into())],
+        "kept on error"
+    );
+    h.invoke("setWindows", json!([[window("new", 100, 100, 80, 80)]]))
+        .unwrap();
+    h.push(&frame_with_square(140, 140, SIDE)).unwrap();
+    assert_eq!(
+        events(&h),
+        [("WindowIn".into(), "new".into())],
+        "old is gone"
+    );
+}
