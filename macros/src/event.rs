@@ -49,8 +49,9 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     for field in &fields.named {
         let field_ident = field.ident.as_ref().expect("named field");
         let (json_name, ty) = (camel(field_ident), &field.ty);
+        let krate_at = krate.at(ty.span());
         inserts.push(quote_spanned!(ty.span()=>
-            fields.insert(#json_name.to_string(), #krate::types::Type::to_json(&self.#field_ident));
+            fields.insert(#json_name.to_string(), #krate_at::types::Type::to_json(&self.#field_ident));
         ));
         descriptors.push(param_descriptor(&krate, &json_name, &doc(&field.attrs), ty));
         complex.push(quote!(<#ty as #krate::types::Type>::complex_types(out);));

@@ -168,9 +168,10 @@ impl Filter {
         let type_name = format!("_{class}");
         let default = property::default_impl(ident, &self.fields);
         let group = property::group_impl(krate, ident, &self.fields);
-        let emits = events
-            .iter()
-            .map(|e| quote_spanned!(e.span()=> impl #krate::Emits<#e> for #ident {}));
+        let emits = events.iter().map(|e| {
+            let krate = krate.at(e.span());
+            quote_spanned!(e.span()=> impl #krate::Emits<#e> for #ident {})
+        });
         quote! {
             #item
 

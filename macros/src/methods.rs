@@ -214,7 +214,8 @@ impl Methods {
             let idents: Vec<_> = m.params.iter().map(|(ident, _)| ident).collect();
             let types: Vec<_> = m.params.iter().map(|(_, ty)| ty).collect();
             let output = &m.output;
-            let call = quote_spanned!(output.span()=> #krate::types::MethodReturn::into_json(self.#rust_name(#(#idents),*)));
+            let krate_at = krate.at(output.span());
+            let call = quote_spanned!(output.span()=> #krate_at::types::MethodReturn::into_json(self.#rust_name(#(#idents),*)));
             quote! {
                 #name => ::std::option::Option::Some((|| {
                     let [#(#idents),*] = params.bind([#((#names, <#types as #krate::types::Type>::OPTIONAL)),*])?;

@@ -245,8 +245,11 @@ fn generate(krate: &Krate, p: &Property) -> Generated {
             }
         },
         complex: quote!(<#ty as #krate::types::Type>::complex_types(out);),
-        type_check: quote_spanned! {ty.span()=>
-            const _: fn() = || { fn is_property<T: #krate::types::PropertyType>() {} is_property::<#ty>(); };
+        type_check: {
+            let krate = krate.at(ty.span());
+            quote_spanned! {ty.span()=>
+                const _: fn() = || { fn is_property<T: #krate::types::PropertyType>() {} is_property::<#ty>(); };
+            }
         },
     }
 }
@@ -298,8 +301,9 @@ pub fn group_impl(krate: &Krate, ident: &Ident, fields: &[Field]) -> TokenStream
                 descriptors
                     .push(quote!(descriptors.extend(<#ty as #group>::property_descriptors());));
                 complex.push(quote!(<#ty as #group>::property_complex_types(out);));
+                let krate_at = krate.at(ty.span());
                 type_checks.push(quote_spanned! {ty.span()=>
-                    const _: fn() = || { fn is_group<T: #krate::PropertyGroup>() {} is_group::<#ty>(); };
+                    const _: fn() = || { fn is_group<T: #krate_at::PropertyGroup>() {} is_group::<#ty>(); };
                 });
                 let bodies = [
                     quote!(return #group::property_value(&self.#name, index);),

@@ -72,6 +72,21 @@ impl Krate {
     }
 }
 
+impl Krate {
+    /// The path with every token at `span`, for code that reports errors at the user's token
+    /// (inside `quote_spanned!`, interpolated tokens keep their own spans).
+    pub fn at(&self, span: proc_macro2::Span) -> TokenStream {
+        self.0
+            .to_token_stream()
+            .into_iter()
+            .map(|mut token| {
+                token.set_span(span);
+                token
+            })
+            .collect()
+    }
+}
+
 impl ToTokens for Krate {
     fn to_tokens(&self, tokens: &mut TokenStream) {
         self.0.to_tokens(tokens);

@@ -1,0 +1,4 @@
+#[filmstrip::filter(class = "Blur", crate = "filmstrip")]
+pub struct Blur {}
+
+fn main() {}
