@@ -130,17 +130,56 @@ fn build_pipeline(uri: &str, filters: Vec<gst::Element>, output: &Output) -> Res
     gst::Element::link_many(&chain)
         .context("cannot link the filters to each other and to the output")?;
     let first = chain[0].downgrade();
+    let bin = pipeline.downgrade();
     // The decoder's video pad appears only once it has looked at the input.
     decoder.connect_pad_added(move |_, pad| {
-        let Some(sink) = first.upgrade().and_then(|first| first.static_pad("sink")) else {
+        let Some(first) = first.upgrade() else {
             return;
         };
-        if !sink.is_linked() {
-            // A failed link surfaces as a not-negotiated error on the bus.
-            let _ = pad.link(&sink);
+        let Some(sink) = first.static_pad("sink") else {
+            return;
+        };
+        if sink.is_linked() {
+            return;
         }
+        // A still image becomes a short clip, so that filters deciding over several frames
+        // (a plate read twice) see it.
+        if is_still(pad) {
+            if let Some(freeze) = bin.upgrade().and_then(|bin| still_clip(&bin, &first)) {
+                if let Some(freeze_sink) = freeze.static_pad("sink") {
+                    let _ = pad.link(&freeze_sink);
+                    return;
+                }
+            }
+        }
+        // A failed link surfaces as a not-negotiated error on the bus.
+        let _ = pad.link(&sink);
     });
     Ok(pipeline)
+}
+
+/// Frames a still image is shown for: a second at 30 fps.
+const STILL_FRAMES: i32 = 30;
+
+/// Whether the decoder's `pad` carries a still image (frame rate 0/1), as JPEG and PNG
+/// inputs do.
+fn is_still(pad: &gst::Pad) -> bool {
+    let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
+    caps.structure(0)
+        .and_then(|s| s.get::<gst::Fraction>("framerate").ok())
+        .is_some_and(|rate| rate.numer() == 0)
+}
+
+/// An `imagefreeze` repeating the image [`STILL_FRAMES`] times into `first`, added to `bin`.
+fn still_clip(bin: &gst::Pipeline, first: &gst::Element) -> Option<gst::Element> {
+    let freeze = gst::ElementFactory::make("imagefreeze")
+        .property("num-buffers", STILL_FRAMES)
+        .build()
+        .ok()?;
+    bin.add(&freeze).ok()?;
+    freeze.link(first).ok()?;
+    freeze.sync_state_with_parent().ok()?;
+    Some(freeze)
 }
 
 /// Plays `pipeline` to its end, printing module events as they arrive.

@@ -1,7 +1,8 @@
 //! The platedetector module end to end: a generated street scene with a Spanish plate,
 //! encoded to H.264 MP4, run through `filmstrip run` (the plate printed as a JSON line, with
 //! the width set by property and by Kurento's method) and through `gst-launch-1.0` with only
-//! `GST_PLUGIN_PATH` (the event as an element message).
+//! `GST_PLUGIN_PATH` (the event as an element message); and real photographs of the
+//! module's `tests/data/plates-eu` as still-image inputs of `filmstrip run`.
 
 use filmstrip_tests::{filmstrip, plate_clip, profile_dir};
 use serde_json::Value as Json;
@@ -42,6 +43,28 @@ fn run_prints_the_plate_once() {
         assert_eq!(events.len(), 1, "{filter:?}: {}", outcome.stdout);
         assert_eq!(events[0]["plate"], plate.as_str(), "{filter:?}");
         assert_eq!(events[0]["source"], "PlateDetectorFilter");
+    }
+}
+
+#[test]
+fn run_reads_real_photos_given_as_still_images() {
+    let set = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../modules/platedetector/tests/data/plates-eu");
+    for (photo, plate) in [("test_002.jpg", "RK755AJ"), ("eu10.jpg", "WA56660")] {
+        let input = set.join(photo);
+        let outcome = filmstrip(&[
+            "run",
+            "--input",
+            input.to_str().unwrap(),
+            "--filter",
+            "PlateDetectorFilter",
+            "--output",
+            "null",
+        ]);
+        outcome.assert_success();
+        let events = plates(&outcome.stdout);
+        assert_eq!(events.len(), 1, "{photo}: {}", outcome.stdout);
+        assert_eq!(events[0]["plate"], plate, "{photo}");
     }
 }
 

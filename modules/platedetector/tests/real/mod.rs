@@ -191,3 +191,28 @@ impl Still {
         self.events += self.harness.events().len();
     }
 }
+
+/// Plate-free real pictures: from each photo, the part above its plate and the part below
+/// it (each kept when at least a quarter of the photo's height), cut a plate's height away
+/// from the plate so that no piece of it shows.
+pub fn plate_free_crops() -> Vec<(String, Mat)> {
+    let mut crops = Vec::new();
+    for photo in photos() {
+        let picture =
+            imgcodecs::imread(photo.path.to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
+        let (w, h) = (picture.cols(), picture.rows());
+        let p = photo.plate;
+        let above = p.y - p.height;
+        let below = p.y + 2 * p.height;
+        for (part, rect) in [
+            ("above", Rect::new(0, 0, w, above)),
+            ("below", Rect::new(0, below, w, h - below)),
+        ] {
+            if rect.height >= h / 4 && rect.y >= 0 && rect.y + rect.height <= h {
+                let crop = Mat::roi(&picture, rect).unwrap().try_clone().unwrap();
+                crops.push((format!("{} {part}", photo.name), crop));
+            }
+        }
+    }
+    crops
+}
