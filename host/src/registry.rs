@@ -183,6 +183,7 @@ pub fn libraries_in(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let mut files: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
         .filter(|path| path.extension().is_some_and(|ext| ext == "so") && path.is_file())
+        .filter(|path| !crate::search_path::is_sdk_library(path))
         .collect();
     files.sort();
     Ok(files)
