@@ -52,9 +52,13 @@ mod tests {
 
     #[test]
     fn only_the_sdks_own_libraries_are_passed_over() {
-        assert!(is_sdk_library(Path::new("target/release/libfilmstrip_macros.so")));
+        assert!(is_sdk_library(Path::new(
+            "target/release/libfilmstrip_macros.so"
+        )));
         assert!(!is_sdk_library(Path::new("target/release/libpixelate.so")));
-        assert!(!is_sdk_library(Path::new("/usr/lib/libfilmstrip_macros.so.1")));
+        assert!(!is_sdk_library(Path::new(
+            "/usr/lib/libfilmstrip_macros.so.1"
+        )));
     }
 
     #[test]
