@@ -88,6 +88,17 @@ fn an_image_fills_the_box_its_fractions_give() {
 }
 
 #[test]
+fn an_image_past_the_frame_edges_is_cut_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let red = png(dir.path(), "red.png", 7, 5, [0.0, 0.0, 255.0, 255.0]);
+    let mut h = harness();
+    // x 90..140 and y 60..100 of the 100x80 frame: only 90..100 by 60..80 is inside.
+    add(&h, "corner", &red, [0.9, 0.75, 0.5, 0.5], false, false);
+    let out = h.push(&grey_frame(&h)).unwrap();
+    assert_box(&out, (90, 100), (60, 80), [0, 0, 255]);
+}
+
+#[test]
 fn keep_aspect_ratio_fits_the_image_in_the_box_at_its_corner_or_centred() {
     let dir = tempfile::tempdir().unwrap();
     // 2:1, into a 30x40 box at (10, 20): 30x15.
