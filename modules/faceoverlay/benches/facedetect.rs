@@ -7,12 +7,19 @@
 //! making each frame's buffer is not. One face-free frame goes through first, so loading
 //! the cascade is not timed either.
 //!
-//! `cargo bench -p faceoverlay --bench facedetect`; prints a Markdown table.
+//! The detector and tracker alone are also timed on the same clips against those of the
+//! previous release (`previous_release.rs`), and both are scored on still scenes of faces of
+//! every size and of face-free pictures (`tests/common/scenes.rs`): recall by face size bucket.
+//!
+//! `cargo bench -p faceoverlay --bench facedetect`; prints two Markdown tables.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod previous_release;
 
-use common::{Composer, moving_face, solid_image, write_file};
+use common::scenes::{self, Scene, Scenes};
+use common::{Box2, Composer, moving_face, solid_image, write_file};
+use faceoverlay::DetectionPolicy;
 use faceoverlay::detector::CASCADE;
 use faceoverlay::{FaceDetector, FaceOverlay};
 use filmstrip::gst;
@@ -35,6 +42,9 @@ struct Clip {
     rgb: Vec<Vec<u8>>,
     empty_bgr: Vec<u8>,
     empty_rgb: Vec<u8>,
+    /// The frames as BGR pictures, for the detectors alone.
+    pictures: Vec<Mat>,
+    empty: Mat,
 }
 
 fn bytes(mat: &Mat, code: Option<i32>) -> Vec<u8> {
@@ -60,6 +70,8 @@ fn clip(width: i32, height: i32, scales: (f64, f64)) -> Clip {
         rgb: frames.iter().map(|f| bytes(f, rgb)).collect(),
         empty_bgr: bytes(&composer.background(), None),
         empty_rgb: bytes(&composer.background(), rgb),
+        pictures: frames,
+        empty: composer.background(),
     }
 }
 
@@ -119,6 +131,136 @@ fn ours<F: Filter>(clip: &Clip, setup: impl FnOnce(&Harness<F>)) -> Duration {
     )
 }
 
+/// A fresh detector and tracker: a frame and its timestamp in, face boxes out.
+type Detector = Box<dyn FnMut(&Mat, Option<Duration>) -> Vec<Box2>>;
+
+/// The current detector and tracker with default settings, or detecting on every frame.
+fn current(every_frame: bool) -> Detector {
+    use faceoverlay::detector::{Settings, Tracker};
+    let mut tracker = Tracker::default();
+    let settings = Settings {
+        policy: if every_frame {
+            DetectionPolicy::EveryFrame
+        } else {
+            DetectionPolicy::Adaptive
+        },
+        detect_every: 3,
+        detect_width: 320,
+    };
+    Box::new(move |frame, pts| {
+        let faces = tracker.track(frame, pts, &settings).unwrap();
+        faces.iter().map(|t| box2(&t.face)).collect()
+    })
+}
+
+/// The previous release's detector and tracker, set as [`current`] sets the current one.
+fn previous(every_frame: bool) -> Detector {
+    use previous_release::{DetectionPolicy, Settings, Tracker};
+    let mut tracker = Tracker::default();
+    let settings = Settings {
+        policy: if every_frame {
+            DetectionPolicy::EveryFrame
+        } else {
+            DetectionPolicy::Adaptive
+        },
+        detect_every: 3,
+        detect_width: 320,
+    };
+    Box::new(move |frame, pts| {
+        let faces = tracker.track(frame, pts, &settings).unwrap();
+        faces
+            .iter()
+            .map(|t| Box2 {
+                x: t.face.x,
+                y: t.face.y,
+                w: t.face.width,
+                h: t.face.height,
+            })
+            .collect()
+    })
+}
+
+fn box2(face: &faceoverlay::detector::FaceBox) -> Box2 {
+    Box2 {
+        x: face.x,
+        y: face.y,
+        w: face.width,
+        h: face.height,
+    }
+}
+
+/// Time spent in `detector` over the clip at 30 fps, after one untimed face-free frame.
+fn detector_alone(clip: &Clip, mut detector: Detector) -> Duration {
+    detector(&clip.empty, Some(Duration::ZERO));
+    let mut spent = Duration::ZERO;
+    for (i, picture) in clip.pictures.iter().enumerate() {
+        let pts = Duration::from_millis(33 * (i as u64 + 1));
+        let start = Instant::now();
+        detector(picture, Some(pts));
+        spent += start.elapsed();
+    }
+    spent
+}
+
+/// Frames per still scene, as in `tests/recall.rs`.
+const SCENE_FRAMES: usize = 6;
+
+/// The still scenes of the recall table: faces of every bucket at five positions at 640x480,
+/// close-ups filling 640x480 and 1280x720, faces 30% and half out of each border, groups, and
+/// face-free parts of the photo.
+fn scenes() -> Vec<Scene> {
+    let vga = Scenes::new(640, 480);
+    let positions = [
+        (0.5, 0.5),
+        (0.02, 0.03),
+        (0.98, 0.97),
+        (0.2, 0.8),
+        (0.85, 0.25),
+    ];
+    let mut all = vga.sized(
+        &[
+            24.0, 27.0, 30.0, 34.0, 44.0, 56.0, 70.0, 96.0, 120.0, 140.0, 190.0, 250.0, 280.0,
+            360.0,
+        ],
+        &positions,
+    );
+    all.push(vga.close_up());
+    all.push(Scenes::new(1280, 720).close_up());
+    for width in [40.0, 100.0, 250.0] {
+        for border in ["left", "right", "top", "bottom"] {
+            for out in [0.3, 0.5] {
+                all.push(vga.cut(width, border, out));
+            }
+        }
+    }
+    all.push(vga.group(4, 3, 40.0));
+    all.push(Scenes::new(1280, 720).group(6, 4, 48.0));
+    all.extend(vga.face_free(&[60.0, 120.0, 240.0, 480.0]));
+    all
+}
+
+/// Per group of scenes: faces found, faces shown, false boxes.
+type Tally = Vec<(String, usize, usize, usize)>;
+
+fn recall(scenes: &[Scene], make: fn(bool) -> Detector) -> Tally {
+    let mut tally: Tally = Vec::new();
+    for scene in scenes {
+        let mut detector = make(true);
+        let outcome = scenes::run(scene, SCENE_FRAMES, |frame| detector(frame, None));
+        let at = tally
+            .iter()
+            .position(|g| g.0 == scene.group)
+            .unwrap_or_else(|| {
+                tally.push((scene.group.clone(), 0, 0, 0));
+                tally.len() - 1
+            });
+        tally[at].1 += outcome.found;
+        tally[at].2 += scene.faces.len();
+        tally[at].3 += outcome.false_boxes;
+    }
+    tally
+}
+
 fn main() {
     gst::init().unwrap();
     filmstrip::opencv::core::set_num_threads(1).unwrap();
@@ -161,6 +303,16 @@ fn main() {
                     .unwrap();
             }),
         ));
+        rows.push((
+            "detector and tracker alone, previous release".into(),
+            label.into(),
+            detector_alone(clip, previous(false)),
+        ));
+        rows.push((
+            "detector and tracker alone, this release".into(),
+            label.into(),
+            detector_alone(clip, current(false)),
+        ));
     }
 
     println!("| element | frame size | fps (one core) | ms/frame | vs facedetect |");
@@ -176,6 +328,31 @@ fn main() {
             "| {element} | {size} | {fps:.1} | {:.1} | {:.2}x |",
             spent.as_secs_f64() * 1000.0 / FRAMES as f64,
             fps / reference
+        );
+    }
+
+    let scenes = scenes();
+    let before = recall(&scenes, previous);
+    let after = recall(&scenes, current);
+    println!();
+    println!(
+        "| faces | previous release: found | false boxes | this release: found | false boxes |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    for ((group, found, total, false_boxes), (_, now_found, _, now_false)) in
+        before.iter().zip(&after)
+    {
+        let share = |n: usize| {
+            if *total == 0 {
+                "-".to_string()
+            } else {
+                format!("{n}/{total} ({:.0}%)", 100.0 * n as f64 / *total as f64)
+            }
+        };
+        println!(
+            "| {group} | {} | {false_boxes} | {} | {now_false} |",
+            share(*found),
+            share(*now_found)
         );
     }
 }

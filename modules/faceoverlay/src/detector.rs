@@ -17,22 +17,16 @@
 //!   appearing or a face leaving forces a detection at once, so no box outlives its face by
 //!   even one frame and a new face is found on its first frame (and shown from its second).
 
+use crate::search::Search;
 use filmstrip::ComplexType;
-use filmstrip::opencv::core::{Mat, Rect, Size, Vector, absdiff, mean, no_array};
+use filmstrip::Result;
+use filmstrip::opencv::core::{Mat, Rect, Size, absdiff, mean, no_array};
 use filmstrip::opencv::imgproc;
-use filmstrip::opencv::objdetect::CascadeClassifier;
 use filmstrip::opencv::prelude::*;
-use filmstrip::{Error, Result};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// OpenCV's frontal face cascade, from Debian's `opencv-data`.
-pub const CASCADE: &str = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
+pub use crate::search::CASCADE;
 
-/// Each scale 1.1 times the last and 4 overlapping hits make a face. Kurento's 1.2 and 3
-/// miss faces at some sizes and fire on collars and folds of clothing more often.
-const SCALE_FACTOR: f64 = 1.1;
-const MIN_NEIGHBORS: i32 = 4;
 /// Share of the box error a detection corrects (1 would follow the detector's noise).
 const ALPHA: f64 = 0.5;
 /// Share of the box error per frame fed into the velocity.
@@ -92,15 +86,6 @@ pub struct FaceBox {
 }
 
 impl FaceBox {
-    fn from_rect(rect: Rect, scale: f64) -> Self {
-        Self {
-            x: f64::from(rect.x) / scale,
-            y: f64::from(rect.y) / scale,
-            width: f64::from(rect.width) / scale,
-            height: f64::from(rect.height) / scale,
-        }
-    }
-
     /// Intersection over union with `other`: 1 for the same box, 0 for disjoint ones.
     pub fn iou(&self, other: &FaceBox) -> f64 {
         let w = (self.x + self.width).min(other.x + other.width) - self.x.max(other.x);
@@ -198,8 +183,8 @@ impl Track {
 /// Finds faces in frames and follows them between detections.
 #[derive(Default)]
 pub struct Tracker {
-    /// Loaded on the first frame, as loading takes tens of milliseconds.
-    cascade: Option<CascadeClassifier>,
+    /// Loaded on the first frame, as loading the cascades takes tens of milliseconds.
+    search: Option<Search>,
     small: Mat,
     gray: Mat,
     /// Thumbnail of the whole previous frame.
@@ -219,9 +204,9 @@ pub struct Tracker {
 impl Tracker {
     /// Forgets every face, keeping the loaded cascade.
     pub fn reset(&mut self) {
-        let cascade = self.cascade.take();
+        let search = self.search.take();
         *self = Self {
-            cascade,
+            search,
             ..Self::default()
         };
     }
@@ -262,7 +247,7 @@ impl Tracker {
         let new_scene = difference(&scene, &self.scene)? > SCENE_CHANGE;
         self.scene = scene;
         if new_scene || self.due(frame, settings) || self.faces_changed(frame, scale)? {
-            self.detect(frame, scale)?;
+            self.detect(picture, frame, scale)?;
         }
         self.faces = self
             .tracks
@@ -326,27 +311,19 @@ impl Tracker {
         Ok(difference(&thumbnail(&self.gray, rect)?, &track.thumb)? > FACE_CHANGE)
     }
 
-    fn detect(&mut self, frame: u64, scale: f64) -> Result<()> {
+    fn detect(&mut self, picture: &Mat, frame: u64, scale: f64) -> Result<()> {
         let start = Instant::now();
-        // Kurento's range: faces from 1/20 to 1/2 of the picture's width.
-        let width = self.gray.cols();
-        let (min, max) = (width / 20, width / 2);
-        let mut found = Vector::<Rect>::new();
-        load_cascade(&mut self.cascade)?.detect_multi_scale(
-            &self.gray,
-            &mut found,
-            SCALE_FACTOR,
-            MIN_NEIGHBORS,
-            0,
-            Size::new(min, min),
-            Size::new(max, max),
-        )?;
+        let tracked: Vec<FaceBox> = self.tracks.iter().map(|t| t.face(frame)).collect();
+        let search = match &mut self.search {
+            Some(search) => search,
+            slot => slot.insert(Search::load()?),
+        };
+        let detections = search.run(picture, &self.gray, scale, &tracked)?;
         let seconds = start.elapsed().as_secs_f64();
         self.cost = Some(
             self.cost
                 .map_or(seconds, |c| (1.0 - COST_WEIGHT) * c + COST_WEIGHT * seconds),
         );
-        let detections: Vec<FaceBox> = found.iter().map(|r| FaceBox::from_rect(r, scale)).collect();
         self.associate(frame, &detections, scale)?;
         self.last_detection = Some(frame);
         Ok(())
@@ -425,25 +402,6 @@ impl Tracker {
         self.tracks = kept;
         Ok(())
     }
-}
-
-/// The cascade in `slot`, loaded on first use.
-fn load_cascade(slot: &mut Option<CascadeClassifier>) -> Result<&mut CascadeClassifier> {
-    if slot.is_none() {
-        if !Path::new(CASCADE).is_file() {
-            return Err(Error::new(format!(
-                "the face cascade {CASCADE} is missing: install the opencv-data package"
-            )));
-        }
-        let cascade = CascadeClassifier::new(CASCADE)?;
-        if cascade.empty()? {
-            return Err(Error::new(format!(
-                "OpenCV could not load the face cascade {CASCADE}"
-            )));
-        }
-        *slot = Some(cascade);
-    }
-    Ok(slot.as_mut().expect("loaded above"))
 }
 
 /// `rect` of a grey picture shrunk to a THUMBxTHUMB thumbnail.

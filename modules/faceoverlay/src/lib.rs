@@ -5,6 +5,7 @@ pub mod detector;
 mod face_detector;
 mod face_overlay;
 mod overlay;
+mod search;
 
 pub use detector::DetectionPolicy;
 pub use face_detector::{Face, FaceDetected, FaceDetector};

@@ -4,6 +4,8 @@
 //! Shared by the tests and the benchmark (through `#[path]`), so some items go unused in each.
 #![allow(dead_code)]
 
+pub mod scenes;
+
 use filmstrip::opencv::core::{CV_8UC3, Mat, Rect, Scalar, Size, Vector};
 use filmstrip::opencv::objdetect::CascadeClassifier;
 use filmstrip::opencv::prelude::*;

@@ -1,0 +1,476 @@
+//! The face detector and tracker of the previous release (commit 145a44a, the first release of
+//! this module), kept verbatim so the benchmark measures it against the current one in the same
+//! run. Frozen: never edit it to follow the current code.
+#![allow(dead_code)]
+
+// Face detection with OpenCV's Haar cascade on a downscaled grey frame, and tracking between
+// detections: both filters of this module find faces through [`Tracker`].
+//
+// Haar detection costs tens of milliseconds per 320x240 frame on one core, up to more than
+// a 30 fps frame interval, so detection runs on a subset of frames (see [`DetectionPolicy`]) and tracks
+// carry the faces in between:
+//
+// * each track is an alpha-beta filter over the box centre and size: a detection corrects
+//   the predicted box by half its error, so detector noise does not make the overlay jitter,
+//   and updates a per-frame velocity, so a moving face is followed between detections;
+// * detections are matched to tracks by overlap; a new track shows only once the next
+//   frame's detection confirms it, which weeds out most false detections; a track a
+//   detection misses is kept for a few detections while its picture still looks as it did,
+//   so a face the cascade misses once does not flicker;
+// * on every frame, a 16x16 thumbnail of the whole frame is compared with the previous
+//   frame's, and one of each tracked box with the box when last detected: a cut, a face
+//   appearing or a face leaving forces a detection at once, so no box outlives its face by
+//   even one frame and a new face is found on its first frame (and shown from its second).
+
+use filmstrip::ComplexType;
+use filmstrip::opencv::core::{Mat, Rect, Size, Vector, absdiff, mean, no_array};
+use filmstrip::opencv::imgproc;
+use filmstrip::opencv::objdetect::CascadeClassifier;
+use filmstrip::opencv::prelude::*;
+use filmstrip::{Error, Result};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// OpenCV's frontal face cascade, from Debian's `opencv-data`.
+pub const CASCADE: &str = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
+
+/// Each scale 1.1 times the last and 4 overlapping hits make a face. Kurento's 1.2 and 3
+/// miss faces at some sizes and fire on collars and folds of clothing more often.
+const SCALE_FACTOR: f64 = 1.1;
+const MIN_NEIGHBORS: i32 = 4;
+/// Share of the box error a detection corrects (1 would follow the detector's noise).
+const ALPHA: f64 = 0.5;
+/// Share of the box error per frame fed into the velocity.
+const BETA: f64 = 0.2;
+/// Least overlap (intersection over union) of a detection with the box a track predicts.
+const MIN_IOU: f64 = 0.2;
+/// Detections a track survives without a match while its picture is unchanged.
+const MAX_MISSES: u32 = 3;
+/// Side of the thumbnails compared to notice changes.
+const THUMB: i32 = 16;
+/// Mean grey difference between the whole-frame thumbnails of consecutive frames that counts
+/// as a new scene; smooth motion stays far below it.
+const SCENE_CHANGE: f64 = 6.0;
+/// Mean grey difference of a tracked box's thumbnail that means its face may be gone.
+const FACE_CHANGE: f64 = 30.0;
+/// Share of the frame interval detection may take before the filter counts as running late:
+/// the rest of the pipeline (decoding, encoding, other filters) needs the remainder.
+const BUDGET: f64 = 0.25;
+/// Weight of the latest detection time in the running average of its cost.
+const COST_WEIGHT: f64 = 0.25;
+
+/// When faces are detected; frames in between reuse the tracked boxes.
+#[derive(ComplexType, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DetectionPolicy {
+    /// Every frame while detection takes at most a quarter of the frame interval; when it takes
+    /// longer (running late), every `detectEvery`th frame.
+    #[default]
+    Adaptive,
+    /// Every frame, however long it takes.
+    EveryFrame,
+    /// Every `detectEvery`th frame.
+    EveryNth,
+}
+
+/// The detection properties shared by the module's filters.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// When to detect.
+    pub policy: DetectionPolicy,
+    /// One detection in this many frames when not detecting on every frame.
+    pub detect_every: u32,
+    /// Width of the grey picture faces are detected in.
+    pub detect_width: u32,
+}
+
+/// A face box in frame pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FaceBox {
+    /// Left edge.
+    pub x: f64,
+    /// Top edge.
+    pub y: f64,
+    /// Width.
+    pub width: f64,
+    /// Height.
+    pub height: f64,
+}
+
+impl FaceBox {
+    fn from_rect(rect: Rect, scale: f64) -> Self {
+        Self {
+            x: f64::from(rect.x) / scale,
+            y: f64::from(rect.y) / scale,
+            width: f64::from(rect.width) / scale,
+            height: f64::from(rect.height) / scale,
+        }
+    }
+
+    /// Intersection over union with `other`: 1 for the same box, 0 for disjoint ones.
+    pub fn iou(&self, other: &FaceBox) -> f64 {
+        let w = (self.x + self.width).min(other.x + other.width) - self.x.max(other.x);
+        let h = (self.y + self.height).min(other.y + other.height) - self.y.max(other.y);
+        let inter = w.max(0.0) * h.max(0.0);
+        let union = self.width * self.height + other.width * other.height - inter;
+        if union > 0.0 { inter / union } else { 0.0 }
+    }
+
+    /// The box as whole pixels of a `scale`d picture, clipped to its `size`; `None` if empty.
+    fn pixels(&self, scale: f64, size: Size) -> Option<Rect> {
+        let x0 = ((self.x * scale).round() as i32).clamp(0, size.width);
+        let y0 = ((self.y * scale).round() as i32).clamp(0, size.height);
+        let x1 = (((self.x + self.width) * scale).round() as i32).clamp(0, size.width);
+        let y1 = (((self.y + self.height) * scale).round() as i32).clamp(0, size.height);
+        (x1 > x0 && y1 > y0).then(|| Rect::new(x0, y0, x1 - x0, y1 - y0))
+    }
+}
+
+/// A face followed across frames.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrackedFace {
+    /// Stays the same while the face is followed.
+    pub id: u64,
+    /// Where the face is in this frame.
+    pub face: FaceBox,
+}
+
+/// One tracked face: its box as centre and size, and how that changes per frame.
+struct Track {
+    id: u64,
+    /// Centre x, centre y, width, height at frame `updated`.
+    state: [f64; 4],
+    /// Change of `state` per frame.
+    velocity: [f64; 4],
+    updated: u64,
+    misses: u32,
+    /// Whether a second detection matched it; only confirmed tracks are shown.
+    confirmed: bool,
+    /// Thumbnail of the face when a detection last confirmed it.
+    thumb: Mat,
+}
+
+impl Track {
+    fn predict(&self, frame: u64) -> [f64; 4] {
+        let k = frame.saturating_sub(self.updated) as f64;
+        let mut state = self.state;
+        for (value, velocity) in state.iter_mut().zip(self.velocity) {
+            *value += velocity * k;
+        }
+        state[2] = state[2].max(1.0);
+        state[3] = state[3].max(1.0);
+        state
+    }
+
+    fn face(&self, frame: u64) -> FaceBox {
+        let [cx, cy, w, h] = self.predict(frame);
+        FaceBox {
+            x: cx - w / 2.0,
+            y: cy - h / 2.0,
+            width: w,
+            height: h,
+        }
+    }
+
+    /// Moves the predicted box part of the way to `detected` and learns the motion.
+    fn correct(&mut self, frame: u64, detected: &FaceBox) {
+        let k = frame.saturating_sub(self.updated).max(1) as f64;
+        let predicted = self.predict(frame);
+        let measured = [
+            detected.x + detected.width / 2.0,
+            detected.y + detected.height / 2.0,
+            detected.width,
+            detected.height,
+        ];
+        for i in 0..4 {
+            let error = measured[i] - predicted[i];
+            self.state[i] = predicted[i] + ALPHA * error;
+            self.velocity[i] += BETA * error / k;
+        }
+        self.updated = frame;
+        self.misses = 0;
+        self.confirmed = true;
+    }
+
+    /// Keeps the box where it is predicted now and stops it there.
+    fn hold(&mut self, frame: u64) {
+        self.state = self.predict(frame);
+        self.velocity = [0.0; 4];
+        self.updated = frame;
+        self.misses += 1;
+    }
+}
+
+/// Finds faces in frames and follows them between detections.
+#[derive(Default)]
+pub struct Tracker {
+    /// Loaded on the first frame, as loading takes tens of milliseconds.
+    cascade: Option<CascadeClassifier>,
+    small: Mat,
+    gray: Mat,
+    /// Thumbnail of the whole previous frame.
+    scene: Mat,
+    frame: u64,
+    last_detection: Option<u64>,
+    /// Running average of one detection's wall time, in seconds.
+    cost: Option<f64>,
+    last_pts: Option<Duration>,
+    /// Frame interval in seconds, from the timestamps.
+    interval: Option<f64>,
+    tracks: Vec<Track>,
+    next_id: u64,
+    faces: Vec<TrackedFace>,
+}
+
+impl Tracker {
+    /// Forgets every face, keeping the loaded cascade.
+    pub fn reset(&mut self) {
+        let cascade = self.cascade.take();
+        *self = Self {
+            cascade,
+            ..Self::default()
+        };
+    }
+
+    /// Takes one BGR, BGRx or BGRA frame with its timestamp and returns the faces in it.
+    pub fn track(
+        &mut self,
+        picture: &Mat,
+        pts: Option<Duration>,
+        settings: &Settings,
+    ) -> Result<&[TrackedFace]> {
+        let frame = self.frame;
+        self.frame += 1;
+        self.learn_interval(pts);
+        let scale = (f64::from(settings.detect_width) / f64::from(picture.cols())).min(1.0);
+        let size = Size::new(
+            ((f64::from(picture.cols()) * scale).round() as i32).max(1),
+            ((f64::from(picture.rows()) * scale).round() as i32).max(1),
+        );
+        // Shrinking first makes the colour conversion cheap on large frames.
+        imgproc::resize(
+            picture,
+            &mut self.small,
+            size,
+            0.0,
+            0.0,
+            imgproc::INTER_LINEAR,
+        )?;
+        let code = if self.small.channels() == 3 {
+            imgproc::COLOR_BGR2GRAY
+        } else {
+            imgproc::COLOR_BGRA2GRAY
+        };
+        imgproc::cvt_color_def(&self.small, &mut self.gray, code)?;
+
+        let whole = Rect::new(0, 0, self.gray.cols(), self.gray.rows());
+        let scene = thumbnail(&self.gray, whole)?;
+        let new_scene = difference(&scene, &self.scene)? > SCENE_CHANGE;
+        self.scene = scene;
+        if new_scene || self.due(frame, settings) || self.faces_changed(frame, scale)? {
+            self.detect(frame, scale)?;
+        }
+        self.faces = self
+            .tracks
+            .iter()
+            .filter(|t| t.confirmed)
+            .map(|t| TrackedFace {
+                id: t.id,
+                face: t.face(frame),
+            })
+            .collect();
+        Ok(&self.faces)
+    }
+
+    fn learn_interval(&mut self, pts: Option<Duration>) {
+        if let (Some(now), Some(last)) = (pts, self.last_pts) {
+            let delta = now.saturating_sub(last).as_secs_f64();
+            // Ignore jumps such as seeks; a real frame interval is under a second.
+            if delta > 0.0 && delta < 1.0 {
+                self.interval = Some(self.interval.map_or(delta, |i| 0.9 * i + 0.1 * delta));
+            }
+        }
+        self.last_pts = pts.or(self.last_pts);
+    }
+
+    /// Whether the policy asks for a detection on this frame.
+    fn due(&self, frame: u64, settings: &Settings) -> bool {
+        let Some(last) = self.last_detection else {
+            return true;
+        };
+        // A new face is confirmed or dismissed on the very next frame.
+        if self.tracks.iter().any(|t| !t.confirmed) {
+            return true;
+        }
+        let late = || {
+            let interval = self.interval.unwrap_or(1.0 / 30.0);
+            self.cost.is_some_and(|cost| cost > BUDGET * interval)
+        };
+        let every = match settings.policy {
+            DetectionPolicy::EveryFrame => 1,
+            DetectionPolicy::EveryNth => settings.detect_every,
+            DetectionPolicy::Adaptive if late() => settings.detect_every,
+            DetectionPolicy::Adaptive => 1,
+        };
+        frame - last >= u64::from(every.max(1))
+    }
+
+    /// Whether the picture under a tracked face changed since that face was last detected.
+    fn faces_changed(&self, frame: u64, scale: f64) -> Result<bool> {
+        for track in &self.tracks {
+            if self.face_changed(track, frame, scale)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    fn face_changed(&self, track: &Track, frame: u64, scale: f64) -> Result<bool> {
+        let Some(rect) = track.face(frame).pixels(scale, self.gray.size()?) else {
+            return Ok(true);
+        };
+        Ok(difference(&thumbnail(&self.gray, rect)?, &track.thumb)? > FACE_CHANGE)
+    }
+
+    fn detect(&mut self, frame: u64, scale: f64) -> Result<()> {
+        let start = Instant::now();
+        // Kurento's range: faces from 1/20 to 1/2 of the picture's width.
+        let width = self.gray.cols();
+        let (min, max) = (width / 20, width / 2);
+        let mut found = Vector::<Rect>::new();
+        load_cascade(&mut self.cascade)?.detect_multi_scale(
+            &self.gray,
+            &mut found,
+            SCALE_FACTOR,
+            MIN_NEIGHBORS,
+            0,
+            Size::new(min, min),
+            Size::new(max, max),
+        )?;
+        let seconds = start.elapsed().as_secs_f64();
+        self.cost = Some(
+            self.cost
+                .map_or(seconds, |c| (1.0 - COST_WEIGHT) * c + COST_WEIGHT * seconds),
+        );
+        let detections: Vec<FaceBox> = found.iter().map(|r| FaceBox::from_rect(r, scale)).collect();
+        self.associate(frame, &detections, scale)?;
+        self.last_detection = Some(frame);
+        Ok(())
+    }
+
+    /// Matches detections to tracks, best overlap first; corrects, keeps, drops and adds tracks.
+    fn associate(&mut self, frame: u64, detections: &[FaceBox], scale: f64) -> Result<()> {
+        let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
+        for (t, track) in self.tracks.iter().enumerate() {
+            let predicted = track.face(frame);
+            for (d, detection) in detections.iter().enumerate() {
+                let iou = predicted.iou(detection);
+                if iou >= MIN_IOU {
+                    pairs.push((iou, t, d));
+                }
+            }
+        }
+        pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut track_match = vec![None; self.tracks.len()];
+        let mut detection_used = vec![false; detections.len()];
+        for (_, t, d) in pairs {
+            if track_match[t].is_none() && !detection_used[d] {
+                track_match[t] = Some(d);
+                detection_used[d] = true;
+            }
+        }
+
+        let size = self.gray.size()?;
+        let mut kept = Vec::with_capacity(self.tracks.len() + detections.len());
+        for (mut track, matched) in std::mem::take(&mut self.tracks)
+            .into_iter()
+            .zip(track_match)
+        {
+            match matched {
+                Some(d) => {
+                    track.correct(frame, &detections[d]);
+                    if let Some(rect) = track.face(frame).pixels(scale, size) {
+                        track.thumb = thumbnail(&self.gray, rect)?;
+                    }
+                }
+                // The cascade missed a face that still looks the same: keep it a while.
+                None if track.confirmed
+                    && track.misses < MAX_MISSES
+                    && !self.face_changed(&track, frame, scale)? =>
+                {
+                    track.hold(frame);
+                }
+                None => continue,
+            }
+            kept.push(track);
+        }
+        for (detection, _) in detections
+            .iter()
+            .zip(detection_used)
+            .filter(|(_, used)| !used)
+        {
+            let Some(rect) = detection.pixels(scale, size) else {
+                continue;
+            };
+            kept.push(Track {
+                id: self.next_id,
+                state: [
+                    detection.x + detection.width / 2.0,
+                    detection.y + detection.height / 2.0,
+                    detection.width,
+                    detection.height,
+                ],
+                velocity: [0.0; 4],
+                updated: frame,
+                misses: 0,
+                confirmed: false,
+                thumb: thumbnail(&self.gray, rect)?,
+            });
+            self.next_id += 1;
+        }
+        self.tracks = kept;
+        Ok(())
+    }
+}
+
+/// The cascade in `slot`, loaded on first use.
+fn load_cascade(slot: &mut Option<CascadeClassifier>) -> Result<&mut CascadeClassifier> {
+    if slot.is_none() {
+        if !Path::new(CASCADE).is_file() {
+            return Err(Error::new(format!(
+                "the face cascade {CASCADE} is missing: install the opencv-data package"
+            )));
+        }
+        let cascade = CascadeClassifier::new(CASCADE)?;
+        if cascade.empty()? {
+            return Err(Error::new(format!(
+                "OpenCV could not load the face cascade {CASCADE}"
+            )));
+        }
+        *slot = Some(cascade);
+    }
+    Ok(slot.as_mut().expect("loaded above"))
+}
+
+/// `rect` of a grey picture shrunk to a THUMBxTHUMB thumbnail.
+fn thumbnail(gray: &Mat, rect: Rect) -> Result<Mat> {
+    let mut thumb = Mat::default();
+    imgproc::resize(
+        &gray.roi(rect)?,
+        &mut thumb,
+        Size::new(THUMB, THUMB),
+        0.0,
+        0.0,
+        imgproc::INTER_AREA,
+    )?;
+    Ok(thumb)
+}
+
+/// Mean absolute grey difference of two thumbnails; infinite when one is missing.
+fn difference(a: &Mat, b: &Mat) -> Result<f64> {
+    if a.empty() || b.empty() {
+        return Ok(f64::INFINITY);
+    }
+    let mut diff = Mat::default();
+    absdiff(a, b, &mut diff)?;
+    Ok(mean(&diff, &no_array())?[0])
+}

@@ -1,0 +1,424 @@
+//! One detection's search for faces of every size, from 24 px wide to filling the frame,
+//! anywhere, also half out of the picture, with a second opinion on every new face.
+//!
+//! The Haar cascade looks at windows of 24 px and up. Searching every window size on one
+//! picture would make faces cut by a border unfindable and make padding the picture cost as
+//! much as a picture twice as large, so the search runs on a pyramid of *levels*, each half
+//! the size of the one before, and looks at each level only for faces of 24 to [`BAND_TOP`]
+//! pixels (the overlap between levels lets a face at the boundary of two levels gather all
+//! its hits on one): large faces are found on small levels, where they are cheap. Each level
+//! is padded by half the largest window with its own mirror image, so a face with half its
+//! box out of the picture is completed by its mirrored half and found like a whole face.
+//!
+//! Levels at most `detectWidth` wide (the *coarse* levels) are searched whole on every
+//! detection. Finer levels, which only small faces need and which cost several times the
+//! coarse ones, are searched one horizontal band at a time, a further band on each detection,
+//! plus around every face already tracked at their sizes, so that a small face, once found,
+//! is confirmed and followed on every detection.
+//!
+//! Every face the cascade reports must also be found by a second, differently trained cascade
+//! on a close crop of it: the two cascades rarely make the same mistake (the space-shuttle
+//! model of the test photo fools the first, not the second). A box reaching out of the picture
+//! must also show an eye in its visible part, and a box centred out of it is dropped: the
+//! mirrored padding makes symmetric shapes of clothing at a border, and mirror images of the
+//! faces near it.
+
+use crate::detector::FaceBox;
+use filmstrip::opencv::core::{
+    BORDER_REFLECT_101, BORDER_REPLICATE, Mat, Rect, Scalar, Size, Vector, copy_make_border,
+};
+use filmstrip::opencv::imgproc;
+use filmstrip::opencv::objdetect::CascadeClassifier;
+use filmstrip::opencv::prelude::*;
+use filmstrip::{Error, Result};
+use std::path::Path;
+
+/// OpenCV's frontal face cascade, from Debian's `opencv-data`.
+pub const CASCADE: &str = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
+/// The cascade giving the second opinion, from the same package.
+pub const CHECK_CASCADE: &str = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_alt2.xml";
+
+/// The eye cascade checking faces cut by a border, from the same package.
+pub const EYE_CASCADE: &str = "/usr/share/opencv4/haarcascades/haarcascade_eye.xml";
+
+/// Each scale 1.1 times the last and 4 overlapping hits make a face. Kurento's 1.2 and 3
+/// miss faces at some sizes and fire on collars and folds of clothing more often.
+const SCALE_FACTOR: f64 = 1.1;
+const MIN_NEIGHBORS: i32 = 4;
+/// The cascade's smallest window: the smallest face a level can show.
+const WINDOW: i32 = 24;
+/// Largest window searched on a level but the last: a quarter over twice the smallest, so the
+/// bands of neighbouring levels overlap.
+const BAND_TOP: i32 = 60;
+/// Padding of each level: half the largest window, so a face half out of the picture fits.
+const PAD: i32 = BAND_TOP / 2;
+/// Work of one band of the fine levels, in shares of the work of the coarse levels.
+const BAND_SHARE: f64 = 1.0;
+/// A tracked face is searched for in its box grown by this share of its size on each side.
+const HINT_MARGIN: f64 = 0.5;
+/// The second opinion looks at the face grown by this share of its size on each side, scaled
+/// so that the face is [`CHECK_FACE`] pixels wide, and needs [`CHECK_NEIGHBORS`] hits.
+const CHECK_MARGIN: f64 = 0.3;
+const CHECK_FACE: f64 = 48.0;
+const CHECK_NEIGHBORS: i32 = 2;
+/// Share of its size a face box may reach out of the picture before its eyes are checked.
+const OUT: f64 = 0.15;
+/// The eye check scales the face to this width, looks for eyes of [`EYE_LEAST`] to
+/// [`EYE_MOST`] pixels and needs [`EYE_HITS`] raw hits (measured: 77 to 101 on half faces, at
+/// most 3 on mirrored clothing).
+const EYES_FACE: f64 = 120.0;
+const EYE_LEAST: i32 = 16;
+const EYE_MOST: i32 = 50;
+const EYE_HITS: usize = 12;
+/// Least overlap of two boxes taken for the same face.
+const SAME_FACE: f64 = 0.3;
+
+/// One level of the pyramid: the grey picture scaled by `scale`, padded by [`PAD`].
+struct Level {
+    scale: f64,
+    image: Mat,
+    /// The largest window searched.
+    top: i32,
+}
+
+/// The face search; keeps the cascades and which band of the fine levels comes next.
+pub struct Search {
+    cascade: CascadeClassifier,
+    check: CascadeClassifier,
+    eye: CascadeClassifier,
+    /// Counts detections, to choose the band of the fine levels.
+    round: usize,
+    full: Mat,
+}
+
+impl Search {
+    /// Loads both cascades.
+    pub fn load() -> Result<Self> {
+        Ok(Self {
+            cascade: load(CASCADE)?,
+            check: load(CHECK_CASCADE)?,
+            eye: load(EYE_CASCADE)?,
+            round: 0,
+            full: Mat::default(),
+        })
+    }
+
+    /// Finds the faces of `picture` (BGR, BGRx or BGRA) given its grey copy `coarse` scaled by
+    /// `scale`, and `tracked`, the boxes of the faces followed so far (searched for on every
+    /// fine level they fit, whatever its band).
+    pub fn run(
+        &mut self,
+        picture: &Mat,
+        coarse: &Mat,
+        scale: f64,
+        tracked: &[FaceBox],
+    ) -> Result<Vec<FaceBox>> {
+        let round = self.round;
+        self.round += 1;
+        let mut found: Vec<(FaceBox, usize)> = Vec::new();
+        let mut levels = Vec::new();
+
+        // Coarse levels: the grey copy, then halves while a face can fill the picture.
+        let mut image = coarse.clone();
+        let mut level_scale = scale;
+        let mut coarse_work = 0.0;
+        loop {
+            let side = image.cols().min(image.rows());
+            let last = side < 2 * BAND_TOP;
+            let level = pad(&image, level_scale, last)?;
+            coarse_work += work(level.image.size()?);
+            levels.push(level);
+            if last {
+                break;
+            }
+            let mut half = Mat::default();
+            let size = Size::new(image.cols() / 2, image.rows() / 2);
+            imgproc::resize(&image, &mut half, size, 0.0, 0.0, imgproc::INTER_AREA)?;
+            image = half;
+            level_scale /= 2.0;
+        }
+        for (index, level) in levels.iter().enumerate() {
+            let whole = Rect::new(0, 0, level.image.cols(), level.image.rows());
+            self.detect(level, index, whole, &mut found)?;
+        }
+
+        // Fine levels: double the coarse scale up to the full picture.
+        let mut fine_scale = scale * 2.0;
+        if scale < 1.0 {
+            let code = if picture.channels() == 3 {
+                imgproc::COLOR_BGR2GRAY
+            } else {
+                imgproc::COLOR_BGRA2GRAY
+            };
+            imgproc::cvt_color_def(picture, &mut self.full, code)?;
+        }
+        while scale < 1.0 && fine_scale < 2.0 {
+            let s = fine_scale.min(1.0);
+            let image = if s < 1.0 {
+                let mut scaled = Mat::default();
+                let size = Size::new(
+                    (f64::from(self.full.cols()) * s).round() as i32,
+                    (f64::from(self.full.rows()) * s).round() as i32,
+                );
+                imgproc::resize(&self.full, &mut scaled, size, 0.0, 0.0, imgproc::INTER_AREA)?;
+                scaled
+            } else {
+                self.full.clone()
+            };
+            let level = pad(&image, s, false)?;
+            let index = levels.len();
+            for rect in regions(&level, round, coarse_work, tracked) {
+                self.detect(&level, index, rect, &mut found)?;
+            }
+            levels.push(level);
+            fine_scale *= 2.0;
+        }
+
+        // One box per face: the largest, as a level whose largest window is smaller than a
+        // face may find a part of it.
+        found.sort_by(|a, b| b.0.width.total_cmp(&a.0.width));
+        let mut faces: Vec<FaceBox> = Vec::new();
+        for (face, index) in found {
+            if faces.iter().any(|f| f.iou(&face) > SAME_FACE) {
+                continue;
+            }
+            let (cx, cy) = (face.x + face.width / 2.0, face.y + face.height / 2.0);
+            let (width, height) = (f64::from(picture.cols()), f64::from(picture.rows()));
+            // A box centred out of the picture is a mirror image of what is in it.
+            if cx < 0.0 || cy < 0.0 || cx >= width || cy >= height {
+                continue;
+            }
+            let level = &levels[index];
+            let out = face.x < -OUT * face.width
+                || face.y < -OUT * face.height
+                || face.x + face.width > width + OUT * face.width
+                || face.y + face.height > height + OUT * face.height;
+            if (!out || self.has_eyes(level, &face, width, height)?)
+                && self.confirm(level, &face)?
+            {
+                faces.push(face);
+            }
+        }
+        Ok(faces)
+    }
+
+    /// Runs the cascade on `rect` of `level` and adds what it finds, in frame pixels.
+    fn detect(
+        &mut self,
+        level: &Level,
+        index: usize,
+        rect: Rect,
+        found: &mut Vec<(FaceBox, usize)>,
+    ) -> Result<()> {
+        if rect.width < WINDOW || rect.height < WINDOW {
+            return Ok(());
+        }
+        let mut hits = Vector::<Rect>::new();
+        self.cascade.detect_multi_scale(
+            &level.image.roi(rect)?,
+            &mut hits,
+            SCALE_FACTOR,
+            MIN_NEIGHBORS,
+            0,
+            Size::new(WINDOW, WINDOW),
+            Size::new(level.top, level.top),
+        )?;
+        for hit in hits {
+            let hit = Rect::new(hit.x + rect.x, hit.y + rect.y, hit.width, hit.height);
+            found.push((level.to_frame(hit), index));
+        }
+        Ok(())
+    }
+
+    /// Whether the eye cascade finds eyes in the part of `face` inside the `width`x`height`
+    /// picture, on `level`: mirrored shapes at a border can look like a face to both face
+    /// cascades, but the half of a real face in the picture shows an eye.
+    fn has_eyes(&mut self, level: &Level, face: &FaceBox, width: f64, height: f64) -> Result<bool> {
+        let x0 = face.x.max(0.0);
+        let y0 = (face.y + 0.1 * face.height).max(0.0);
+        let part = FaceBox {
+            x: x0,
+            y: y0,
+            width: (face.x + face.width).min(width) - x0,
+            height: (face.y + 0.6 * face.height).min(height) - y0,
+        };
+        let Some(rect) = level.to_level(&part, 0.0) else {
+            return Ok(false);
+        };
+        let zoom = EYES_FACE / (face.width * level.scale);
+        let crop = zoomed(&level.image, rect, zoom)?;
+        let mut hits = Vector::<Rect>::new();
+        // Every raw hit counts: an eye gathers dozens, other shapes a few.
+        self.eye.detect_multi_scale(
+            &crop,
+            &mut hits,
+            SCALE_FACTOR,
+            0,
+            0,
+            Size::new(EYE_LEAST, EYE_LEAST),
+            Size::new(EYE_MOST, EYE_MOST),
+        )?;
+        Ok(hits.len() >= EYE_HITS)
+    }
+
+    /// Whether the second cascade also finds `face` on `level`.
+    fn confirm(&mut self, level: &Level, face: &FaceBox) -> Result<bool> {
+        let Some(rect) = level.to_level(face, CHECK_MARGIN) else {
+            return Ok(false);
+        };
+        let zoom = CHECK_FACE / (face.width * level.scale);
+        let crop = zoomed(&level.image, rect, zoom)?;
+        let mut hits = Vector::<Rect>::new();
+        let (least, most) = ((CHECK_FACE * 0.7) as i32, (CHECK_FACE * 1.4) as i32);
+        self.check.detect_multi_scale(
+            &crop,
+            &mut hits,
+            SCALE_FACTOR,
+            CHECK_NEIGHBORS,
+            0,
+            Size::new(least, least),
+            Size::new(most, most),
+        )?;
+        // The face's centre in the crop.
+        let cx = (f64::from(rect.width) / 2.0) * zoom;
+        let cy = (f64::from(rect.height) / 2.0) * zoom;
+        let tolerance = CHECK_FACE * 0.3;
+        Ok(hits.iter().any(|h| {
+            let hx = f64::from(h.x) + f64::from(h.width) / 2.0;
+            let hy = f64::from(h.y) + f64::from(h.height) / 2.0;
+            (hx - cx).abs() < tolerance && (hy - cy).abs() < tolerance
+        }))
+    }
+}
+
+impl Level {
+    /// A box of the padded level in frame pixels.
+    fn to_frame(&self, rect: Rect) -> FaceBox {
+        FaceBox {
+            x: f64::from(rect.x - PAD) / self.scale,
+            y: f64::from(rect.y - PAD) / self.scale,
+            width: f64::from(rect.width) / self.scale,
+            height: f64::from(rect.height) / self.scale,
+        }
+    }
+
+    /// `face` grown by `margin` of its size on each side, in pixels of the padded level,
+    /// clipped to it; `None` if nothing is left.
+    fn to_level(&self, face: &FaceBox, margin: f64) -> Option<Rect> {
+        let grown = FaceBox {
+            x: face.x - margin * face.width,
+            y: face.y - margin * face.height,
+            width: face.width * (1.0 + 2.0 * margin),
+            height: face.height * (1.0 + 2.0 * margin),
+        };
+        let x0 = ((grown.x * self.scale).round() as i32 + PAD).max(0);
+        let y0 = ((grown.y * self.scale).round() as i32 + PAD).max(0);
+        let x1 =
+            (((grown.x + grown.width) * self.scale).round() as i32 + PAD).min(self.image.cols());
+        let y1 =
+            (((grown.y + grown.height) * self.scale).round() as i32 + PAD).min(self.image.rows());
+        (x1 > x0 && y1 > y0).then(|| Rect::new(x0, y0, x1 - x0, y1 - y0))
+    }
+}
+
+/// `rect` of `image` scaled by `zoom`.
+fn zoomed(image: &Mat, rect: Rect, zoom: f64) -> Result<Mat> {
+    let size = Size::new(
+        (f64::from(rect.width) * zoom).round() as i32,
+        (f64::from(rect.height) * zoom).round() as i32,
+    );
+    let interpolation = if zoom < 1.0 {
+        imgproc::INTER_AREA
+    } else {
+        imgproc::INTER_LINEAR
+    };
+    let mut crop = Mat::default();
+    imgproc::resize(&image.roi(rect)?, &mut crop, size, 0.0, 0.0, interpolation)?;
+    Ok(crop)
+}
+
+/// `image` padded by [`PAD`] with its mirror image; the `last` level searches every window
+/// size up to the whole picture.
+fn pad(image: &Mat, scale: f64, last: bool) -> Result<Level> {
+    // Mirrored rows above or below a face make no face (a face is not symmetric top to
+    // bottom), repeated rows complete one cut at the chin better.
+    let mut tall = Mat::default();
+    copy_make_border(
+        image,
+        &mut tall,
+        PAD,
+        PAD,
+        0,
+        0,
+        BORDER_REPLICATE,
+        Scalar::default(),
+    )?;
+    let mut padded = Mat::default();
+    copy_make_border(
+        &tall,
+        &mut padded,
+        0,
+        0,
+        PAD,
+        PAD,
+        BORDER_REFLECT_101,
+        Scalar::default(),
+    )?;
+    let top = if last {
+        padded.cols().min(padded.rows())
+    } else {
+        BAND_TOP
+    };
+    Ok(Level {
+        scale,
+        image: padded,
+        top,
+    })
+}
+
+/// The cascade's work on a picture of `size`, in pixels.
+fn work(size: Size) -> f64 {
+    f64::from(size.width) * f64::from(size.height)
+}
+
+/// The parts of a fine `level` searched on detection `round`: one horizontal band (each about
+/// `BAND_SHARE` of the coarse levels' `coarse_work`, overlapping by the largest window), and
+/// the surroundings of each tracked face of a size this level searches.
+fn regions(level: &Level, round: usize, coarse_work: f64, tracked: &[FaceBox]) -> Vec<Rect> {
+    let (width, height) = (level.image.cols(), level.image.rows());
+    let bands = (work(Size::new(width, height)) / (BAND_SHARE * coarse_work))
+        .ceil()
+        .max(1.0) as i32;
+    let band = (round % bands as usize) as i32;
+    let step = height / bands;
+    let y0 = (band * step - BAND_TOP / 2).max(0);
+    let y1 = if band == bands - 1 {
+        height
+    } else {
+        ((band + 1) * step + BAND_TOP / 2).min(height)
+    };
+    let mut regions = vec![Rect::new(0, y0, width, y1 - y0)];
+    for face in tracked {
+        let side = face.width * level.scale;
+        if side >= f64::from(WINDOW) * 0.8 && side * SCALE_FACTOR <= f64::from(BAND_TOP) {
+            regions.extend(level.to_level(face, HINT_MARGIN));
+        }
+    }
+    regions
+}
+
+/// The cascade at `path`, or an error naming what is missing.
+fn load(path: &str) -> Result<CascadeClassifier> {
+    if !Path::new(path).is_file() {
+        return Err(Error::new(format!(
+            "the face cascade {path} is missing: install the opencv-data package"
+        )));
+    }
+    let cascade = CascadeClassifier::new(path)?;
+    if cascade.empty()? {
+        return Err(Error::new(format!(
+            "OpenCV could not load the face cascade {path}"
+        )));
+    }
+    Ok(cascade)
+}
