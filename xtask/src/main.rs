@@ -34,9 +34,10 @@ enum Task {
     Kmd {
         /// The module crate, e.g. `pixelate`.
         module: String,
-        /// Directory to write `<module>.kmd.json` into.
-        #[arg(long, default_value = "target/kmd")]
-        out: PathBuf,
+        /// Directory to write `<module>.kmd.json` into [default: `kmd` in cargo's target
+        /// directory, `target/kmd`].
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Publishes workspace crates in dependency order (`cargo publish` for each).
     Publish(publish::Options),
@@ -48,7 +49,7 @@ fn main() -> ExitCode {
         Task::Demo => suite::demo(),
         Task::Screenshots => demos::screenshots(),
         Task::Scaffold(options) => scaffold::scaffold(&options),
-        Task::Kmd { module, out } => kmd::kmd(&module, &out),
+        Task::Kmd { module, out } => kmd::kmd(&module, out.as_deref()),
         Task::Publish(options) => publish::publish(&options),
     };
     match result {

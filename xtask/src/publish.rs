@@ -127,7 +127,7 @@ fn path_dependencies() -> Result<BTreeMap<String, Package>> {
 /// publish to.
 fn staging_workspace(registry: &str, graph: &BTreeMap<String, Package>) -> Result<PathBuf> {
     let root = workspace_root();
-    let staging = root.join("target/publish").join(registry);
+    let staging = crate::util::target_dir()?.join("publish").join(registry);
     if staging.exists() {
         std::fs::remove_dir_all(&staging)?;
     }

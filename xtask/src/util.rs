@@ -36,22 +36,62 @@ pub fn run_in(dir: &Path, program: &str, args: &[&str]) -> Result<()> {
     Ok(())
 }
 
-/// The workspace's packages, as `cargo metadata` describes them.
-pub fn workspace_packages() -> Result<Vec<serde_json::Value>> {
-    let output = Command::new(cargo())
+/// `cargo metadata` of the workspace (no dependencies), run as cargo would run it here, so
+/// that `CARGO_TARGET_DIR` and cargo configuration count.
+fn metadata_command() -> Command {
+    let mut command = Command::new(cargo());
+    command
         .args(["metadata", "--no-deps", "--format-version", "1"])
-        .current_dir(workspace_root())
-        .output()
-        .context("cannot run cargo metadata")?;
+        .current_dir(workspace_root());
+    command
+}
+
+fn read_metadata(command: &mut Command) -> Result<serde_json::Value> {
+    let output = command.output().context("cannot run cargo metadata")?;
     if !output.status.success() {
         bail!(
             "cargo metadata failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    let mut metadata: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    Ok(serde_json::from_slice(&output.stdout)?)
+}
+
+/// The workspace's packages, as `cargo metadata` describes them.
+pub fn workspace_packages() -> Result<Vec<serde_json::Value>> {
+    let mut metadata = read_metadata(&mut metadata_command())?;
     match metadata["packages"].take() {
         serde_json::Value::Array(packages) => Ok(packages),
         _ => bail!("cargo metadata lists no packages"),
+    }
+}
+
+/// Where cargo puts build output: `target/` unless `CARGO_TARGET_DIR` (or cargo
+/// configuration) says otherwise. Every task that runs or copies what cargo built uses it.
+pub fn target_dir() -> Result<PathBuf> {
+    target_dir_of(&mut metadata_command())
+}
+
+fn target_dir_of(command: &mut Command) -> Result<PathBuf> {
+    match &read_metadata(command)?["target_directory"] {
+        serde_json::Value::String(dir) => Ok(PathBuf::from(dir)),
+        _ => bail!("cargo metadata names no target directory"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_target_directory_is_cargos() {
+        assert_eq!(
+            target_dir_of(metadata_command().env_remove("CARGO_TARGET_DIR")).unwrap(),
+            workspace_root().join("target")
+        );
+        let elsewhere = std::env::temp_dir().join("filmstrip-shared-target");
+        let mut command = metadata_command();
+        command.env("CARGO_TARGET_DIR", &elsewhere);
+        assert_eq!(target_dir_of(&mut command).unwrap(), elsewhere);
     }
 }
