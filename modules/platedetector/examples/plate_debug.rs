@@ -62,6 +62,7 @@ fn main() {
         for (k, c) in candidates.iter().enumerate() {
             let on = (c.bounds & truth_box).area() > 0;
             let read = reader.read(&picture, c).unwrap();
+            imgcodecs::imwrite_def(&format!("{out}/{name}-{k}-binary.png"), reader.binary()).unwrap();
             let strip = reader.strip();
             if !strip.empty() {
                 imgcodecs::imwrite_def(&format!("{out}/{name}-{k}.png"), strip).unwrap();

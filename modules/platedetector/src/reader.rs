@@ -96,6 +96,11 @@ impl Reader {
         &self.clean
     }
 
+    /// The binarised strip of the last read, after the cut to the band (ink white).
+    pub fn binary(&self) -> &Mat {
+        &self.binary
+    }
+
     /// Reads `candidate` in `picture` (BGR, BGRx or BGRA); `None` when nothing legible is
     /// there.
     pub fn read(&mut self, picture: &Mat, candidate: &Candidate) -> Result<Option<Read>> {
@@ -221,12 +226,16 @@ impl Reader {
                 bottoms.push(r.y + r.height);
             }
         }
-        if tops.len() < 2 {
-            return Ok(false);
-        }
-        tops.sort_unstable();
-        bottoms.sort_unstable();
-        let (top, bottom) = (tops[tops.len() / 2], bottoms[bottoms.len() / 2]);
+        let (top, bottom) = if tops.len() >= 2 {
+            tops.sort_unstable();
+            bottoms.sort_unstable();
+            (tops[tops.len() / 2], bottoms[bottoms.len() / 2])
+        } else {
+            // No character stands free (all run into a dark holder or shadow): the band is
+            // where the finder saw the characters.
+            let top = (OCR_CHAR_HEIGHT * (SLACK + MARGIN)).round() as i32;
+            (top, top + expected.round() as i32)
+        };
         let band = (bottom - top).max(1);
         self.band = band as f32;
         // Narrow blobs reaching well beyond the band both above and below are no characters
