@@ -29,6 +29,7 @@ pub struct Measures {
 #[derive(Default)]
 pub struct Analyzer {
     full: Mat,
+    scaled: Mat,
     gray: Mat,
     previous: Mat,
     background: Mat,
@@ -50,12 +51,14 @@ impl Analyzer {
         (width, height, stride): (usize, usize, usize),
         processing_width: usize,
     ) -> Result<bool> {
-        self.full = Mat::new_rows_cols_with_default(
-            height as i32,
-            width as i32,
-            CV_8UC1,
-            Scalar::all(0.0),
-        )?;
+        if self.full.size()? != Size::new(width as i32, height as i32) {
+            self.full = Mat::new_rows_cols_with_default(
+                height as i32,
+                width as i32,
+                CV_8UC1,
+                Scalar::all(0.0),
+            )?;
+        }
         for (row, source) in self
             .full
             .data_bytes_mut()?
@@ -69,10 +72,16 @@ impl Analyzer {
             target_width as i32,
             ((height * target_width) / width).max(1) as i32,
         );
-        let mut scaled = Mat::default();
-        imgproc::resize(&self.full, &mut scaled, size, 0.0, 0.0, imgproc::INTER_AREA)?;
+        imgproc::resize(
+            &self.full,
+            &mut self.scaled,
+            size,
+            0.0,
+            0.0,
+            imgproc::INTER_AREA,
+        )?;
         // Sensor noise must neither look like motion nor like someone standing there.
-        imgproc::gaussian_blur_def(&scaled, &mut self.gray, Size::new(3, 3), 0.0)?;
+        imgproc::gaussian_blur_def(&self.scaled, &mut self.gray, Size::new(3, 3), 0.0)?;
         if self.previous.size()? != size {
             self.previous = self.gray.try_clone()?;
             self.gray
@@ -91,8 +100,13 @@ impl Analyzer {
         )?;
         // Fills the holes a textured crowd leaves where it happens to match the background.
         let kernel = imgproc::get_structuring_element_def(imgproc::MORPH_RECT, Size::new(5, 5))?;
-        let raw = self.foreground.try_clone()?;
-        imgproc::morphology_ex_def(&raw, &mut self.foreground, imgproc::MORPH_CLOSE, &kernel)?;
+        imgproc::morphology_ex_def(
+            &self.foreground,
+            &mut self.idle,
+            imgproc::MORPH_CLOSE,
+            &kernel,
+        )?;
+        std::mem::swap(&mut self.foreground, &mut self.idle);
         core::absdiff(&self.gray, &self.previous, &mut self.difference)?;
         imgproc::threshold(
             &self.difference,
