@@ -168,3 +168,31 @@ fn a_picture_without_codes_raises_nothing_and_codes_need_no_method() {
     let err = h.invoke("scan", json!([])).unwrap_err();
     assert_eq!(err.kind(), filmstrip::ErrorKind::UnknownOperation);
 }
+
+#[test]
+fn codes_are_read_from_the_luma_plane_of_yuv_frames() {
+    let code = QrCode::new("yuv").unwrap();
+    for format in [PixelFormat::I420, PixelFormat::Nv12] {
+        let mut h = Harness::<ZBar>::new(format, WIDTH as u32, HEIGHT as u32);
+        let (offset, stride) = (h.info().offset()[1], h.info().stride()[0] as usize);
+        let mut frame = vec![128u8; h.frame_size()];
+        frame[..offset].fill(255);
+        paint_qr(&mut frame[..offset], stride, &code, (100, 50));
+        h.push(&frame).unwrap();
+        let events: Vec<(String, String)> = h
+            .events()
+            .into_iter()
+            .map(|e| {
+                (
+                    e.fields["codeType"].to_string(),
+                    e.fields["value"].to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            events,
+            [(r#""QR-Code""#.to_string(), r#""yuv""#.to_string())],
+            "{format:?}"
+        );
+    }
+}
