@@ -246,8 +246,11 @@ impl Tracker {
         let scene = thumbnail(&self.gray, whole)?;
         let new_scene = difference(&scene, &self.scene)? > SCENE_CHANGE;
         self.scene = scene;
-        if new_scene || self.due(frame, settings) || self.faces_changed(frame, scale)? {
-            self.detect(picture, frame, scale)?;
+        let scheduled = self.scheduled(frame, settings);
+        // A new face is confirmed or dismissed on the very next frame.
+        let unconfirmed = self.tracks.iter().any(|t| !t.confirmed);
+        if scheduled || new_scene || unconfirmed || self.faces_changed(frame, scale)? {
+            self.detect(picture, frame, scale, scheduled)?;
         }
         self.faces = self
             .tracks
@@ -273,14 +276,10 @@ impl Tracker {
     }
 
     /// Whether the policy asks for a detection on this frame.
-    fn due(&self, frame: u64, settings: &Settings) -> bool {
+    fn scheduled(&self, frame: u64, settings: &Settings) -> bool {
         let Some(last) = self.last_detection else {
             return true;
         };
-        // A new face is confirmed or dismissed on the very next frame.
-        if self.tracks.iter().any(|t| !t.confirmed) {
-            return true;
-        }
         let late = || {
             let interval = self.interval.unwrap_or(1.0 / 30.0);
             self.cost.is_some_and(|cost| cost > BUDGET * interval)
@@ -311,14 +310,16 @@ impl Tracker {
         Ok(difference(&thumbnail(&self.gray, rect)?, &track.thumb)? > FACE_CHANGE)
     }
 
-    fn detect(&mut self, picture: &Mat, frame: u64, scale: f64) -> Result<()> {
+    /// Detects faces and matches them to the tracks; a detection the policy `scheduled` also
+    /// explores a further part of the full-size picture for small faces.
+    fn detect(&mut self, picture: &Mat, frame: u64, scale: f64, scheduled: bool) -> Result<()> {
         let start = Instant::now();
         let tracked: Vec<FaceBox> = self.tracks.iter().map(|t| t.face(frame)).collect();
         let search = match &mut self.search {
             Some(search) => search,
             slot => slot.insert(Search::load()?),
         };
-        let detections = search.run(picture, &self.gray, scale, &tracked)?;
+        let detections = search.run(picture, &self.gray, scale, &tracked, scheduled)?;
         let seconds = start.elapsed().as_secs_f64();
         self.cost = Some(
             self.cost

@@ -86,9 +86,8 @@ pub struct Search {
     cascade: CascadeClassifier,
     check: CascadeClassifier,
     eye: CascadeClassifier,
-    /// Counts detections, to choose the band of the fine levels.
+    /// Counts exploring detections, to choose the band of the fine levels.
     round: usize,
-    full: Mat,
 }
 
 impl Search {
@@ -99,22 +98,21 @@ impl Search {
             check: load(CHECK_CASCADE)?,
             eye: load(EYE_CASCADE)?,
             round: 0,
-            full: Mat::default(),
         })
     }
 
     /// Finds the faces of `picture` (BGR, BGRx or BGRA) given its grey copy `coarse` scaled by
     /// `scale`, and `tracked`, the boxes of the faces followed so far (searched for on every
-    /// fine level they fit, whatever its band).
+    /// fine level they fit). Only an `explore`ing detection searches a further band of the fine
+    /// levels for new small faces; the others (run to confirm or follow faces) do not.
     pub fn run(
         &mut self,
         picture: &Mat,
         coarse: &Mat,
         scale: f64,
         tracked: &[FaceBox],
+        explore: bool,
     ) -> Result<Vec<FaceBox>> {
-        let round = self.round;
-        self.round += 1;
         let mut found: Vec<(FaceBox, usize)> = Vec::new();
         let mut levels = Vec::new();
 
@@ -142,36 +140,50 @@ impl Search {
             self.detect(level, index, whole, &mut found)?;
         }
 
-        // Fine levels: double the coarse scale up to the full picture.
+        // Fine levels: double the coarse scale up to the full picture, each cut in bands of
+        // about the coarse levels' work; an exploring detection searches the next band of all.
+        let mut fine = Vec::new();
         let mut fine_scale = scale * 2.0;
-        if scale < 1.0 {
-            let code = if picture.channels() == 3 {
-                imgproc::COLOR_BGR2GRAY
-            } else {
-                imgproc::COLOR_BGRA2GRAY
-            };
-            imgproc::cvt_color_def(picture, &mut self.full, code)?;
-        }
         while scale < 1.0 && fine_scale < 2.0 {
             let s = fine_scale.min(1.0);
-            let image = if s < 1.0 {
-                let mut scaled = Mat::default();
-                let size = Size::new(
-                    (f64::from(self.full.cols()) * s).round() as i32,
-                    (f64::from(self.full.rows()) * s).round() as i32,
-                );
-                imgproc::resize(&self.full, &mut scaled, size, 0.0, 0.0, imgproc::INTER_AREA)?;
-                scaled
-            } else {
-                self.full.clone()
-            };
-            let level = pad(&image, s, false)?;
+            let size = Size::new(
+                (f64::from(picture.cols()) * s).round() as i32 + 2 * PAD,
+                (f64::from(picture.rows()) * s).round() as i32 + 2 * PAD,
+            );
+            let bands = (work(size) / (BAND_SHARE * coarse_work)).ceil().max(1.0) as usize;
+            fine.push((s, bands));
+            fine_scale *= 2.0;
+        }
+        // The full-size grey picture, made on the first need.
+        let mut full: Option<Mat> = None;
+        let mut band = explore.then(|| {
+            self.round += 1;
+            (self.round - 1) % fine.iter().map(|f| f.1).sum::<usize>().max(1)
+        });
+        for (s, bands) in fine {
+            let mut rects = Vec::new();
+            let size = Size::new(
+                (f64::from(picture.cols()) * s).round() as i32,
+                (f64::from(picture.rows()) * s).round() as i32,
+            );
+            match band {
+                Some(b) if b < bands => {
+                    rects.push(band_rect(size, b, bands));
+                    band = None;
+                }
+                Some(b) => band = Some(b - bands),
+                None => {}
+            }
+            rects.extend(hints(size, s, tracked));
+            if rects.is_empty() {
+                continue;
+            }
+            let level = pad(&grey(picture, &mut full, size)?, s, false)?;
             let index = levels.len();
-            for rect in regions(&level, round, coarse_work, tracked) {
+            for rect in rects {
                 self.detect(&level, index, rect, &mut found)?;
             }
             levels.push(level);
-            fine_scale *= 2.0;
         }
 
         // One box per face: the largest, as a level whose largest window is smaller than a
@@ -305,20 +317,20 @@ impl Level {
     /// `face` grown by `margin` of its size on each side, in pixels of the padded level,
     /// clipped to it; `None` if nothing is left.
     fn to_level(&self, face: &FaceBox, margin: f64) -> Option<Rect> {
-        let grown = FaceBox {
-            x: face.x - margin * face.width,
-            y: face.y - margin * face.height,
-            width: face.width * (1.0 + 2.0 * margin),
-            height: face.height * (1.0 + 2.0 * margin),
-        };
-        let x0 = ((grown.x * self.scale).round() as i32 + PAD).max(0);
-        let y0 = ((grown.y * self.scale).round() as i32 + PAD).max(0);
-        let x1 =
-            (((grown.x + grown.width) * self.scale).round() as i32 + PAD).min(self.image.cols());
-        let y1 =
-            (((grown.y + grown.height) * self.scale).round() as i32 + PAD).min(self.image.rows());
-        (x1 > x0 && y1 > y0).then(|| Rect::new(x0, y0, x1 - x0, y1 - y0))
+        let whole = Rect::new(0, 0, self.image.cols(), self.image.rows());
+        let rect = padded_rect(face, self.scale, margin) & whole;
+        (rect.width > 0 && rect.height > 0).then_some(rect)
     }
+}
+
+/// `face` grown by `margin` of its size on each side, in pixels of a level at `scale` padded
+/// by [`PAD`].
+fn padded_rect(face: &FaceBox, scale: f64, margin: f64) -> Rect {
+    let x0 = ((face.x - margin * face.width) * scale).round() as i32 + PAD;
+    let y0 = ((face.y - margin * face.height) * scale).round() as i32 + PAD;
+    let x1 = ((face.x + (1.0 + margin) * face.width) * scale).round() as i32 + PAD;
+    let y1 = ((face.y + (1.0 + margin) * face.height) * scale).round() as i32 + PAD;
+    Rect::new(x0, y0, x1 - x0, y1 - y0)
 }
 
 /// `rect` of `image` scaled by `zoom`.
@@ -381,15 +393,34 @@ fn work(size: Size) -> f64 {
     f64::from(size.width) * f64::from(size.height)
 }
 
-/// The parts of a fine `level` searched on detection `round`: one horizontal band (each about
-/// `BAND_SHARE` of the coarse levels' `coarse_work`, overlapping by the largest window), and
-/// the surroundings of each tracked face of a size this level searches.
-fn regions(level: &Level, round: usize, coarse_work: f64, tracked: &[FaceBox]) -> Vec<Rect> {
-    let (width, height) = (level.image.cols(), level.image.rows());
-    let bands = (work(Size::new(width, height)) / (BAND_SHARE * coarse_work))
-        .ceil()
-        .max(1.0) as i32;
-    let band = (round % bands as usize) as i32;
+/// `picture` in grey at `size`, scaled from its full-size grey copy `full` (made if `None`).
+fn grey(picture: &Mat, full: &mut Option<Mat>, size: Size) -> Result<Mat> {
+    let full = match full {
+        Some(full) => full,
+        slot => {
+            let code = if picture.channels() == 3 {
+                imgproc::COLOR_BGR2GRAY
+            } else {
+                imgproc::COLOR_BGRA2GRAY
+            };
+            let mut grey = Mat::default();
+            imgproc::cvt_color_def(picture, &mut grey, code)?;
+            slot.insert(grey)
+        }
+    };
+    if size == full.size()? {
+        return Ok(full.clone());
+    }
+    let mut scaled = Mat::default();
+    imgproc::resize(&*full, &mut scaled, size, 0.0, 0.0, imgproc::INTER_AREA)?;
+    Ok(scaled)
+}
+
+/// Band `band` of `bands` of a fine level of `size` (before padding), in padded pixels:
+/// horizontal, overlapping its neighbours by the largest window.
+fn band_rect(size: Size, band: usize, bands: usize) -> Rect {
+    let (width, height) = (size.width + 2 * PAD, size.height + 2 * PAD);
+    let (band, bands) = (band as i32, bands as i32);
     let step = height / bands;
     let y0 = (band * step - BAND_TOP / 2).max(0);
     let y1 = if band == bands - 1 {
@@ -397,14 +428,24 @@ fn regions(level: &Level, round: usize, coarse_work: f64, tracked: &[FaceBox]) -
     } else {
         ((band + 1) * step + BAND_TOP / 2).min(height)
     };
-    let mut regions = vec![Rect::new(0, y0, width, y1 - y0)];
-    for face in tracked {
-        let side = face.width * level.scale;
-        if side >= f64::from(WINDOW) * 0.8 && side * SCALE_FACTOR <= f64::from(BAND_TOP) {
-            regions.extend(level.to_level(face, HINT_MARGIN));
-        }
-    }
-    regions
+    Rect::new(0, y0, width, y1 - y0)
+}
+
+/// The surroundings, in padded pixels, of each `tracked` face of a size the fine level of
+/// `size` at `scale` searches.
+fn hints(size: Size, scale: f64, tracked: &[FaceBox]) -> Vec<Rect> {
+    let level = Rect::new(0, 0, size.width + 2 * PAD, size.height + 2 * PAD);
+    tracked
+        .iter()
+        .filter(|face| {
+            let side = face.width * scale;
+            side >= f64::from(WINDOW) * 0.8 && side * SCALE_FACTOR <= f64::from(BAND_TOP)
+        })
+        .filter_map(|face| {
+            let rect = padded_rect(face, scale, HINT_MARGIN) & level;
+            (rect.width > 0 && rect.height > 0).then_some(rect)
+        })
+        .collect()
 }
 
 /// The cascade at `path`, or an error naming what is missing.
