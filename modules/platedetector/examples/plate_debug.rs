@@ -74,7 +74,7 @@ fn main() {
                     .map(|s| {
                         let gap = if s.word_start { "_" } else { "" };
                         let c: Vec<String> = s.choices.iter().take(3).map(|(c, p)| format!("{c}{p:.0}")).collect();
-                        format!("{gap}{}@{}", c.join("/"), s.left)
+                        format!("{gap}{}@{}-{}", c.join("/"), s.left, s.right)
                     })
                     .collect();
                 println!("     {}", alts.join(" "));

@@ -44,6 +44,8 @@ const HEIGHT_RATIO: f64 = 1.35;
 /// Largest gap between neighbouring characters, in character heights (German plates have
 /// the stickers between city and letters).
 const MAX_GAP: f64 = 1.0;
+/// Largest gap between two groups of characters joined into one row, in character heights.
+const JOIN_GAP: f64 = 2.0;
 /// Fewest characters in a candidate.
 pub const MIN_CHARS: usize = 4;
 /// Most blobs in a candidate: more is a line of text, not a plate.
@@ -293,7 +295,54 @@ fn rows(blobs: &mut [Blob]) -> Vec<Vec<Blob>> {
         }
         groups[group_of[r]].push(*blob);
     }
-    groups.into_iter().filter_map(row).collect()
+    let joined = joined(&groups);
+    groups.into_iter().chain(joined).filter_map(row).collect()
+}
+
+/// A plate's characters split in two groups by a wider gap than [`MAX_GAP`] (the shield
+/// of Croatian and Slovak plates, the stickers of German ones, a character lost to a
+/// reflection) joined again: each group of fewer than [`MIN_CHARS`] blobs with the group
+/// just after or before it on the same line, of the same height, within [`JOIN_GAP`].
+/// The groups stay candidates on their own too.
+fn joined(groups: &[Vec<Blob>]) -> Vec<Vec<Blob>> {
+    let median_h = |g: &[Blob]| {
+        let mut h: Vec<f64> = g.iter().map(|b| b.h).collect();
+        h.sort_by(f64::total_cmp);
+        h[h.len() / 2]
+    };
+    let mut out = Vec::new();
+    for (i, small) in groups.iter().enumerate() {
+        if small.len() >= MIN_CHARS || small.len() < 2 {
+            continue;
+        }
+        for (j, other) in groups.iter().enumerate() {
+            if i == j || other.len() < 2 {
+                continue;
+            }
+            let (a, b) = if small[0].x < other[0].x {
+                (small, other)
+            } else {
+                (other, small)
+            };
+            let (ha, hb) = (median_h(a), median_h(b));
+            let h = ha.max(hb);
+            let last = a.iter().max_by(|p, q| (p.x + p.w).total_cmp(&(q.x + q.w)));
+            let first = b.iter().min_by(|p, q| p.x.total_cmp(&q.x));
+            let (Some(last), Some(first)) = (last, first) else {
+                continue;
+            };
+            let gap = first.x - (last.x + last.w);
+            if ha.max(hb) <= HEIGHT_RATIO * ha.min(hb)
+                && gap >= -0.1 * h
+                && gap <= JOIN_GAP * h
+                && (first.cy() - last.cy()).abs() <= 0.25 * h
+                && a.len() + b.len() <= MAX_CHARS
+            {
+                out.push(a.iter().chain(b).copied().collect());
+            }
+        }
+    }
+    out
 }
 
 /// The characters of a linked group, left to right: blobs of the group's typical height on

@@ -26,6 +26,11 @@ use std::os::raw::c_int;
 /// Character height in the strip given to Tesseract; its LSTM model reads best at a few
 /// tens of pixels.
 pub const OCR_CHAR_HEIGHT: f32 = 40.0;
+/// Extra length of the warped strip at each end, in character heights.
+const REACH: f32 = 0.0;
+/// Largest spread between the channels of a character's mean ink colour: black and grey
+/// ink has little, the red of a shield much.
+const MAX_INK_CHROMA: f64 = 60.0;
 /// White border around the strip: Tesseract misreads characters touching the image edge.
 const BORDER: i32 = 12;
 /// Extra height of the warped strip beyond the candidate's margin, in character heights:
@@ -80,6 +85,8 @@ pub struct Reader {
     clean: Mat,
     /// Height of the characters' band found in the last strip.
     band: f32,
+    /// Characters kept in the last strip, by their blobs' widths.
+    kept: usize,
 }
 
 /// A blob of the binarised strip.
@@ -123,6 +130,31 @@ impl Reader {
             .into_iter()
             .filter(|s| s.best().is_ascii_alphanumeric())
             .collect();
+        // The LSTM sometimes reads one character twice (a `5` as `95`). While there are
+        // more symbols than blobs, the weaker of the two symbols sharing the most width goes.
+        let mut symbols = symbols;
+        while symbols.len() > self.kept {
+            let shared = |i: usize| {
+                let (a, b) = (&symbols[i - 1], &symbols[i]);
+                let narrower = (a.right - a.left).min(b.right - b.left).max(1);
+                (a.right.min(b.right) - a.left.max(b.left)) as f32 / narrower as f32
+            };
+            let Some(i) = (1..symbols.len()).max_by(|&i, &j| shared(i).total_cmp(&shared(j)))
+            else {
+                break;
+            };
+            if shared(i) < 0.5 {
+                break;
+            }
+            let weaker = if symbols[i - 1].choices[0].1 < symbols[i].choices[0].1 {
+                i - 1
+            } else {
+                i
+            };
+            let word_start = symbols[i - 1].word_start;
+            symbols.remove(weaker);
+            symbols[i - 1].word_start = word_start;
+        }
         if symbols.is_empty() {
             return Ok(None);
         }
@@ -159,6 +191,12 @@ impl Reader {
         let lerp = |a: Point2f, b: Point2f, t: f32| {
             Point2f::new(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t)
         };
+        // And widen it by REACH at each end: a character the finder did not link (run
+        // into the plate's edge) is still read.
+        let along = REACH * height / quad_chars / length;
+        let (tl, tr) = (lerp(tl, tr, -along), lerp(tr, tl, -along));
+        let (bl, br) = (lerp(bl, br, -along), lerp(br, bl, -along));
+        let length = length * (1.0 + 2.0 * along);
         let src = [
             lerp(tl, bl, -grow),
             lerp(tr, br, -grow),
@@ -279,8 +317,8 @@ impl Reader {
             Scalar::all(255.0),
         )?;
         let band = band as f32;
-        let mut kept = 0;
-        let mut keep = Mat::default();
+        // Blobs of a character's shape, with their ink's mean grey and colour.
+        let mut shaped = Vec::new();
         for b in blobs {
             let r = b.bounds;
             let (bw, bh) = (r.width as f32, r.height as f32);
@@ -295,18 +333,38 @@ impl Reader {
             if !tall || !width_ok || edge || !fill_ok {
                 continue;
             }
-            kept += 1;
+            let mut mask = Mat::default();
             core::compare(
                 &self.labels.roi(r)?,
                 &Scalar::all(f64::from(b.label)),
-                &mut keep,
+                &mut mask,
                 core::CMP_EQ,
             )?;
+            let grey = core::mean(&self.value.roi(r)?, &mask)?[0];
+            let colour = core::mean(&self.strip.roi(r)?, &mask)?;
+            let channels = [colour[0], colour[1], colour[2]];
+            let chroma = channels.iter().copied().fold(f64::MIN, f64::max)
+                - channels.iter().copied().fold(f64::MAX, f64::min);
+            shaped.push((r, mask, grey, chroma));
+        }
+        // Characters are printed black: blobs much lighter than the others, or coloured
+        // (the red and white shield of Croatian and Slovak plates, a sticker), are not.
+        let mut greys: Vec<f64> = shaped.iter().map(|s| s.2).collect();
+        greys.sort_by(f64::total_cmp);
+        let ink = greys.get(greys.len() / 2).copied().unwrap_or(0.0);
+        let mut kept = 0;
+        for (r, mask, grey, chroma) in shaped {
+            if grey > (ink + 255.0) / 2.0 || chroma > MAX_INK_CHROMA {
+                continue;
+            }
+            // Characters run together count as many as their width holds.
+            kept += ((r.width as f32 / (0.75 * band)).round() as usize).max(1);
             let target = Rect::new(r.x + BORDER, r.y + BORDER, r.width, r.height);
             self.clean
                 .roi_mut(target)?
-                .set_to(&Scalar::all(0.0), &keep)?;
+                .set_to(&Scalar::all(0.0), &mask)?;
         }
+        self.kept = kept;
         Ok(kept > 0)
     }
 
