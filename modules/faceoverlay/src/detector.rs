@@ -20,7 +20,7 @@
 use crate::search::Search;
 use filmstrip::ComplexType;
 use filmstrip::Result;
-use filmstrip::opencv::core::{Mat, Rect, Size, absdiff, mean, no_array};
+use filmstrip::opencv::core::{Mat, Point, Rect, Size, absdiff, mean, min_max_loc, no_array};
 use filmstrip::opencv::imgproc;
 use filmstrip::opencv::prelude::*;
 use std::time::{Duration, Instant};
@@ -35,6 +35,14 @@ const BETA: f64 = 0.2;
 const MIN_IOU: f64 = 0.2;
 /// Detections a track survives without a match while its picture is unchanged.
 const MAX_MISSES: u32 = 3;
+/// Detections a track survives without a match by following its face's picture.
+const MAX_FOLLOWED: u32 = 10;
+/// Around its predicted box grown by this share of its size on each side.
+const FOLLOW_MARGIN: f64 = 0.5;
+/// Least normalised correlation of the face's picture with the place it is followed to.
+const FOLLOW_SCORE: f64 = 0.7;
+/// Least side, in grey pixels, of a face picture worth following.
+const MIN_PATCH: i32 = 8;
 /// Side of the thumbnails compared to notice changes.
 const THUMB: i32 = 16;
 /// Mean grey difference between the whole-frame thumbnails of consecutive frames that counts
@@ -127,6 +135,10 @@ struct Track {
     confirmed: bool,
     /// Thumbnail of the face when a detection last confirmed it.
     thumb: Mat,
+    /// The part of the grey picture inside the picture under the face when a detection last
+    /// matched it, and where that part starts relative to the box, in grey pixels.
+    patch: Mat,
+    patch_offset: (f64, f64),
 }
 
 impl Track {
@@ -330,6 +342,72 @@ impl Tracker {
         Ok(())
     }
 
+    /// Keeps the track's thumbnail and the picture of its face as they are now.
+    fn remember(&self, track: &mut Track, frame: u64, scale: f64) -> Result<()> {
+        let face = track.face(frame);
+        if let Some(rect) = face.pixels(scale, self.gray.size()?) {
+            track.thumb = thumbnail(&self.gray, rect)?;
+            track.patch = self.gray.roi(rect)?.try_clone()?;
+            track.patch_offset = (
+                f64::from(rect.x) - face.x * scale,
+                f64::from(rect.y) - face.y * scale,
+            );
+        }
+        Ok(())
+    }
+
+    /// Where the track's face picture is now, searched around its predicted box; `None` when
+    /// nothing there looks like it.
+    fn follow(&self, track: &Track, frame: u64, scale: f64) -> Result<Option<FaceBox>> {
+        let patch = &track.patch;
+        if patch.cols() < MIN_PATCH || patch.rows() < MIN_PATCH {
+            return Ok(None);
+        }
+        let face = track.face(frame);
+        let grown = FaceBox {
+            x: face.x - FOLLOW_MARGIN * face.width,
+            y: face.y - FOLLOW_MARGIN * face.height,
+            width: face.width * (1.0 + 2.0 * FOLLOW_MARGIN),
+            height: face.height * (1.0 + 2.0 * FOLLOW_MARGIN),
+        };
+        let Some(area) = grown.pixels(scale, self.gray.size()?) else {
+            return Ok(None);
+        };
+        if area.width < patch.cols() || area.height < patch.rows() {
+            return Ok(None);
+        }
+        let mut scores = Mat::default();
+        imgproc::match_template_def(
+            &self.gray.roi(area)?,
+            patch,
+            &mut scores,
+            imgproc::TM_CCOEFF_NORMED,
+        )?;
+        let mut best = 0.0;
+        let mut at = Point::default();
+        min_max_loc(
+            &scores,
+            None,
+            Some(&mut best),
+            None,
+            Some(&mut at),
+            &no_array(),
+        )?;
+        let found = Rect::new(area.x + at.x, area.y + at.y, patch.cols(), patch.rows());
+        // Normalised correlation also scores flat areas highly: the picture must match too.
+        let matches = best >= FOLLOW_SCORE
+            && difference(
+                &thumbnail(&self.gray, found)?,
+                &thumbnail(patch, Rect::new(0, 0, patch.cols(), patch.rows()))?,
+            )? <= FACE_CHANGE;
+        Ok(matches.then(|| FaceBox {
+            x: (f64::from(found.x) - track.patch_offset.0) / scale,
+            y: (f64::from(found.y) - track.patch_offset.1) / scale,
+            width: face.width,
+            height: face.height,
+        }))
+    }
+
     /// Matches detections to tracks, best overlap first; corrects, keeps, drops and adds tracks.
     fn associate(&mut self, frame: u64, detections: &[FaceBox], scale: f64) -> Result<()> {
         let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
@@ -361,9 +439,7 @@ impl Tracker {
             match matched {
                 Some(d) => {
                     track.correct(frame, &detections[d]);
-                    if let Some(rect) = track.face(frame).pixels(scale, size) {
-                        track.thumb = thumbnail(&self.gray, rect)?;
-                    }
+                    self.remember(&mut track, frame, scale)?;
                 }
                 // The cascade missed a face that still looks the same: keep it a while.
                 None if track.confirmed
@@ -371,6 +447,19 @@ impl Tracker {
                     && !self.face_changed(&track, frame, scale)? =>
                 {
                     track.hold(frame);
+                }
+                // The cascade missed a face that moved or is half out of the picture: follow
+                // its picture for a while.
+                None if track.confirmed && track.misses < MAX_FOLLOWED => {
+                    let Some(face) = self.follow(&track, frame, scale)? else {
+                        continue;
+                    };
+                    let misses = track.misses;
+                    track.correct(frame, &face);
+                    track.misses = misses + 1;
+                    if let Some(rect) = track.face(frame).pixels(scale, size) {
+                        track.thumb = thumbnail(&self.gray, rect)?;
+                    }
                 }
                 None => continue,
             }
@@ -384,7 +473,7 @@ impl Tracker {
             let Some(rect) = detection.pixels(scale, size) else {
                 continue;
             };
-            kept.push(Track {
+            let mut track = Track {
                 id: self.next_id,
                 state: [
                     detection.x + detection.width / 2.0,
@@ -397,7 +486,11 @@ impl Tracker {
                 misses: 0,
                 confirmed: false,
                 thumb: thumbnail(&self.gray, rect)?,
-            });
+                patch: Mat::default(),
+                patch_offset: (0.0, 0.0),
+            };
+            self.remember(&mut track, frame, scale)?;
+            kept.push(track);
             self.next_id += 1;
         }
         self.tracks = kept;
