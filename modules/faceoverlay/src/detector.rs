@@ -1,5 +1,6 @@
-//! Face detection with OpenCV's Haar cascade on a downscaled grey frame, and tracking between
-//! detections: both filters of this module find faces through [`Tracker`].
+//! Face detection with OpenCV's Haar cascade (faces of every size, see [`crate::search`]),
+//! and tracking between detections: both filters of this module find faces through
+//! [`Tracker`].
 //!
 //! Haar detection costs tens of milliseconds per 320x240 frame on one core, up to more than
 //! a 30 fps frame interval, so detection runs on a subset of frames (see [`DetectionPolicy`]) and tracks
@@ -11,7 +12,10 @@
 //! * detections are matched to tracks by overlap; a new track shows only once the next
 //!   frame's detection confirms it, which weeds out most false detections; a track a
 //!   detection misses is kept for a few detections while its picture still looks as it did,
-//!   so a face the cascade misses once does not flicker;
+//!   so a face the cascade misses once does not flicker, and one that moved is followed by
+//!   matching its picture around where it is predicted (for up to [`MAX_FOLLOWED`]
+//!   detections), so a face half out of the picture, which the cascade finds only at some
+//!   cuts, stays covered while it enters or leaves;
 //! * on every frame, a 16x16 thumbnail of the whole frame is compared with the previous
 //!   frame's, and one of each tracked box with the box when last detected: a cut, a face
 //!   appearing or a face leaving forces a detection at once, so no box outlives its face by
