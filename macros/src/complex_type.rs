@@ -91,7 +91,7 @@ fn expand_enum(
             }
 
             fn __filmstrip_gtype() -> #krate::glib::Type {
-                #krate::types::register_enum(
+                #krate::__private::register_enum(
                     ::std::concat!("Filmstrip_", ::std::env!("CARGO_CRATE_NAME"), #gtype_name),
                     Self::__FILMSTRIP_NAMES,
                 )
@@ -108,11 +108,11 @@ fn expand_enum(
             }
 
             fn from_json(value: &#krate::serde_json::Value) -> ::std::result::Result<Self, ::std::string::String> {
-                #krate::types::enum_from_json(#kmd_name, Self::__FILMSTRIP_NAMES, value).map(Self::__filmstrip_from_index)
+                #krate::__private::enum_from_json(#kmd_name, Self::__FILMSTRIP_NAMES, value).map(Self::__filmstrip_from_index)
             }
 
             fn complex_types(out: &mut ::std::vec::Vec<#krate::descriptor::ComplexTypeDescriptor>) {
-                #krate::types::add_complex_type(out, #krate::descriptor::ComplexTypeDescriptor {
+                #krate::__private::add_complex_type(out, #krate::descriptor::ComplexTypeDescriptor {
                     name: #kmd_name.to_string(),
                     type_format: "ENUM".to_string(),
                     doc: #type_doc.to_string(),
@@ -124,15 +124,15 @@ fn expand_enum(
 
         impl #krate::types::PropertyType for #ident {
             fn param_spec(name: &str, blurb: &str, default: &Self, _: ::std::option::Option<&Self>, _: ::std::option::Option<&Self>) -> #krate::glib::ParamSpec {
-                #krate::types::enum_param_spec(Self::__filmstrip_gtype(), name, blurb, default.__filmstrip_index())
+                #krate::__private::enum_param_spec(Self::__filmstrip_gtype(), name, blurb, default.__filmstrip_index())
             }
 
             fn to_value(&self) -> #krate::glib::Value {
-                #krate::types::enum_to_value(Self::__filmstrip_gtype(), self.__filmstrip_index())
+                #krate::__private::enum_to_value(Self::__filmstrip_gtype(), self.__filmstrip_index())
             }
 
             fn from_value(value: &#krate::glib::Value) -> Self {
-                Self::__filmstrip_from_index(#krate::types::enum_from_value(value))
+                Self::__filmstrip_from_index(#krate::__private::enum_from_value(value))
             }
         }
     })
@@ -186,7 +186,7 @@ fn expand_struct(
             }
 
             fn complex_types(out: &mut ::std::vec::Vec<#krate::descriptor::ComplexTypeDescriptor>) {
-                #krate::types::add_complex_type(out, #krate::descriptor::ComplexTypeDescriptor {
+                #krate::__private::add_complex_type(out, #krate::descriptor::ComplexTypeDescriptor {
                     name: #kmd_name.to_string(),
                     type_format: "REGISTER".to_string(),
                     doc: #type_doc.to_string(),

@@ -203,7 +203,7 @@ impl Filter {
                     <#element_mod::Element as #krate::glib::prelude::StaticType>::static_type()
                 }
 
-                fn core(element: &#krate::gst::Element) -> ::std::option::Option<&#krate::element::Core<Self>> {
+                fn core(element: &#krate::gst::Element) -> ::std::option::Option<&#krate::__private::Core<Self>> {
                     #element_mod::core(element)
                 }
             }

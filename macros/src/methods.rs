@@ -236,7 +236,7 @@ impl Methods {
                     name: #name.to_string(),
                     doc: #doc.to_string(),
                     params: ::std::vec![#(#params),*],
-                    returns: #krate::types::return_descriptor::<<#output as #krate::types::MethodReturn>::Value>(),
+                    returns: #krate::__private::return_descriptor::<<#output as #krate::types::MethodReturn>::Value>(),
                 }
             }
         });

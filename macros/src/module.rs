@@ -87,11 +87,11 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     );
     Ok(quote! {
         #[doc(hidden)]
-        static __FILMSTRIP_MODULE: #krate::abi::ModuleInfo = #krate::abi::ModuleInfo {
+        static __FILMSTRIP_MODULE: #krate::__private::ModuleInfo = #krate::__private::ModuleInfo {
             name: #name,
             version: ::std::env!("CARGO_PKG_VERSION"),
             doc: ::std::env!("CARGO_PKG_DESCRIPTION"),
-            classes: &[#(#krate::abi::ClassEntry::of::<#filters>()),*],
+            classes: &[#(#krate::__private::ClassEntry::of::<#filters>()),*],
         };
 
         fn __filmstrip_plugin_init(plugin: &#krate::gst::Plugin) -> ::std::result::Result<(), #krate::glib::BoolError> {
@@ -126,7 +126,7 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         }
 
         fn __filmstrip_root_module() -> #krate::abi::ModuleRef {
-            #krate::abi::root_module(__filmstrip_descriptor, __filmstrip_invoke)
+            #krate::__private::root_module(__filmstrip_descriptor, __filmstrip_invoke)
         }
 
         #[doc(hidden)]

@@ -212,7 +212,7 @@ fn generate(krate: &Krate, p: &Property) -> Generated {
     };
     let (min, max) = (bound(&p.min), bound(&p.max));
     let range_check = (p.min.is_some() || p.max.is_some()).then(
-        || quote!(#krate::types::check_range(#name, &parsed, #min.as_ref(), #max.as_ref())?;),
+        || quote!(#krate::__private::check_range(#name, &parsed, #min.as_ref(), #max.as_ref())?;),
     );
     let to_json = |v: &TokenStream| quote!(#v.as_ref().map(#krate::types::Type::to_json));
     let (min_json, max_json) = (to_json(&min), to_json(&max));

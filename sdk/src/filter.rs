@@ -78,7 +78,7 @@ pub trait Filter: PropertyGroup + FilterMethods + Default + Send + 'static {
     /// The GStreamer element type, registered on first use.
     fn element_type() -> glib::Type;
     /// The state inside `element`, if it is an element of this filter.
-    fn core(element: &gst::Element) -> Option<&crate::element::Core<Self>>;
+    fn core(element: &gst::Element) -> Option<&crate::imp::Core<Self>>;
 }
 
 /// Implemented by `#[filmstrip::methods]` on the filter's `impl` block.

@@ -1,5 +1,6 @@
 //! The GStreamer element behind every filter: one generic core, and a small macro that gives
-//! each filter its own GObject type around it.
+//! each filter its own GObject type around it. Not public API: the generated code reaches it
+//! through `__private`; hosts see [`crate::element`].
 
 use crate::filter::{Filter, Invoked, has_property, invoke};
 use crate::{Context, Error, ErrorKind, Frame, Result};
@@ -412,7 +413,7 @@ macro_rules! __element {
 
             #[derive(Default)]
             pub struct Imp {
-                pub core: $crate::element::Core<$filter>,
+                pub core: $crate::__private::Core<$filter>,
             }
 
             #[glib::object_subclass]
@@ -432,7 +433,7 @@ macro_rules! __element {
                 fn properties() -> &'static [glib::ParamSpec] {
                     static SPECS: ::std::sync::OnceLock<::std::vec::Vec<glib::ParamSpec>> =
                         ::std::sync::OnceLock::new();
-                    SPECS.get_or_init($crate::element::Core::<$filter>::param_specs)
+                    SPECS.get_or_init($crate::__private::Core::<$filter>::param_specs)
                 }
 
                 fn set_property(&self, id: usize, value: &glib::Value, _: &glib::ParamSpec) {
@@ -455,14 +456,14 @@ macro_rules! __element {
                 fn metadata() -> Option<&'static $crate::gst::subclass::ElementMetadata> {
                     static METADATA: ::std::sync::OnceLock<$crate::gst::subclass::ElementMetadata> =
                         ::std::sync::OnceLock::new();
-                    Some(METADATA.get_or_init($crate::element::Core::<$filter>::metadata))
+                    Some(METADATA.get_or_init($crate::__private::Core::<$filter>::metadata))
                 }
 
                 fn pad_templates() -> &'static [$crate::gst::PadTemplate] {
                     static TEMPLATES: ::std::sync::OnceLock<
                         ::std::vec::Vec<$crate::gst::PadTemplate>,
                     > = ::std::sync::OnceLock::new();
-                    TEMPLATES.get_or_init($crate::element::Core::<$filter>::pad_templates)
+                    TEMPLATES.get_or_init($crate::__private::Core::<$filter>::pad_templates)
                 }
             }
 
@@ -492,7 +493,9 @@ macro_rules! __element {
             }
 
             /// The core of `element` if it is an element of this filter.
-            pub fn core(element: &$crate::gst::Element) -> Option<&$crate::element::Core<$filter>> {
+            pub fn core(
+                element: &$crate::gst::Element,
+            ) -> Option<&$crate::__private::Core<$filter>> {
                 element.downcast_ref::<Element>().map(|e| &e.imp().core)
             }
         }

@@ -44,11 +44,13 @@ mod context;
 #[cfg(feature = "opencv")]
 mod cv;
 pub mod descriptor;
-pub mod element;
+mod entry;
 mod error;
 mod event;
 mod filter;
 mod frame;
+mod generated;
+mod imp;
 mod params;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -56,8 +58,6 @@ pub mod types;
 
 pub use context::Context;
 pub use error::{Error, ErrorKind, Result};
-#[doc(hidden)]
-pub use event::EmittedBy;
 pub use event::{EVENT_MESSAGE, Emits, EmittedEvent, Event};
 pub use filmstrip_macros::{ComplexType, Event, filter, methods, module, properties};
 pub use filter::{Filter, FilterMethods, PropertyGroup, PropertyNames, class_descriptor};
@@ -73,15 +73,27 @@ pub use gst_video;
 pub use opencv;
 pub use serde_json;
 
+/// What hosts read from the GStreamer element behind every filter.
+pub mod element {
+    pub use crate::imp::{FRAMES_PROCESSED, PROCESSING_NS, register};
+}
+
 /// What filter code needs in scope.
 pub mod prelude {
     pub use crate::{ComplexType, Context, Error, Event, Frame, PixelFormat, Result};
 }
 
-/// Paths the generated code relies on; not public API.
+/// Paths the generated code relies on; not public API, and free to change in any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::entry::{ClassEntry, ModuleInfo, root_module};
+    pub use crate::event::EmittedBy;
     pub use crate::filter::{concat_names, names_len};
+    pub use crate::generated::{
+        add_complex_type, check_range, enum_from_json, enum_from_value, enum_param_spec,
+        enum_to_value, register_enum, return_descriptor,
+    };
+    pub use crate::imp::Core;
     pub use gst::glib::subclass::prelude::*;
     pub use gst::prelude::*;
     pub use gst::subclass::prelude::*;

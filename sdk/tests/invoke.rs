@@ -305,3 +305,20 @@ fn unknown_operations_are_reported_as_such() {
         assert_eq!(err.message(), format!("Knobs has no operation {op:?}"));
     }
 }
+
+#[test]
+fn enum_properties_are_glib_enums_with_kebab_case_nicks() {
+    let h = harness();
+    let e = h.element();
+    let effort = e.property_value("effort");
+    let (class, value) = glib::EnumValue::from_value(&effort).unwrap();
+    assert_eq!((value.name(), value.nick()), ("LOW", "low"));
+    let nicks: Vec<_> = class.values().iter().map(|v| v.nick()).collect();
+    assert_eq!(nicks, ["low", "high-quality"]);
+    // What gst-launch-1.0 does with `effort=high-quality`.
+    e.set_property_from_str("effort", "high-quality");
+    assert_eq!(invoke(&h, "getEffort", Value::Null), json!("HIGH_QUALITY"));
+    invoke(&h, "setEffort", json!(["LOW"]));
+    let effort = e.property_value("effort");
+    assert_eq!(glib::EnumValue::from_value(&effort).unwrap().1.value(), 0);
+}

@@ -1,7 +1,8 @@
 //! Helpers for the end-to-end tests: finding the built `filmstrip` binary and module
 //! libraries, running the binary, and making and decoding video clips.
 //!
-//! The tests expect `cargo build --workspace` to have run, as `cargo xtask test` does.
+//! What the tests run is built on first use, once per test run ([`profile_dir`]), so plain
+//! `cargo test` works on a clean checkout; `cargo xtask test` builds it beforehand.
 
 pub mod browser;
 pub mod serve;
@@ -18,14 +19,79 @@ pub const HEIGHT: usize = 240;
 /// Frames in the clips the tests make.
 pub const FRAMES: usize = 30;
 
-/// The cargo profile directory the tests were built into, e.g. `target/debug`.
+/// Set by `cargo xtask test`, which builds everything the tests run before running them.
+pub const PREBUILT: &str = "FILMSTRIP_TESTS_PREBUILT";
+
+/// The cargo profile directory the tests were built into, e.g. `target/debug`, holding the
+/// `filmstrip` and `xtask` binaries, the module libraries and the stock `cargo-generate` CLI.
 pub fn profile_dir() -> PathBuf {
     // Test binaries live in `target/<profile>/deps`.
     let exe = std::env::current_exe().expect("test executable path");
-    exe.parent()
+    let dir = exe
+        .parent()
         .and_then(Path::parent)
         .expect("test binary inside target/<profile>/deps")
-        .to_path_buf()
+        .to_path_buf();
+    ensure_built(&dir);
+    dir
+}
+
+/// Builds what the tests run into `dir` unless [`PREBUILT`] says it is there: once per test
+/// process, and once per test run when a stamp shows another test binary of the same run
+/// (same parent process: cargo test or nextest) built it.
+fn ensure_built(dir: &Path) {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        if std::env::var_os(PREBUILT).is_some() {
+            return;
+        }
+        let stamp = dir.join(".filmstrip-tests-built");
+        let run = test_run();
+        if std::fs::read_to_string(&stamp).is_ok_and(|built| built == run) {
+            return;
+        }
+        let release = dir.file_name().is_some_and(|name| name == "release");
+        let builds: [&[&str]; 2] = [
+            &["build", "--workspace"],
+            // The stock CLI, for the test of the template as people outside the repository use it.
+            &[
+                "build",
+                "--package",
+                "cargo-generate",
+                "--bin",
+                "cargo-generate",
+            ],
+        ];
+        for args in builds {
+            let status = Command::new(cargo())
+                .args(args)
+                .args(release.then_some("--release"))
+                .current_dir(workspace_root())
+                .env("CARGO_TARGET_DIR", dir.parent().expect("target directory"))
+                .status()
+                .expect("cargo starts");
+            assert!(status.success(), "cargo {} failed", args.join(" "));
+        }
+        std::fs::write(&stamp, run).expect("stamp written");
+    });
+}
+
+/// This test run: the parent process (cargo test, nextest) and its start time.
+fn test_run() -> String {
+    let field = |stat: &str, index: usize| -> String {
+        // Fields follow the parenthesised command name, which may contain spaces.
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        after
+            .split_whitespace()
+            .nth(index)
+            .unwrap_or("")
+            .to_string()
+    };
+    let own = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // After the name: state (0), ppid (1), ..., starttime (19).
+    let parent = field(&own, 1);
+    let parent_stat = std::fs::read_to_string(format!("/proc/{parent}/stat")).unwrap_or_default();
+    format!("{parent} {}", field(&parent_stat, 19))
 }
 
 /// The workspace root, for sources the tests copy.
@@ -51,11 +117,7 @@ pub fn modules_dir_with_pixelate() -> tempfile::TempDir {
 /// A module library built next to the binary, e.g. `module_library("pixelate")`.
 pub fn module_library(crate_name: &str) -> PathBuf {
     let path = profile_dir().join(format!("lib{crate_name}.so"));
-    assert!(
-        path.is_file(),
-        "{} is missing: run `cargo build --workspace` first",
-        path.display()
-    );
+    assert!(path.is_file(), "{} is missing", path.display());
     path
 }
 
@@ -98,11 +160,7 @@ pub fn filmstrip(args: &[&str]) -> Outcome {
 /// variables, ignoring any module path of the environment.
 pub fn run_built(name: &str, args: &[&str], envs: &[(&str, &str)]) -> Outcome {
     let binary = profile_dir().join(name);
-    assert!(
-        binary.is_file(),
-        "{} is missing: run `cargo build --workspace` first",
-        binary.display()
-    );
+    assert!(binary.is_file(), "{} is missing", binary.display());
     let output = Command::new(&binary)
         .args(args)
         .env_remove("FILMSTRIP_MODULES_PATH")

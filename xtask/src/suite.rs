@@ -1,20 +1,26 @@
 //! `cargo xtask test` and `cargo xtask demo`, the two commands README.md promises.
 
-use crate::util::{cargo, run, workspace_root};
-use anyhow::{Context, Result};
+use crate::util::{cargo, run, run_with, workspace_root};
+use anyhow::{Context, Result, bail};
 use std::process::Command;
 
-fn has_nextest() -> bool {
+/// Whether `cargo <subcommand>` is installed.
+fn has_cargo(subcommand: &str) -> bool {
     Command::new(cargo())
-        .args(["nextest", "--version"])
+        .args([subcommand, "--version"])
         .output()
         .is_ok_and(|out| out.status.success())
 }
 
-/// The module `.so` files and the `filmstrip` binary must exist before the end-to-end tests
-/// run, so build the workspace first; test binaries then reuse the same target directory.
+/// Tells the end-to-end tests that everything they run is built (see `tests/src/lib.rs`).
+const PREBUILT: (&str, &str) = ("FILMSTRIP_TESTS_PREBUILT", "1");
+
+/// The CI gate, cheapest and most likely to fail first: formatting; the build the end-to-end
+/// tests run; lints; docs; dependency licences, sources and advisories; then every test, in
+/// parallel under nextest, and the doc tests.
 pub fn test() -> Result<()> {
     let cargo = cargo();
+    run(&cargo, &["fmt", "--all", "--check"])?;
     run(&cargo, &["build", "--workspace"])?;
     // The stock `cargo generate` CLI, from the library xtask already builds, for the test
     // of the template as people outside this repository use it.
@@ -28,12 +34,53 @@ pub fn test() -> Result<()> {
             "cargo-generate",
         ],
     )?;
-    if has_nextest() {
-        run(&cargo, &["nextest", "run", "--workspace", "--no-fail-fast"])?;
+    run(
+        &cargo,
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "--deny",
+            "warnings",
+        ],
+    )?;
+    run_with(
+        &cargo,
+        &["doc", "--no-deps", "--workspace"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )?;
+    deny(&cargo)?;
+    if has_cargo("nextest") {
+        run_with(
+            &cargo,
+            &["nextest", "run", "--workspace", "--no-fail-fast"],
+            &[PREBUILT],
+        )?;
     } else {
-        run(&cargo, &["test", "--workspace", "--no-fail-fast"])?;
+        run_with(
+            &cargo,
+            &["test", "--workspace", "--no-fail-fast"],
+            &[PREBUILT],
+        )?;
     }
-    run(&cargo, &["test", "--workspace", "--doc"])
+    run_with(&cargo, &["test", "--workspace", "--doc"], &[PREBUILT])
+}
+
+/// `cargo deny`: licences, duplicate versions and sources from `deny.toml`, then advisories
+/// when RustSec's database (on GitHub, not crates.io) can be fetched; without it the run
+/// says that advisories were not checked rather than failing.
+fn deny(cargo: &str) -> Result<()> {
+    if !has_cargo("deny") {
+        bail!("cargo-deny is missing: `cargo install --locked cargo-deny` (.ci/run does)");
+    }
+    run(cargo, &["deny", "check", "bans", "licenses", "sources"])?;
+    if run(cargo, &["deny", "fetch", "db"]).is_ok() {
+        run(cargo, &["deny", "check", "--disable-fetch", "advisories"])
+    } else {
+        eprintln!("xtask: RustSec's advisory database is unreachable: advisories NOT checked");
+        Ok(())
+    }
 }
 
 /// The main job: release build and the demo pages, the bundled modules listed, a test clip

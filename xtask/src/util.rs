@@ -22,11 +22,22 @@ pub fn run(program: &str, args: &[&str]) -> Result<()> {
     run_in(&workspace_root(), program, args)
 }
 
+/// Runs `program args` in the workspace root with extra environment variables.
+pub fn run_with(program: &str, args: &[&str], envs: &[(&str, &str)]) -> Result<()> {
+    run_in_with(&workspace_root(), program, args, envs)
+}
+
 /// Runs `program args` in `dir`, failing with the command line on a non-zero exit.
 pub fn run_in(dir: &Path, program: &str, args: &[&str]) -> Result<()> {
-    eprintln!("xtask: {program} {}", args.join(" "));
+    run_in_with(dir, program, args, &[])
+}
+
+fn run_in_with(dir: &Path, program: &str, args: &[&str], envs: &[(&str, &str)]) -> Result<()> {
+    let shown: Vec<String> = envs.iter().map(|(k, v)| format!("{k}={v:?} ")).collect();
+    eprintln!("xtask: {}{program} {}", shown.concat(), args.join(" "));
     let status = Command::new(program)
         .args(args)
+        .envs(envs.iter().copied())
         .current_dir(dir)
         .status()
         .with_context(|| format!("cannot start {program}"))?;
