@@ -26,6 +26,10 @@ use std::os::raw::c_int;
 /// Character height in the strip given to Tesseract; its LSTM model reads best at a few
 /// tens of pixels.
 pub const OCR_CHAR_HEIGHT: f32 = 40.0;
+/// The character heights of successive reads of one candidate, as shares of
+/// [`OCR_CHAR_HEIGHT`]: the LSTM's mistakes change with the scale, so reads at three scales
+/// outvote a mistake of one.
+const SCALES: [f32; 3] = [1.0, 0.85, 1.15];
 /// Extra length of the warped strip at each end, in character heights.
 const REACH: f32 = 0.0;
 /// Largest spread between the channels of a character's mean ink colour: black and grey
@@ -111,7 +115,18 @@ impl Reader {
     /// Reads `candidate` in `picture` (BGR, BGRx or BGRA); `None` when nothing legible is
     /// there.
     pub fn read(&mut self, picture: &Mat, candidate: &Candidate) -> Result<Option<Read>> {
-        if !self.rectify(picture, candidate)? {
+        self.read_as(picture, candidate, 0)
+    }
+
+    /// Reads `candidate` at the `attempt`-th of the [`SCALES`] (cycling).
+    pub fn read_as(
+        &mut self,
+        picture: &Mat,
+        candidate: &Candidate,
+        attempt: usize,
+    ) -> Result<Option<Read>> {
+        let char_height = OCR_CHAR_HEIGHT * SCALES[attempt % SCALES.len()];
+        if !self.rectify(picture, candidate, char_height)? {
             return Ok(None);
         }
         if self.engine.is_none() {
@@ -177,7 +192,7 @@ impl Reader {
 
     /// Makes [`Self::clean`]: the candidate upright, black characters on white and nothing
     /// else. False when no character-sized blob is left.
-    fn rectify(&mut self, picture: &Mat, candidate: &Candidate) -> Result<bool> {
+    fn rectify(&mut self, picture: &Mat, candidate: &Candidate, char_height: f32) -> Result<bool> {
         let [tl, tr, br, bl] = candidate.quad;
         let dist = |a: Point2f, b: Point2f| (a.x - b.x).hypot(a.y - b.y);
         let length = (dist(tl, tr) + dist(bl, br)) / 2.0;
@@ -203,8 +218,8 @@ impl Reader {
             lerp(br, tr, -grow),
             lerp(bl, tl, -grow),
         ];
-        let out_h = OCR_CHAR_HEIGHT * (quad_chars + 2.0 * SLACK);
-        let out_w = (OCR_CHAR_HEIGHT * quad_chars * length / height)
+        let out_h = char_height * (quad_chars + 2.0 * SLACK);
+        let out_w = (char_height * quad_chars * length / height)
             .round()
             .clamp(8.0, 2000.0);
         let src = Vector::<Point2f>::from_slice(&src);
@@ -246,7 +261,7 @@ impl Reader {
             imgproc::THRESH_BINARY_INV | imgproc::THRESH_OTSU,
         )?;
         let (w, h) = (self.binary.cols(), self.binary.rows());
-        let expected = OCR_CHAR_HEIGHT;
+        let expected = char_height;
         // The band: median top and bottom of blobs of about character height.
         let blobs = self.blobs()?;
         let mut tops = Vec::new();
@@ -271,7 +286,7 @@ impl Reader {
         } else {
             // No character stands free (all run into a dark holder or shadow): the band is
             // where the finder saw the characters.
-            let top = (OCR_CHAR_HEIGHT * (SLACK + MARGIN)).round() as i32;
+            let top = (char_height * (SLACK + MARGIN)).round() as i32;
             (top, top + expected.round() as i32)
         };
         let band = (bottom - top).max(1);

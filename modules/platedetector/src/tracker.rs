@@ -212,9 +212,10 @@ impl Tracker {
                 .map(|(i, _)| i);
             let Some(index) = next else { break };
             let track = &mut self.tracks[index];
+            let attempt = track.attempts;
             track.attempts += 1;
             // Failed reads make frames without a reading, never a failed frame.
-            let Ok(Some(read)) = self.reader.read(picture, &track.candidate) else {
+            let Ok(Some(read)) = self.reader.read_as(picture, &track.candidate, attempt) else {
                 continue;
             };
             let Some(text) = plate(&read) else {
