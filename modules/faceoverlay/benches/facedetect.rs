@@ -202,8 +202,11 @@ fn detector_alone(clip: &Clip, mut detector: Detector) -> Duration {
     spent
 }
 
-/// Frames per still scene, as in `tests/recall.rs`.
-const SCENE_FRAMES: usize = 6;
+/// Frames per still scene: as in `tests/recall.rs` at 640x480; at 1280x720 the search of
+/// small faces takes more detections to cover the full-size picture (four times larger).
+fn scene_frames(scene: &Scene) -> usize {
+    if scene.frame.cols() > 640 { 14 } else { 6 }
+}
 
 /// The still scenes of the recall table: faces of every bucket at five positions at 640x480,
 /// close-ups filling 640x480 and 1280x720, faces 30% and half out of each border, groups, and
@@ -246,7 +249,7 @@ fn recall(scenes: &[Scene], make: fn(bool) -> Detector) -> Tally {
     let mut tally: Tally = Vec::new();
     for scene in scenes {
         let mut detector = make(true);
-        let outcome = scenes::run(scene, SCENE_FRAMES, |frame| detector(frame, None));
+        let outcome = scenes::run(scene, scene_frames(scene), |frame| detector(frame, None));
         let at = tally
             .iter()
             .position(|g| g.0 == scene.group)

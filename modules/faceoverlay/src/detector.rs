@@ -1,4 +1,4 @@
-//! Face detection with OpenCV's Haar cascade (faces of every size, see [`crate::search`]),
+//! Face detection with OpenCV's Haar cascade (faces of every size, see `search.rs`),
 //! and tracking between detections: both filters of this module find faces through
 //! [`Tracker`].
 //!
@@ -13,7 +13,7 @@
 //!   frame's detection confirms it, which weeds out most false detections; a track a
 //!   detection misses is kept for a few detections while its picture still looks as it did,
 //!   so a face the cascade misses once does not flicker, and one that moved is followed by
-//!   matching its picture around where it is predicted (for up to [`MAX_FOLLOWED`]
+//!   matching its picture around where it is predicted (for up to `MAX_FOLLOWED`
 //!   detections), so a face half out of the picture, which the cascade finds only at some
 //!   cuts, stays covered while it enters or leaves;
 //! * on every frame, a 16x16 thumbnail of the whole frame is compared with the previous
@@ -266,7 +266,7 @@ impl Tracker {
         // A new face is confirmed or dismissed on the very next frame.
         let unconfirmed = self.tracks.iter().any(|t| !t.confirmed);
         if scheduled || new_scene || unconfirmed || self.faces_changed(frame, scale)? {
-            self.detect(picture, frame, scale, scheduled)?;
+            self.detect(picture, frame, scale, scheduled || new_scene, scheduled)?;
         }
         self.faces = self
             .tracks
@@ -326,16 +326,24 @@ impl Tracker {
         Ok(difference(&thumbnail(&self.gray, rect)?, &track.thumb)? > FACE_CHANGE)
     }
 
-    /// Detects faces and matches them to the tracks; a detection the policy `scheduled` also
-    /// explores a further part of the full-size picture for small faces.
-    fn detect(&mut self, picture: &Mat, frame: u64, scale: f64, scheduled: bool) -> Result<()> {
+    /// Detects faces and matches them to the tracks: in the `whole` picture (else around the
+    /// tracked faces only), and when `explore`, in a further part of the full-size picture for
+    /// small faces.
+    fn detect(
+        &mut self,
+        picture: &Mat,
+        frame: u64,
+        scale: f64,
+        whole: bool,
+        explore: bool,
+    ) -> Result<()> {
         let start = Instant::now();
         let tracked: Vec<FaceBox> = self.tracks.iter().map(|t| t.face(frame)).collect();
         let search = match &mut self.search {
             Some(search) => search,
             slot => slot.insert(Search::load()?),
         };
-        let detections = search.run(picture, &self.gray, scale, &tracked, scheduled)?;
+        let detections = search.run(picture, &self.gray, scale, &tracked, whole, explore)?;
         let seconds = start.elapsed().as_secs_f64();
         self.cost = Some(
             self.cost

@@ -103,14 +103,16 @@ impl Search {
 
     /// Finds the faces of `picture` (BGR, BGRx or BGRA) given its grey copy `coarse` scaled by
     /// `scale`, and `tracked`, the boxes of the faces followed so far (searched for on every
-    /// fine level they fit). Only an `explore`ing detection searches a further band of the fine
-    /// levels for new small faces; the others (run to confirm or follow faces) do not.
+    /// level they fit). Only a detection of the `whole` picture searches the coarse levels
+    /// everywhere, and only an `explore`ing one a further band of the fine levels for new small
+    /// faces; the others (run to confirm or follow faces) search around the tracked faces.
     pub fn run(
         &mut self,
         picture: &Mat,
         coarse: &Mat,
         scale: f64,
         tracked: &[FaceBox],
+        whole: bool,
         explore: bool,
     ) -> Result<Vec<FaceBox>> {
         let mut found: Vec<(FaceBox, usize)> = Vec::new();
@@ -136,8 +138,15 @@ impl Search {
             level_scale /= 2.0;
         }
         for (index, level) in levels.iter().enumerate() {
-            let whole = Rect::new(0, 0, level.image.cols(), level.image.rows());
-            self.detect(level, index, whole, &mut found)?;
+            let size = Size::new(level.image.cols() - 2 * PAD, level.image.rows() - 2 * PAD);
+            let rects = if whole {
+                vec![Rect::new(0, 0, level.image.cols(), level.image.rows())]
+            } else {
+                hints(size, level.scale, level.top, tracked)
+            };
+            for rect in rects {
+                self.detect(level, index, rect, &mut found)?;
+            }
         }
 
         // Fine levels: double the coarse scale up to the full picture, each cut in bands of
@@ -174,7 +183,7 @@ impl Search {
                 Some(b) => band = Some(b - bands),
                 None => {}
             }
-            rects.extend(hints(size, s, tracked));
+            rects.extend(hints(size, s, BAND_TOP, tracked));
             if rects.is_empty() {
                 continue;
             }
@@ -431,15 +440,15 @@ fn band_rect(size: Size, band: usize, bands: usize) -> Rect {
     Rect::new(0, y0, width, y1 - y0)
 }
 
-/// The surroundings, in padded pixels, of each `tracked` face of a size the fine level of
-/// `size` at `scale` searches.
-fn hints(size: Size, scale: f64, tracked: &[FaceBox]) -> Vec<Rect> {
+/// The surroundings, in padded pixels, of each `tracked` face of a size the level of `size`
+/// (before padding) at `scale` searches, with windows up to `top`.
+fn hints(size: Size, scale: f64, top: i32, tracked: &[FaceBox]) -> Vec<Rect> {
     let level = Rect::new(0, 0, size.width + 2 * PAD, size.height + 2 * PAD);
     tracked
         .iter()
         .filter(|face| {
             let side = face.width * scale;
-            side >= f64::from(WINDOW) * 0.8 && side * SCALE_FACTOR <= f64::from(BAND_TOP)
+            side >= f64::from(WINDOW) * 0.8 && side * SCALE_FACTOR <= f64::from(top)
         })
         .filter_map(|face| {
             let rect = padded_rect(face, scale, HINT_MARGIN) & level;
