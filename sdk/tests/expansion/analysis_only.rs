@@ -15,7 +15,8 @@ impl Watcher {
     }
 }
 
-fn main() {
+#[test]
+fn analysis_only_filter_builds_and_passes_buffers_through() {
     use filmstrip::{Filter, FilterMethods};
     assert_eq!(Watcher::CLASS, "Watcher");
     assert_eq!(Watcher::FACTORY, "watcher");

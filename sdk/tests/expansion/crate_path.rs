@@ -55,8 +55,13 @@ impl Wrapped {
 
 sdk::module! { crate = wrapper::sdk, name = "wrapped", filters(Wrapped) }
 
-fn main() {
+#[test]
+fn every_macro_takes_a_crate_path() {
     let descriptor = sdk::class_descriptor::<Wrapped>();
-    let names: Vec<_> = descriptor.properties.iter().map(|p| p.name.as_str()).collect();
+    let names: Vec<_> = descriptor
+        .properties
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
     assert_eq!(names, ["mode", "size"]);
 }

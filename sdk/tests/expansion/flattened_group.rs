@@ -52,7 +52,8 @@ impl Count {
     }
 }
 
-fn main() {
+#[test]
+fn a_flattened_group_acts_as_declared_inline() {
     let names: Vec<_> = Mark::PROPERTIES.iter().map(|p| p.name).collect();
     assert_eq!(names, ["level", "searchWidth", "searchEvery", "enabled"]);
     let counted: Vec<_> = Count::PROPERTIES.iter().map(|p| p.gobject).collect();
@@ -66,17 +67,34 @@ fn main() {
     assert_eq!(width.minimum, Some(filmstrip::serde_json::json!(64)));
 
     let mut harness = Harness::<Mark>::new(PixelFormat::Gray8, 8, 4);
-    assert_eq!(harness.invoke("getSearchWidth", filmstrip::serde_json::json!([])).unwrap(), 320);
-    harness.invoke("setSearchWidth", filmstrip::serde_json::json!([640])).unwrap();
+    assert_eq!(
+        harness
+            .invoke("getSearchWidth", filmstrip::serde_json::json!([]))
+            .unwrap(),
+        320
+    );
+    harness
+        .invoke("setSearchWidth", filmstrip::serde_json::json!([640]))
+        .unwrap();
     let out = harness.push(&vec![0; harness.frame_size()]).unwrap();
-    assert!(out.iter().all(|&v| v == 64), "the filter sees the group's value");
-    let err = harness.invoke("setSearchEvery", filmstrip::serde_json::json!([0])).unwrap_err();
+    assert!(
+        out.iter().all(|&v| v == 64),
+        "the filter sees the group's value"
+    );
+    let err = harness
+        .invoke("setSearchEvery", filmstrip::serde_json::json!([0]))
+        .unwrap_err();
     assert_eq!(err.message(), "searchEvery: 0 is out of range [1, ..]");
 
     use filmstrip::gst::prelude::*;
     let element = harness.element();
     assert_eq!(element.property::<u32>("search-width"), 640);
     element.set_property("search-every", 5u32);
-    assert_eq!(harness.invoke("getSearchEvery", filmstrip::serde_json::json!([])).unwrap(), 5);
+    assert_eq!(
+        harness
+            .invoke("getSearchEvery", filmstrip::serde_json::json!([]))
+            .unwrap(),
+        5
+    );
     assert!(element.property::<bool>("enabled"));
 }

@@ -97,7 +97,8 @@ impl BoxDrawer {
 
 filmstrip::module! { name = "boxes", filters(BoxDrawer) }
 
-fn main() {
+#[test]
+fn every_kind_of_property_method_and_event_builds() {
     use filmstrip::{Filter, FilterMethods, PropertyGroup};
     assert_eq!(BoxDrawer::FACTORY, "box-drawer");
     assert_eq!(BoxDrawer::PROPERTIES.len(), 9);

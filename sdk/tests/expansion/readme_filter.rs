@@ -14,7 +14,8 @@ pub struct Dim {
 impl Dim {
     fn transform_frame(&mut self, frame: &mut Frame, _ctx: &mut Context<Self>) -> Result<()> {
         for row in frame.plane_mut(0).rows_mut() {
-            row.iter_mut().for_each(|v| *v = (*v as f64 * self.keep) as u8);
+            row.iter_mut()
+                .for_each(|v| *v = (*v as f64 * self.keep) as u8);
         }
         Ok(())
     }
@@ -22,4 +23,5 @@ impl Dim {
 
 filmstrip::module! { name = "dim", filters(Dim) }
 
-fn main() {}
+#[test]
+fn the_readme_filter_compiles() {}
