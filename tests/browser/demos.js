@@ -324,6 +324,13 @@ const CHECKS = {
     result.pipeline = await pipelineView(page);
     await screenshots(page, 'filters', null);
     await page.click('#stop');
+    // Another class, whose events reach the log.
+    await page.waitForSelector('#start:not([disabled])');
+    await page.select('#class', 'EdgeDetectFilter');
+    result.edgesPlayingMs = await startAndPlay(page);
+    await until(page, () => document.querySelectorAll('#events li').length > 0, 10000);
+    result.events = await page.$$eval('#events li', (items) => items.map((item) => item.textContent));
+    await page.click('#stop');
   },
 
   async record(page, result) {

@@ -271,6 +271,12 @@ fn any_filter_controls_change_pixelate_and_a_recording_plays_back() {
     // Blocks of 64 pixels instead of 16 make runs of equal pixels much longer.
     let (before, after) = (number(filters, "/runBefore"), number(filters, "/runAfter"));
     assert!(after > 2.0 * before, "runs {before} -> {after}");
+    // EdgeDetectFilter's EdgeDensityChanged events appear in the page's log.
+    let events = filters["events"].to_string();
+    assert!(
+        events.contains("EdgeDetectFilter EdgeDensityChanged"),
+        "no event logged: {filters:#}"
+    );
 
     // The pipeline view shows the playback's pipeline by then.
     let record = page(&result, "record", &["PlayerEndpoint", "WebRtcEndpoint"]);
