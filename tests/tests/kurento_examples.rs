@@ -156,6 +156,73 @@ fn every_class_over_raw_json_rpc() {
     client.ok("release", json!({"object": pipeline}));
 }
 
+/// A [`WIDTH`]x[`HEIGHT`] H.264 clip of a blue square on grey: still over the pointer
+/// detector's default calibration region (30x30 at 5, 5) for 10 frames, then moving right
+/// along y = 120 from x = 20 to x = 300, 7 pixels a frame.
+fn pointer_clip(dir: &Path) -> PathBuf {
+    let centres = (0..10)
+        .map(|_| (20, 20))
+        .chain((20..=300).step_by(7).map(|x| (x, 120)));
+    let mut raw = Vec::new();
+    for (cx, cy) in centres {
+        let mut frame = [60u8, 60, 60].repeat(WIDTH * HEIGHT);
+        for y in cy - 20..cy + 20 {
+            for x in (cx as i64 - 20).max(0) as usize..(cx + 20).min(WIDTH) {
+                frame[(y * WIDTH + x) * 3..][..3].copy_from_slice(&[210, 70, 20]);
+            }
+        }
+        raw.extend(frame);
+    }
+    let frames = dir.join("pointer.bgr");
+    std::fs::write(&frames, raw).unwrap();
+    let clip = dir.join("pointer.mp4");
+    gst_launch(&format!(
+        "filesrc location={} ! rawvideoparse format=bgr width={WIDTH} height={HEIGHT} \
+         framerate=30/1 ! videoconvert ! video/x-raw,format=I420 ! x264enc ! mp4mux \
+         ! filesink location={}",
+        frames.display(),
+        clip.display()
+    ));
+    clip
+}
+
+#[test]
+fn pointer_window_events_over_json_rpc() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = pointer_clip(dir.path());
+    let served = Served::start();
+    let mut client = served.client();
+    let pipeline = client.create("MediaPipeline", None);
+    let pointer = client.create("pointerdetector.PointerDetectorFilter", Some(&pipeline));
+    client.invoke(
+        &pointer,
+        "addWindow",
+        json!({"window": {"id": "button", "upperRightX": 200, "upperRightY": 90,
+                          "width": 60, "height": 60}}),
+    );
+    // Learnt from the first frame, where the square covers the calibration region.
+    client.invoke(&pointer, "trackColorFromCalibrationRegion", json!({}));
+    let player = client.player(&pipeline, &clip);
+    client.invoke(&player, "connect", json!({"sink": pointer}));
+    for event in ["WindowIn", "WindowOut"] {
+        client.subscribe(&pointer, event);
+    }
+    client.subscribe(&player, "EndOfStream");
+    client.invoke(&player, "play", json!({}));
+    client.event("EndOfStream", Duration::from_secs(60));
+    client.drain(Duration::from_millis(500));
+    let entered = client.take_events("WindowIn");
+    let left = client.take_events("WindowOut");
+    assert_eq!(entered.len(), 1, "{entered:?}");
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(entered[0]["windowId"], "button");
+    assert_eq!(left[0]["windowId"], "button");
+    let millis =
+        |event: &Json| -> u128 { event["timestampMillis"].as_str().unwrap().parse().unwrap() };
+    assert!(millis(&entered[0]) <= millis(&left[0]), "in before out");
+    client.ok("release", json!({"object": pipeline}));
+}
+
 /// Writes the client package of `module` with the real `filmstrip js-client` command.
 fn client_package(module: &str, dir: &Path) -> PathBuf {
     let out = dir.join(format!("kurento-module-{module}"));
