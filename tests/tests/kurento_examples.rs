@@ -2,7 +2,8 @@
 //! reading a QR clip made by GStreamer's `qroverlay` (through `filmstrip run`, raw JSON-RPC and
 //! the official kurento-client), and every class of the `filters`, `chroma`,
 //! `pointerdetector` and `crowddetector` modules created and driven over the protocol, the
-//! last three through the packages `filmstrip js-client` writes for them.
+//! last three through the packages `filmstrip js-client` writes for them; and a pointer
+//! entering and leaving a window of PointerDetectorFilter in a played clip.
 //!
 //! The pixel-level behaviour of each filter is tested in its own crate on generated frames.
 
