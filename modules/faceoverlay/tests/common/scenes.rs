@@ -168,11 +168,17 @@ impl Scenes {
             "bottom" => (w * 0.6, h - dy),
             _ => panic!("no border {border}"),
         };
-        let group = if out >= 0.5 {
-            "half cut by a border".to_string()
+        let share = if out == 0.5 {
+            "half".to_string()
         } else {
-            format!("{:.0}% cut by a border", out * 100.0)
+            format!("{:.0}%", out * 100.0)
         };
+        let side = match border {
+            "left" | "right" => "a side",
+            "top" => "the top",
+            _ => "the bottom",
+        };
+        let group = format!("{share} out of {side} border");
         let mut scene = self.face(face_width, cx, cy, &group);
         scene.name = format!(
             "{}x{}: face {face_width:.0} px wide, {:.0}% out of the {border} border",
