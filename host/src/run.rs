@@ -144,13 +144,12 @@ fn build_pipeline(uri: &str, filters: Vec<gst::Element>, output: &Output) -> Res
         }
         // A still image becomes a short clip, so that filters deciding over several frames
         // (a plate read twice) see it.
-        if is_still(pad) {
-            if let Some(freeze) = bin.upgrade().and_then(|bin| still_clip(&bin, &first)) {
-                if let Some(freeze_sink) = freeze.static_pad("sink") {
-                    let _ = pad.link(&freeze_sink);
-                    return;
-                }
-            }
+        if is_still(pad)
+            && let Some(freeze) = bin.upgrade().and_then(|bin| still_clip(&bin, &first))
+            && let Some(freeze_sink) = freeze.static_pad("sink")
+        {
+            let _ = pad.link(&freeze_sink);
+            return;
         }
         // A failed link surfaces as a not-negotiated error on the bus.
         let _ = pad.link(&sink);

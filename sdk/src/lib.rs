@@ -36,8 +36,10 @@
 //!   copied; `&mut Frame` edits pixels in place.
 //! * [`module!`] in `lib.rs`: makes the cdylib a GStreamer plugin and a Filmstrip module.
 //! * `#[derive(Event)]` and `#[derive(ComplexType)]` for events, enums and structs.
-//! * Feature `opencv`: [`Frame::with_mat`] and [`Frame::with_mat_mut`], zero-copy `Mat` views.
-//! * Feature `testing`: [`testing::Harness`] pushes frames through a filter in tests.
+//! * `#[filmstrip::properties]` on a struct of `#[property]` fields, and
+//!   `#[property(flatten)]` on a field of that type: properties several filters share.
+//! * Feature `opencv`: `Frame::with_mat` and `Frame::with_mat_mut`, zero-copy `Mat` views.
+//! * Feature `testing`: `testing::Harness` pushes frames through a filter in tests.
 
 pub mod abi;
 mod context;

@@ -107,4 +107,15 @@ fn every_kind_of_property_method_and_event_builds() {
     assert_eq!(descriptor.events, ["BoxesChanged"]);
     let names: Vec<_> = descriptor.methods.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(names, ["setBoxes", "listBoxes", "scaleAll"]);
+
+    // What gst-inspect-1.0 shows of the plugin comes from this crate's own Cargo metadata.
+    filmstrip::gst::init().unwrap();
+    plugin_register_static().unwrap();
+    let plugin = filmstrip::gst::Registry::get()
+        .find_plugin(env!("CARGO_CRATE_NAME"))
+        .unwrap();
+    assert_eq!(plugin.source(), env!("CARGO_PKG_NAME"));
+    let package = concat!(env!("CARGO_PKG_NAME"), " ", env!("CARGO_PKG_VERSION"));
+    assert_eq!(plugin.package(), package);
+    assert_eq!(plugin.origin(), env!("CARGO_PKG_REPOSITORY"));
 }
