@@ -12,7 +12,8 @@
 //   readme:    optional directory for the README's small screenshots,
 //   faceBox:   the face in the camera's picture, [left, top, right, bottom] fractions (mirror),
 //   pages:     the pages to check, in order, in one browser: "index", "mirror", "faces",
-//              "filters", "record", "plates", "server-gone" (last: it stops the server),
+//              "filters", "record", "plates", "camera-denied" (the magic mirror refused the
+//              camera), "server-gone" (the magic mirror once the server stopped: last),
 // }
 'use strict';
 
@@ -366,6 +367,20 @@ const CHECKS = {
     await page.click('#stop');
   },
 
+  async 'camera-denied'(page, result) {
+    // What the browser answers when the person refuses its camera prompt (the fake-media
+    // flags grant every request, so the refusal is the page's getUserMedia failing so).
+    await page.evaluate(() => {
+      navigator.mediaDevices.getUserMedia = () =>
+        Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+    });
+    await page.click('#start');
+    result.error = await until(page, () => {
+      const banner = document.getElementById('error');
+      return !banner.hidden && banner.textContent;
+    }, 10000);
+  },
+
   async 'server-gone'(page, result, server) {
     await stopServer(server.child);
     await page.click('#start');
@@ -377,7 +392,7 @@ const CHECKS = {
   },
 };
 
-const FILES = { 'server-gone': 'mirror', index: 'index' };
+const FILES = { 'camera-denied': 'mirror', 'server-gone': 'mirror' };
 
 async function main() {
   output.interfaces = Object.keys(os.networkInterfaces());

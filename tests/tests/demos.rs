@@ -330,10 +330,18 @@ fn plate_reader_lists_the_registration_of_a_generated_scene() {
 }
 
 #[test]
-fn a_page_whose_server_stopped_says_so() {
+fn pages_say_when_the_camera_is_refused_and_when_the_server_stopped() {
     let dir = tempfile::tempdir().unwrap();
     let camera = face_camera(dir.path());
-    let result = drive(dir.path(), &camera, &["server-gone"], None);
+    let result = drive(dir.path(), &camera, &["camera-denied", "server-gone"], None);
+    let denied = &result["pages"]["camera-denied"];
+    let message = denied["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error shown: {denied:#}"));
+    assert!(
+        message.contains("not allowed to use the camera"),
+        "{message}"
+    );
     let gone = &result["pages"]["server-gone"];
     let message = gone["error"]
         .as_str()
