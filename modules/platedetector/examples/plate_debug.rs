@@ -4,7 +4,7 @@
 //!
 //! `cargo run -p platedetector --example plate_debug -- [--out DIR] [--share 0.25] [NAME...]`
 
-use filmstrip::opencv::core::{Point, Rect, Scalar, Vector};
+use filmstrip::opencv::core::{Mat, Point, Rect, Scalar, Vector};
 use filmstrip::opencv::imgcodecs;
 use filmstrip::opencv::imgproc;
 use filmstrip::opencv::prelude::*;
@@ -47,6 +47,22 @@ fn main() {
         let truth_box = Rect::new(n(1), n(2), n(3), n(4));
         let truth = normalise(&f[5..].join(""));
         let mut picture = imgcodecs::imread(dir.join(f[0]).to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
+        // PLATES_SCALE=s scales the photo (and its plate box) first.
+        let scale = std::env::var("PLATES_SCALE").ok().and_then(|s| s.parse::<f64>().ok());
+        let truth_box = match scale {
+            Some(s) => {
+                let mut scaled = Mat::default();
+                let size = filmstrip::opencv::core::Size::new(
+                    (f64::from(picture.cols()) * s).round() as i32,
+                    (f64::from(picture.rows()) * s).round() as i32,
+                );
+                imgproc::resize(&picture, &mut scaled, size, 0.0, 0.0, imgproc::INTER_AREA).unwrap();
+                picture = scaled;
+                let f = |v: i32| (f64::from(v) * s).round() as i32;
+                Rect::new(f(truth_box.x), f(truth_box.y), f(truth_box.width), f(truth_box.height))
+            }
+            None => truth_box,
+        };
         let start = std::time::Instant::now();
         let candidates = finder.find(&picture, share).unwrap();
         let find_ms = start.elapsed().as_secs_f64() * 1000.0;
@@ -62,6 +78,9 @@ fn main() {
         for (k, c) in candidates.iter().enumerate() {
             let on = (c.bounds & truth_box).area() > 0;
             let read = reader.read(&picture, c).unwrap();
+            let read2 = reader.read_as(&picture, c, 1).unwrap().map(|r| r.text);
+            let read3 = reader.read_as(&picture, c, 2).unwrap().map(|r| r.text);
+            println!("     other scales: {read2:?} {read3:?}");
             imgcodecs::imwrite_def(&format!("{out}/{name}-{k}-binary.png"), reader.binary()).unwrap();
             let strip = reader.strip();
             if !strip.empty() {

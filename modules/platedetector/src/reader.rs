@@ -29,7 +29,7 @@ pub const OCR_CHAR_HEIGHT: f32 = 40.0;
 /// The character heights of successive reads of one candidate, as shares of
 /// [`OCR_CHAR_HEIGHT`]: the LSTM's mistakes change with the scale, so reads at three scales
 /// outvote a mistake of one.
-const SCALES: [f32; 3] = [1.0, 0.85, 1.15];
+pub const SCALES: [f32; 3] = [1.0, 0.85, 1.15];
 /// Extra length of the warped strip at each end, in character heights.
 const REACH: f32 = 0.0;
 /// Largest spread between the channels of a character's mean ink colour: black and grey

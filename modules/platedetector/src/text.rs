@@ -69,6 +69,8 @@ const PATTERNS: &[(&str, f32)] = &[
 /// Cost of a gap between characters (a space in the OCR's read) where the format has none:
 /// `RK 550AO` is Croatian `LL NNN LL` rather than British `LLNN LLL`.
 const BREAK: f32 = 0.5;
+/// Cost of leaving out a symbol set apart at an end of the read.
+const TRIM: f32 = 0.4;
 /// Cost of a rarer format.
 const RARE: f32 = 0.8;
 /// Cost of a read fitting no format, kept as read.
@@ -258,14 +260,42 @@ pub fn decode(read: &[&Choices], gaps: &[usize]) -> Option<String> {
         .iter()
         .map(|choices| choices[0].0.to_ascii_uppercase())
         .collect();
-    if !(MIN_LEN..=MAX_LEN).contains(&text.len()) {
+    if !(MIN_LEN..=MAX_LEN + 2).contains(&text.len()) {
         return None;
     }
-    let weighed_only = !plausible(&text);
-    let best = formats()
-        .iter()
-        .filter_map(|f| fit(read, gaps, f, weighed_only))
-        .min_by(|a, b| a.1.total_cmp(&b.1));
+    let formats = formats();
+    let mut best: Option<(String, f32)> = None;
+    // Symbols set apart at either end (a screw, a sticker, a dealer's letters) may be no
+    // part of the plate: the read without them competes too.
+    for front in 0..=2 {
+        for back in 0..=2 {
+            if front + back + MIN_LEN > read.len()
+                || (front > 0 && !gaps.contains(&front))
+                || (back > 0 && !gaps.contains(&(read.len() - back)))
+            {
+                continue;
+            }
+            let part = &read[front..read.len() - back];
+            let part_text = &text[front..text.len() - back];
+            let part_gaps: Vec<usize> = gaps
+                .iter()
+                .filter(|&&g| g > front && g < read.len() - back)
+                .map(|g| g - front)
+                .collect();
+            let weighed_only = !plausible(part_text);
+            let trim = TRIM * (front + back) as f32;
+            let fitted = formats
+                .iter()
+                .filter_map(|f| fit(part, &part_gaps, f, weighed_only))
+                .map(|(plate, cost)| (plate, cost + trim))
+                .min_by(|a, b| a.1.total_cmp(&b.1));
+            if let Some((plate, cost)) = fitted {
+                if best.as_ref().is_none_or(|b| cost < b.1) {
+                    best = Some((plate, cost));
+                }
+            }
+        }
+    }
     match best {
         Some((fitted, cost)) if cost < UNKNOWN => Some(fitted),
         _ => plausible(&text).then_some(text),

@@ -16,7 +16,7 @@
 //!   least two reads agree and every position has a strict majority.
 
 use crate::candidates::{Candidate, Finder};
-use crate::reader::{Read, Reader};
+use crate::reader::{Read, Reader, SCALES};
 use crate::text::{Choices, decode, known_format};
 use filmstrip::Result;
 use filmstrip::opencv::core::{Mat, Rect, Size, absdiff, mean, no_array};
@@ -68,8 +68,8 @@ struct Track {
     last_seen: u64,
     /// Whether it was seen in the current frame.
     seen_now: bool,
-    /// Plausible, confident reads: text and confidence.
-    reads: Vec<(String, f32)>,
+    /// Plausible, confident reads: text, confidence and the scale read at.
+    reads: Vec<(String, f32, usize)>,
     /// OCR calls spent on it.
     attempts: usize,
     /// The plate once decided.
@@ -123,23 +123,25 @@ pub fn plate(read: &Read) -> Option<String> {
 }
 
 /// The per-position majority of the most common length, if decided.
-fn vote(reads: &[(String, f32)]) -> Option<(String, f64)> {
+fn vote(reads: &[(String, f32, usize)]) -> Option<(String, f64)> {
     // Reads of a known format outvote the others: a stray blob read as an extra character
     // makes a read of no format.
-    let known: Vec<(String, f32)> = reads
+    let known: Vec<(String, f32, usize)> = reads
         .iter()
-        .filter(|(t, _)| known_format(t))
+        .filter(|(t, _, _)| known_format(t))
         .cloned()
         .collect();
     let reads = if known.is_empty() { reads } else { &known };
-    let length = (4..=9).max_by_key(|&len| reads.iter().filter(|(t, _)| t.len() == len).count())?;
-    let same: Vec<&(String, f32)> = reads.iter().filter(|(t, _)| t.len() == length).collect();
+    let length =
+        (4..=9).max_by_key(|&len| reads.iter().filter(|(t, _, _)| t.len() == len).count())?;
+    let same: Vec<&(String, f32, usize)> =
+        reads.iter().filter(|(t, _, _)| t.len() == length).collect();
     if same.len() < MIN_VOTES {
         return None;
     }
     let mut plate = String::new();
     for position in 0..length {
-        let chars: Vec<u8> = same.iter().map(|(t, _)| t.as_bytes()[position]).collect();
+        let chars: Vec<u8> = same.iter().map(|(t, _, _)| t.as_bytes()[position]).collect();
         let (winner, count) = chars
             .iter()
             .map(|c| (*c, chars.iter().filter(|d| *d == c).count()))
@@ -149,15 +151,17 @@ fn vote(reads: &[(String, f32)]) -> Option<(String, f64)> {
         }
         plate.push(char::from(winner));
     }
-    let agreeing: Vec<f32> = same
-        .iter()
-        .filter(|(t, _)| *t == plate)
-        .map(|(_, c)| *c)
-        .collect();
-    if agreeing.len() < MIN_VOTES {
+    let agreeing: Vec<&&(String, f32, usize)> =
+        same.iter().filter(|(t, _, _)| *t == plate).collect();
+    // Reads at one scale of one still picture agree by construction: agreement counts
+    // between scales.
+    let mut scales: Vec<usize> = agreeing.iter().map(|r| r.2).collect();
+    scales.sort_unstable();
+    scales.dedup();
+    if scales.len() < MIN_VOTES {
         return None;
     }
-    let confidence = agreeing.iter().sum::<f32>() / agreeing.len() as f32 / 100.0;
+    let confidence = agreeing.iter().map(|r| r.1).sum::<f32>() / agreeing.len() as f32 / 100.0;
     Some((plate, f64::from(confidence)))
 }
 
@@ -221,7 +225,7 @@ impl Tracker {
             let Some(text) = plate(&read) else {
                 continue;
             };
-            track.reads.push((text, read.confidence));
+            track.reads.push((text, read.confidence, attempt % SCALES.len()));
             let Some((plate, confidence)) = vote(&track.reads) else {
                 continue;
             };
@@ -301,8 +305,19 @@ impl Tracker {
 mod tests {
     use super::vote;
 
-    fn reads(texts: &[&str]) -> Vec<(String, f32)> {
-        texts.iter().map(|t| (t.to_string(), 80.0)).collect()
+    /// Reads at successive scales.
+    fn reads(texts: &[&str]) -> Vec<(String, f32, usize)> {
+        texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.to_string(), 80.0, i % 3))
+            .collect()
+    }
+
+    #[test]
+    fn agreeing_reads_at_one_scale_decide_nothing() {
+        let same_scale = vec![("1234BCD".to_string(), 80.0, 0); 3];
+        assert_eq!(vote(&same_scale), None);
     }
 
     #[test]
