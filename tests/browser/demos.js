@@ -11,6 +11,7 @@
 //   artefacts: where each page's screenshot goes (<page>.png),
 //   readme:    optional directory for the README's small screenshots,
 //   faceBox:   the face in the camera's picture, [left, top, right, bottom] fractions (mirror),
+//   plateFile: a video the plate reader is given as a file, after the camera (plates),
 //   pages:     the pages to check, in order, in one browser: "index", "mirror", "faces",
 //              "filters", "record", "plates", "camera-denied" (the magic mirror refused the
 //              camera), "server-gone" (the magic mirror once the server stopped: last),
@@ -364,6 +365,17 @@ const CHECKS = {
     );
     result.pipeline = await pipelineView(page);
     await screenshots(page, 'plates', '.videos', '#plates');
+    await page.click('#stop');
+    if (!config.plateFile) return;
+    // The same scene as a video file chosen on the page, which the browser sends instead.
+    await page.waitForSelector('#start:not([disabled])');
+    await (await page.$('#file')).uploadFile(config.plateFile);
+    result.fileChosen = await page.$eval('#sourceFile', (radio) => radio.checked);
+    result.filePlayingMs = await startAndPlay(page);
+    const before = result.plates.length;
+    await until(page, (n) => document.querySelectorAll('#plates li').length > n, 30000, before);
+    result.filePlates = await page.$$eval('#plates li .plate', (items) => items.map((item) => item.textContent));
+    result.filePlates = result.filePlates.slice(0, result.filePlates.length - before);
     await page.click('#stop');
   },
 

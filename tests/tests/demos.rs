@@ -51,13 +51,13 @@ fn artefacts() -> PathBuf {
     profile_dir().parent().unwrap().join("demos-screenshots")
 }
 
-/// Runs the demos driver on `pages` with the fake camera `camera`, in a network namespace
-/// holding only `lo`; returns its result, each page's errors checked to be none.
-fn drive(dir: &Path, camera: &Path, pages: &[&str], face: Option<[f64; 4]>) -> Json {
+/// Runs the demos driver on `pages` with the fake camera `camera` and the `extra` settings,
+/// in a network namespace holding only `lo`; returns its result, each page's errors checked
+/// to be none.
+fn drive(dir: &Path, camera: &Path, pages: &[&str], extra: Json) -> Json {
     let modules = browser_modules();
     let site = build_pages(dir);
     let mut config = json!({
-        "faceBox": face,
         "filmstrip": profile_dir().join("filmstrip"),
         "demos": site,
         "camera": camera,
@@ -65,6 +65,10 @@ fn drive(dir: &Path, camera: &Path, pages: &[&str], face: Option<[f64; 4]>) -> J
         "artefacts": artefacts(),
         "pages": pages,
     });
+    config
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
     if let Some(readme) = std::env::var_os("FILMSTRIP_README_SCREENSHOTS") {
         config["readme"] = json!(PathBuf::from(readme));
     }
@@ -189,7 +193,7 @@ fn index_mirror_and_face_pages_show_the_overlay_and_the_face_box() {
         dir.path(),
         &camera,
         &["index", "mirror", "faces"],
-        Some(truth),
+        json!({"faceBox": truth}),
     );
 
     let links = &result["pages"]["index"]["links"];
@@ -240,7 +244,7 @@ fn index_mirror_and_face_pages_show_the_overlay_and_the_face_box() {
 fn any_filter_controls_change_pixelate_and_a_recording_plays_back() {
     let dir = tempfile::tempdir().unwrap();
     let camera = face_camera(dir.path());
-    let result = drive(dir.path(), &camera, &["filters", "record"], None);
+    let result = drive(dir.path(), &camera, &["filters", "record"], json!({}));
 
     let filters = page(&result, "filters", &["WebRtcEndpoint", "PixelateFilter"]);
     let classes = filters["classes"].to_string();
@@ -303,7 +307,16 @@ fn plate_reader_lists_the_registration_of_a_generated_scene() {
         dir.path().join("frames/plate-00.png").display(),
         camera.display()
     ));
-    let result = drive(dir.path(), &camera, &["plates"], None);
+    // And as a WebM file for the page's file chooser.
+    let file = dir.path().join("plate.webm");
+    gst_launch(&format!(
+        "filesrc location={} ! pngdec ! videoconvert ! imagefreeze num-buffers=60 \
+         ! video/x-raw,framerate=30/1 ! videoconvert ! vp8enc deadline=1 ! webmmux \
+         ! filesink location={}",
+        dir.path().join("frames/plate-00.png").display(),
+        file.display()
+    ));
+    let result = drive(dir.path(), &camera, &["plates"], json!({"plateFile": file}));
     let plates = page(
         &result,
         "plates",
@@ -327,13 +340,30 @@ fn plate_reader_lists_the_registration_of_a_generated_scene() {
             .ends_with("% confidence")
     );
     assert!(!first["time"].as_str().unwrap().is_empty());
+    // The same scene from a video file chosen on the page.
+    assert_eq!(plates["fileChosen"], true);
+    assert!(
+        plates["filePlayingMs"]
+            .as_f64()
+            .is_some_and(|ms| ms <= 10_000.0),
+        "{plates:#}"
+    );
+    assert!(
+        plates["filePlates"].to_string().contains(&registration),
+        "{registration} not read from the file: {plates:#}"
+    );
 }
 
 #[test]
 fn pages_say_when_the_camera_is_refused_and_when_the_server_stopped() {
     let dir = tempfile::tempdir().unwrap();
     let camera = face_camera(dir.path());
-    let result = drive(dir.path(), &camera, &["camera-denied", "server-gone"], None);
+    let result = drive(
+        dir.path(),
+        &camera,
+        &["camera-denied", "server-gone"],
+        json!({}),
+    );
     let denied = &result["pages"]["camera-denied"];
     let message = denied["error"]
         .as_str()
