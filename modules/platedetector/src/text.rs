@@ -46,18 +46,19 @@ const LETTERS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 /// * `NNNNLLL` Spanish (consonants only, see [`formats`]);
 /// * `LLNNLLL` British, Romanian;
 /// * `LLNNNLL` Croatian, Slovak, Italian, French, Polish;
+/// * `LLNNNL` Croatian; `LLNNNNL`, `LLNNNNLL` Croatian with four digits, at a small
+///   cost: a `1` read in the letters' place is likelier a misread `I`;
 /// * `NLNNNNN` Czech;
 /// * `L{2,5}N{1,4}` German (city and letters run together), Polish, Hungarian, Swedish;
-/// * rarer: `LLNNNNL`, `LLNNNNLL`, `LLNNNL` older and longer Croatian, Bulgarian; `NLLNNNN`
-///   Czech; `LLNNNNN`, `LLLNNNNN`, `LLLNNLL` Polish; `NLLLNNN` Belgian; `LLNNLL`, `NNLLNN`
-///   Portuguese.
+/// * rarer: `NLLNNNN` Czech; `LLNNNNN`, `LLLNNNNN`, `LLLNNLL` Polish; `NLLLNNN` Belgian;
+///   `LLNNLL`, `NNLLNN` Portuguese.
 const PATTERNS: &[(&str, f32)] = &[
     ("LLNN LLL", 0.0),
     ("LL NNN LL", 0.0),
     ("NLN NNNN", 0.0),
-    ("LL NNNN L", RARE),
-    ("LL NNNN LL", RARE),
-    ("LL NNN L", RARE),
+    ("LL NNN L", 0.0),
+    ("LL NNNN L", LONGER),
+    ("LL NNNN LL", LONGER),
     ("NLL NNNN", RARE),
     ("LL NNNNN", RARE),
     ("LLL NNNNN", RARE),
@@ -70,7 +71,9 @@ const PATTERNS: &[(&str, f32)] = &[
 /// `RK 550AO` is Croatian `LL NNN LL` rather than British `LLNN LLL`.
 const BREAK: f32 = 0.5;
 /// Cost of leaving out a symbol set apart at an end of the read.
-const TRIM: f32 = 0.4;
+const TRIM: f32 = 0.6;
+/// Cost of the four-digit Croatian formats.
+const LONGER: f32 = 0.45;
 /// Cost of a rarer format.
 const RARE: f32 = 0.8;
 /// Cost of a read fitting no format, kept as read.

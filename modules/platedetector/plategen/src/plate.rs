@@ -1,5 +1,5 @@
-//! European plates drawn flat at 1 px per mm (520 x 112): Spanish, UK and German formats with
-//! the blue EU band, random registrations, fonts and colours.
+//! European plates drawn flat at 1 px per mm (520 x 112): Spanish, UK, German and Croatian
+//! formats with the blue EU band, random registrations, fonts and colours.
 
 use crate::rng::Rng;
 use crate::text::{Fonts, TextBox, draw_text, text_width};
@@ -23,11 +23,21 @@ pub enum PlateFormat {
     /// German: city `B`, letters `MW`, digits `1234`, with the inspection stickers between
     /// city and letters; band "D".
     German,
+    /// Croatian: city `RK`, the red and white chequered shield, digits and letters joined by
+    /// a dash, `RK 755-AJ`; band "HR". Most of the real photographs the detector is measured
+    /// on are Croatian or Slovak plates of this shape, which the first three formats did not
+    /// show: an emblem between the groups and a dash among the characters.
+    Croatian,
 }
 
 impl PlateFormat {
     /// Every format, in a fixed order.
-    pub const ALL: [PlateFormat; 3] = [PlateFormat::Spanish, PlateFormat::Uk, PlateFormat::German];
+    pub const ALL: [PlateFormat; 4] = [
+        PlateFormat::Spanish,
+        PlateFormat::Uk,
+        PlateFormat::German,
+        PlateFormat::Croatian,
+    ];
 
     /// A short name for tables.
     pub fn name(self) -> &'static str {
@@ -35,6 +45,7 @@ impl PlateFormat {
             PlateFormat::Spanish => "Spanish",
             PlateFormat::Uk => "UK",
             PlateFormat::German => "German",
+            PlateFormat::Croatian => "Croatian",
         }
     }
 }
@@ -47,6 +58,10 @@ const UK_LETTERS: &[u8] = b"ABCDEFGHJKLMNOPRSTUVWXYZ";
 const GERMAN_CITIES: &[&str] = &[
     "B", "M", "K", "F", "S", "HH", "HB", "DO", "KA", "MZ", "BN", "DU", "WI", "HRO", "LDS", "GÖ",
 ];
+/// Some real Croatian city codes.
+const CROATIAN_CITIES: &[&str] = &["ZG", "RI", "ST", "OS", "PU", "ZD", "VŽ", "KA", "SB", "DU"];
+/// Croatian letters after the dash (the plates also use Č, Ć, Đ, Š, Ž, left out here).
+const CROATIAN_LETTERS: &[u8] = b"ABCDEFGHIJKLMNOPRSTUVZ";
 /// German plates leave out vowels with umlauts in the letters after the stickers.
 const GERMAN_LETTERS: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXYZ";
 
@@ -104,6 +119,16 @@ pub fn registration(rng: &mut Rng, format: PlateFormat) -> Registration {
                 digits(rng, n_digits, false),
             ]
         }
+        PlateFormat::Croatian => {
+            let cities: Vec<&&str> = CROATIAN_CITIES.iter().filter(|c| c.is_ascii()).collect();
+            let n_digits = rng.below(3, 5) as usize;
+            let n_letters = rng.below(1, 3) as usize;
+            vec![
+                rng.pick(&cities).to_string(),
+                digits(rng, n_digits, true),
+                letters(rng, CROATIAN_LETTERS, n_letters),
+            ]
+        }
     };
     Registration { groups, format }
 }
@@ -147,6 +172,7 @@ pub fn draw_plate(rng: &mut Rng, fonts: &Fonts, registration: &Registration) -> 
         PlateFormat::Spanish => "E",
         PlateFormat::Uk => *rng.pick(&["UK", "GB"]),
         PlateFormat::German => "D",
+        PlateFormat::Croatian => "HR",
     };
     let font = rng.pick(&fonts.plate);
     let band_text = TextBox {
@@ -185,6 +211,13 @@ pub fn draw_plate(rng: &mut Rng, fonts: &Fonts, registration: &Registration) -> 
             ],
             cap_height * 0.6,
         ),
+        PlateFormat::Croatian => (
+            vec![
+                registration.groups[0].clone(),
+                registration.groups[1..].join("-"),
+            ],
+            cap_height * 0.75,
+        ),
         _ => (vec![registration.groups.join(" ")], 0.0),
     };
     let widths: Vec<f64> = parts
@@ -195,7 +228,32 @@ pub fn draw_plate(rng: &mut Rng, fonts: &Fonts, registration: &Registration) -> 
     let squeeze = (room / total).min(1.0);
     let mut x = left + (room - total * squeeze) / 2.0;
     for (n, (part, width)) in parts.iter().zip(&widths).enumerate() {
-        if n > 0 {
+        if n > 0 && format == PlateFormat::Croatian {
+            // The shield: red and white squares, five by five, a little shorter than the
+            // characters.
+            let side = cap_height * 0.55 * squeeze;
+            let cell = side / 5.0;
+            let left_x = x + (stickers * squeeze - side) / 2.0;
+            let top_y = f64::from(PLATE_HEIGHT) / 2.0 - side / 2.0;
+            for row in 0..5 {
+                for col in 0..5 {
+                    let colour = if (row + col) % 2 == 0 {
+                        Scalar::new(40.0, 30.0, 210.0, 0.0)
+                    } else {
+                        Scalar::all(250.0)
+                    };
+                    let square = Rect::new(
+                        (left_x + f64::from(col) * cell).round() as i32,
+                        (top_y + f64::from(row) * cell).round() as i32,
+                        cell.ceil() as i32,
+                        cell.ceil() as i32,
+                    );
+                    imgproc::rectangle(&mut plate, square, colour, -1, imgproc::LINE_8, 0)
+                        .expect("shield");
+                }
+            }
+            x += stickers * squeeze;
+        } else if n > 0 {
             let r = (cap_height * 0.19).round() as i32;
             let centre = (x + stickers * squeeze / 2.0).round() as i32;
             let mid = PLATE_HEIGHT / 2;
