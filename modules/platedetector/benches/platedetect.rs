@@ -92,7 +92,12 @@ fn main() {
         .map(bytes)
         .collect();
     let shots: Vec<Shot> = (0..SHOTS)
-        .map(|n| generator.plate_shot(PlateFormat::ALL[n % PlateFormat::ALL.len()], FRAMES_PER_SHOT))
+        .map(|n| {
+            generator.plate_shot(
+                PlateFormat::ALL[n % PlateFormat::ALL.len()],
+                FRAMES_PER_SHOT,
+            )
+        })
         .collect();
     let plates: Vec<Mat> = shots.iter().flat_map(|s| s.frames.clone()).collect();
     let empty: Vec<Mat> = (0..SHOTS)

@@ -46,9 +46,12 @@ fn main() {
         let n = |i: usize| f[i].parse::<i32>().unwrap();
         let truth_box = Rect::new(n(1), n(2), n(3), n(4));
         let truth = normalise(&f[5..].join(""));
-        let mut picture = imgcodecs::imread(dir.join(f[0]).to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
+        let mut picture =
+            imgcodecs::imread(dir.join(f[0]).to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
         // PLATES_SCALE=s scales the photo (and its plate box) first.
-        let scale = std::env::var("PLATES_SCALE").ok().and_then(|s| s.parse::<f64>().ok());
+        let scale = std::env::var("PLATES_SCALE")
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok());
         let truth_box = match scale {
             Some(s) => {
                 let mut scaled = Mat::default();
@@ -56,10 +59,16 @@ fn main() {
                     (f64::from(picture.cols()) * s).round() as i32,
                     (f64::from(picture.rows()) * s).round() as i32,
                 );
-                imgproc::resize(&picture, &mut scaled, size, 0.0, 0.0, imgproc::INTER_AREA).unwrap();
+                imgproc::resize(&picture, &mut scaled, size, 0.0, 0.0, imgproc::INTER_AREA)
+                    .unwrap();
                 picture = scaled;
                 let f = |v: i32| (f64::from(v) * s).round() as i32;
-                Rect::new(f(truth_box.x), f(truth_box.y), f(truth_box.width), f(truth_box.height))
+                Rect::new(
+                    f(truth_box.x),
+                    f(truth_box.y),
+                    f(truth_box.width),
+                    f(truth_box.height),
+                )
             }
             None => truth_box,
         };
@@ -81,10 +90,11 @@ fn main() {
             let read2 = reader.read_as(&picture, c, 1).unwrap().map(|r| r.text);
             let read3 = reader.read_as(&picture, c, 2).unwrap().map(|r| r.text);
             println!("     other scales: {read2:?} {read3:?}");
-            imgcodecs::imwrite_def(&format!("{out}/{name}-{k}-binary.png"), reader.binary()).unwrap();
-            let strip = reader.strip();
+            imgcodecs::imwrite_def(format!("{out}/{name}-{k}-binary.png"), reader.binary())
+                .unwrap();
+            let strip = reader.clean();
             if !strip.empty() {
-                imgcodecs::imwrite_def(&format!("{out}/{name}-{k}.png"), strip).unwrap();
+                imgcodecs::imwrite_def(format!("{out}/{name}-{k}.png"), strip).unwrap();
             }
             if let Some(r) = &read {
                 let alts: Vec<String> = r
@@ -92,7 +102,12 @@ fn main() {
                     .iter()
                     .map(|s| {
                         let gap = if s.word_start { "_" } else { "" };
-                        let c: Vec<String> = s.choices.iter().take(3).map(|(c, p)| format!("{c}{p:.0}")).collect();
+                        let c: Vec<String> = s
+                            .choices
+                            .iter()
+                            .take(3)
+                            .map(|(c, p)| format!("{c}{p:.0}"))
+                            .collect();
                         format!("{gap}{}@{}-{}", c.join("/"), s.left, s.right)
                     })
                     .collect();
@@ -107,14 +122,42 @@ fn main() {
                 read.as_ref().map(|r| (r.text.clone(), r.confidence)),
                 read.as_ref().and_then(platedetector::tracker::plate)
             );
-            let corners: Vector<Point> = c.quad.iter().map(|p| Point::new(p.x as i32, p.y as i32)).collect();
+            let corners: Vector<Point> = c
+                .quad
+                .iter()
+                .map(|p| Point::new(p.x as i32, p.y as i32))
+                .collect();
             let mut outline = Vector::<Vector<Point>>::new();
             outline.push(corners);
-            let colour = if on { Scalar::new(0.0, 255.0, 0.0, 0.0) } else { Scalar::new(0.0, 0.0, 255.0, 0.0) };
-            imgproc::polylines(&mut picture, &outline, true, colour, 1, imgproc::LINE_8, 0).unwrap();
-            imgproc::put_text(&mut picture, &k.to_string(), Point::new(c.bounds.x, c.bounds.y - 2), imgproc::FONT_HERSHEY_SIMPLEX, 0.4, colour, 1, imgproc::LINE_8, false).unwrap();
+            let colour = if on {
+                Scalar::new(0.0, 255.0, 0.0, 0.0)
+            } else {
+                Scalar::new(0.0, 0.0, 255.0, 0.0)
+            };
+            imgproc::polylines(&mut picture, &outline, true, colour, 1, imgproc::LINE_8, 0)
+                .unwrap();
+            imgproc::put_text(
+                &mut picture,
+                &k.to_string(),
+                Point::new(c.bounds.x, c.bounds.y - 2),
+                imgproc::FONT_HERSHEY_SIMPLEX,
+                0.4,
+                colour,
+                1,
+                imgproc::LINE_8,
+                false,
+            )
+            .unwrap();
         }
-        imgproc::rectangle(&mut picture, truth_box, Scalar::new(255.0, 0.0, 0.0, 0.0), 1, imgproc::LINE_8, 0).unwrap();
-        imgcodecs::imwrite_def(&format!("{out}/{name}.png"), &picture).unwrap();
+        imgproc::rectangle(
+            &mut picture,
+            truth_box,
+            Scalar::new(255.0, 0.0, 0.0, 0.0),
+            1,
+            imgproc::LINE_8,
+            0,
+        )
+        .unwrap();
+        imgcodecs::imwrite_def(format!("{out}/{name}.png"), &picture).unwrap();
     }
 }

@@ -28,10 +28,10 @@ use filmstrip::opencv::prelude::*;
 /// fonts and squeezed plates give a little either way.
 const CHAR_SHARE: (f64, f64) = (0.11, 0.17);
 /// The plate widths looked for, as multiples of the configured plate width.
-const WIDTH_RANGE: (f64, f64) = (0.4, 1.6);
+pub const WIDTH_RANGE: (f64, f64) = (0.4, 1.6);
 /// The plate widths always looked for, as shares of the frame width, whatever the
 /// configured width: from a car across the street to a close-up.
-const ALWAYS: (f64, f64) = (0.08, 0.6);
+pub const ALWAYS: (f64, f64) = (0.08, 0.6);
 /// Largest ratio of the tallest to the smallest characters looked for in one pass; wider
 /// ranges are split into passes at different scales.
 const PASS_RANGE: f64 = 3.0;
@@ -141,14 +141,18 @@ impl Finder {
                     let inter = (c.bounds & candidate.bounds).area() as f64;
                     inter > 0.5 * f64::from(c.bounds.area().min(candidate.bounds.area()))
                 };
-                if found.iter().any(|c| overlaps(c) && rank(c) >= rank(&candidate)) {
+                if found
+                    .iter()
+                    .any(|c| overlaps(c) && rank(c) >= rank(&candidate))
+                {
                     continue;
                 }
                 found.retain(|c| !overlaps(c));
                 found.push(candidate);
             }
         }
-        let expected = CHAR_SHARE.0.midpoint(CHAR_SHARE.1) * plate_share * f64::from(picture.cols());
+        let expected =
+            CHAR_SHARE.0.midpoint(CHAR_SHARE.1) * plate_share * f64::from(picture.cols());
         found.sort_by(|a, b| {
             let off = |c: &Candidate| (f64::from(c.char_height) / expected).ln().abs();
             off(a).total_cmp(&off(b))

@@ -6,8 +6,8 @@
 //! defines the reported form of a plate.
 
 pub mod candidates;
-mod plate_detector;
 pub mod ocr;
+mod plate_detector;
 pub mod reader;
 pub mod text;
 pub mod tracker;

@@ -99,7 +99,13 @@ impl Engine {
 
     /// Reads one line from an 8-bit grey image (`stride` bytes a row); `None` if recognition
     /// failed.
-    pub fn read(&mut self, data: &[u8], width: i32, height: i32, stride: i32) -> Option<Vec<Symbol>> {
+    pub fn read(
+        &mut self,
+        data: &[u8],
+        width: i32,
+        height: i32,
+        stride: i32,
+    ) -> Option<Vec<Symbol>> {
         if width <= 0 || height <= 0 || data.len() < (stride * height) as usize {
             return None;
         }

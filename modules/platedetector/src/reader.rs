@@ -103,7 +103,7 @@ struct Blob {
 
 impl Reader {
     /// The cleaned strip of the last read (what Tesseract was given).
-    pub fn strip(&self) -> &Mat {
+    pub fn clean(&self) -> &Mat {
         &self.clean
     }
 
@@ -180,8 +180,7 @@ impl Reader {
             }
             text.push(s.best());
         }
-        let confidence =
-            symbols.iter().map(|s| s.choices[0].1).sum::<f32>() / symbols.len() as f32;
+        let confidence = symbols.iter().map(|s| s.choices[0].1).sum::<f32>() / symbols.len() as f32;
         Ok(Some(Read {
             text,
             confidence,
@@ -307,9 +306,7 @@ impl Reader {
                     &mut erase,
                     core::CMP_EQ,
                 )?;
-                self.binary
-                    .roi_mut(r)?
-                    .set_to(&Scalar::all(0.0), &erase)?;
+                self.binary.roi_mut(r)?.set_to(&Scalar::all(0.0), &erase)?;
             }
         }
         // Cut away everything off the band, then take the blobs again.

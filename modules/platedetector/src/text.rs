@@ -15,7 +15,7 @@ const MIN_LEN: usize = 4;
 /// Longest plausible plate.
 const MAX_LEN: usize = 9;
 /// Most characters a correction may change.
-const MAX_CORRECTIONS: usize = 2;
+pub const MAX_CORRECTIONS: usize = 2;
 
 /// What a character position of a format holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +77,7 @@ const LONGER: f32 = 0.45;
 /// Cost of a rarer format.
 const RARE: f32 = 0.8;
 /// Cost of a read fitting no format, kept as read.
-const UNKNOWN: f32 = 1.3;
+pub const UNKNOWN: f32 = 1.3;
 /// Cost of correcting a character to one of the OCR's own alternatives, at confidence 0
 /// (it falls to half at confidence 100).
 const WEIGHED: f32 = 0.5;
@@ -292,10 +292,10 @@ pub fn decode(read: &[&Choices], gaps: &[usize]) -> Option<String> {
                 .filter_map(|f| fit(part, &part_gaps, f, weighed_only))
                 .map(|(plate, cost)| (plate, cost + trim))
                 .min_by(|a, b| a.1.total_cmp(&b.1));
-            if let Some((plate, cost)) = fitted {
-                if best.as_ref().is_none_or(|b| cost < b.1) {
-                    best = Some((plate, cost));
-                }
+            if let Some((plate, cost)) = fitted
+                && best.as_ref().is_none_or(|b| cost < b.1)
+            {
+                best = Some((plate, cost));
             }
         }
     }

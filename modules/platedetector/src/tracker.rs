@@ -141,7 +141,10 @@ fn vote(reads: &[(String, f32, usize)]) -> Option<(String, f64)> {
     }
     let mut plate = String::new();
     for position in 0..length {
-        let chars: Vec<u8> = same.iter().map(|(t, _, _)| t.as_bytes()[position]).collect();
+        let chars: Vec<u8> = same
+            .iter()
+            .map(|(t, _, _)| t.as_bytes()[position])
+            .collect();
         let (winner, count) = chars
             .iter()
             .map(|c| (*c, chars.iter().filter(|d| *d == c).count()))
@@ -225,7 +228,9 @@ impl Tracker {
             let Some(text) = plate(&read) else {
                 continue;
             };
-            track.reads.push((text, read.confidence, attempt % SCALES.len()));
+            track
+                .reads
+                .push((text, read.confidence, attempt % SCALES.len()));
             let Some((plate, confidence)) = vote(&track.reads) else {
                 continue;
             };

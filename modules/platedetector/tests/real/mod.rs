@@ -78,7 +78,10 @@ pub fn same_plate(read: &str, truth: &str) -> bool {
 pub fn decode(path: &Path) -> (Vec<u8>, i32, i32) {
     let bgr = imgcodecs::imread(path.to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
     assert!(!bgr.empty(), "cannot decode {}", path.display());
-    match std::env::var("PLATES_SCALE").ok().and_then(|s| s.parse::<f64>().ok()) {
+    match std::env::var("PLATES_SCALE")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+    {
         Some(scale) => {
             let mut scaled = Mat::default();
             let size = filmstrip::opencv::core::Size::new(
@@ -175,7 +178,11 @@ pub fn run_all(frames: usize, print: bool) -> Vec<Row> {
                 "| {} | {} | {} | {} | {:.1} | {} |",
                 row.name,
                 row.truth,
-                if read.is_empty() { "-".to_string() } else { read.join(" ") },
+                if read.is_empty() {
+                    "-".to_string()
+                } else {
+                    read.join(" ")
+                },
                 confidence.join(" "),
                 row.outcome.spent.as_secs_f64() * 1000.0 / frames as f64,
                 if row.exact() { "yes" } else { "no" }
