@@ -46,11 +46,11 @@ const LETTERS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 /// * `NNNNLLL` Spanish (consonants only, see [`formats`]);
 /// * `LLNNLLL` British, Romanian;
 /// * `LLNNNLL` Croatian, Slovak, Italian, French, Polish;
-/// * `LLNNNL` Croatian; `LLNNNNL`, `LLNNNNLL` Croatian with four digits, at a small
-///   cost: a `1` read in the letters' place is likelier a misread `I`;
+/// * `LLNNNL` Croatian; at a small cost, `LLNNNNL`, `LLNNNNLL` Croatian with four digits (a
+///   `1` read in the letters' place is likelier a misread `I`) and `LLNNNNN` Polish;
 /// * `NLNNNNN` Czech;
 /// * `L{2,5}N{1,4}` German (city and letters run together), Polish, Hungarian, Swedish;
-/// * rarer: `NLLNNNN` Czech; `LLNNNNN`, `LLLNNNNN`, `LLLNNLL` Polish; `NLLLNNN` Belgian;
+/// * rarer: `NLLNNNN` Czech; `LLLNNNNN`, `LLLNNLL` Polish; `NLLLNNN` Belgian;
 ///   `LLNNLL`, `NNLLNN` Portuguese.
 const PATTERNS: &[(&str, f32)] = &[
     ("LLNN LLL", 0.0),
@@ -60,7 +60,7 @@ const PATTERNS: &[(&str, f32)] = &[
     ("LL NNNN L", LONGER),
     ("LL NNNN LL", LONGER),
     ("NLL NNNN", RARE),
-    ("LL NNNNN", RARE),
+    ("LL NNNNN", LONGER),
     ("LLL NNNNN", RARE),
     ("LLL NN LL", RARE),
     ("N LLL NNN", RARE),
@@ -72,7 +72,7 @@ const PATTERNS: &[(&str, f32)] = &[
 const BREAK: f32 = 0.5;
 /// Cost of leaving out a symbol set apart at an end of the read.
 const TRIM: f32 = 0.6;
-/// Cost of the four-digit Croatian formats.
+/// Cost of the four-digit Croatian formats and the five-digit Polish one.
 const LONGER: f32 = 0.45;
 /// Cost of a rarer format.
 const RARE: f32 = 0.8;
