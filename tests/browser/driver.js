@@ -442,7 +442,8 @@ async function main() {
     fs.rmSync(profile, { recursive: true, force: true });
     output.serverLog = serverLog.join('').slice(-4000);
   }
-  process.stdout.write(`${JSON.stringify(output)}\n`);
+  // Flushed before the process exits: a large result (a pipeline's dot) spans many writes.
+  await new Promise((resolve) => process.stdout.write(`${JSON.stringify(output)}\n`, resolve));
 }
 
 main().then(

@@ -254,6 +254,53 @@ fn loopback_returns_the_camera_picture_and_sound() {
     assert_same_picture(&result, 12.0);
     let energy = number(&result, "/audio/remote/maxRms");
     assert!(energy > 0.01, "remote audio energy {energy}");
+    // No needless transcoding: the video and audio the browser sent go back as they came
+    // (through a parser at most) to the payloaders, and neither the encoders nor the
+    // decoders (there for raw producers and consumers) ever negotiated.
+    let dot = result["dot"].as_str().expect("the pipeline's dot");
+    for (payloader, codec) in [("rtpvp8pay", "video/x-vp8"), ("rtpopuspay", "audio/x-opus")] {
+        let passed = dot_links(dot, "", payloader);
+        assert!(
+            passed.iter().any(|caps| caps.contains(codec)),
+            "{codec} does not reach {payloader} as it is:\n{dot}"
+        );
+    }
+    assert_idle(dot, &["vp8enc", "opusenc", "vp8dec", "opusdec"]);
+}
+
+/// Asserts that no element named `names*` in `dot` negotiated an output: nothing went
+/// through them. Each must be there (linked to its next element or not).
+fn assert_idle(dot: &str, names: &[&str]) {
+    for name in names {
+        assert!(dot.contains(name), "no {name} in the pipeline");
+        let links = dot_links(dot, name, "");
+        assert!(
+            links.iter().all(|caps| caps.trim().is_empty()),
+            "{name} processed media nobody needed: {links:?}"
+        );
+    }
+}
+
+/// The caps labels of the links in `dot` (GStreamer's pipeline graph) from a source pad of
+/// an element named `from*` to a sink pad of an element named `to*`: blank where no caps
+/// were negotiated, that is where nothing flowed.
+fn dot_links(dot: &str, from: &str, to: &str) -> Vec<String> {
+    dot.lines()
+        .filter_map(|line| {
+            let (tail, rest) = line.trim().split_once(" -> ")?;
+            let (head, attributes) = rest.split_once(' ').unwrap_or((rest, ""));
+            let pad = |node: &str, element: &str, direction: &str| {
+                node.starts_with(element) && node.contains(direction)
+            };
+            if !(pad(tail, from, "_src_") && pad(head, to, "_sink_")) {
+                return None;
+            }
+            let label = attributes
+                .split_once("label=\"")
+                .map_or("", |(_, rest)| rest);
+            Some(label.split('"').next().unwrap_or_default().to_string())
+        })
+        .collect()
 }
 
 /// A tab closed mid-call, as KMS handles it: while the call runs (held 25 s, longer than
@@ -386,13 +433,14 @@ fn lowering_max_video_send_bandwidth_mid_call_lowers_the_received_bitrate() {
     let result = run_scenario(
         "bandwidth",
         dir.path(),
-        json!({ "limitKbps": limit }),
+        json!({ "limitKbps": limit, "rampMs": 12000 }),
         json!({}),
     );
     assert_no_errors(&result);
     let before = number(&result, "/bandwidth/beforeKbps");
     let bandwidth = &result["bandwidth"];
     // Only meaningful if the noisy camera used more than the limit to begin with.
+    eprintln!("bandwidth: {}", result["bandwidth"]);
     assert!(
         before > 1.5 * limit,
         "{before} kbps before the limit: {bandwidth}"
@@ -568,6 +616,17 @@ fn browser_to_recorder_writes_vp8_and_opus_for_the_time_recorded() {
     assert_no_errors(&result);
     assert_tutorial_order(&result);
     let recorded = number(&result, "/recorder/recordedMs") / 1000.0;
+    // What the browser sent is written as it came: VP8 and Opus reach the muxer's side of
+    // each track (after a parser at most), and no encoder ever negotiated.
+    let dot = result["dot"].as_str().expect("the pipeline's dot");
+    let recorded_links = dot_links(dot, "", "identity");
+    for codec in ["video/x-vp8", "audio/x-opus"] {
+        assert!(
+            recorded_links.iter().any(|caps| caps.contains(codec)),
+            "{codec} is not recorded as it is:\n{dot}"
+        );
+    }
+    assert_idle(dot, &["vp8enc", "opusenc"]);
     let tracks = decoded_tracks(&recording);
     for codec in ["video/x-vp8", "audio/x-opus"] {
         let track = tracks

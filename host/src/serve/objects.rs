@@ -5,6 +5,9 @@
 //! from whatever feeds it, and the tee, which tolerates having no linked branch, feeds each
 //! connected sink. Raw media travels between elements, so any element can feed any other;
 //! an element nobody connects to simply drops its output, so it never stalls its pipeline.
+//! Where an element has its media encoded (a WebRtcEndpoint, what the browser sent) a second
+//! tee offers it so to the elements that take encoded media (WebRtcEndpoint, recorder), which
+//! then send or store it without decoding and encoding it again.
 
 use super::flow::Flow;
 use super::rpc::RpcError;
@@ -111,8 +114,14 @@ impl MediaKind {
 pub struct Port {
     /// The bin's ghost sink pad `<kind>_sink`; `None` when the element takes no such input.
     pub input: Option<gst::Pad>,
-    /// Feeds every connected sink; it tolerates having no linked branch.
+    /// Whether the input takes encoded media too (it encodes, or passes what it may send as
+    /// it is): a source with [`Port::encoded`] output then feeds it without decoding.
+    pub takes_encoded: bool,
+    /// Feeds every connected sink of raw media; it tolerates having no linked branch.
     pub tee: gst::Element,
+    /// Feeds the sinks that take encoded media, where the element has it (what a browser
+    /// sent, before decoding): they get it without a decode and an encode.
+    pub encoded: Option<gst::Element>,
     /// The element feeding this port, and the output pad of that element that does.
     pub source: Option<(String, gst::Pad)>,
     /// Whether buffers pass the input and the output.
@@ -135,10 +144,22 @@ impl Port {
         }
         Self {
             input,
+            takes_encoded: false,
             tee,
+            encoded: None,
             source: None,
             flow,
         }
+    }
+
+    /// A port whose media leaves encoded through `encoded` and decoded through `tee`, and
+    /// whose input takes encoded media: its output flows when the encoded media does.
+    pub fn encoding(tee: gst::Element, encoded: gst::Element, input: gst::Pad) -> Self {
+        let mut port = Self::new(encoded.clone(), Some(input));
+        port.tee = tee;
+        port.encoded = Some(encoded);
+        port.takes_encoded = true;
+        port
     }
 }
 
@@ -396,7 +417,11 @@ pub fn link(source: &ElementMedia, sink: &ElementMedia, kind: MediaKind) -> Resu
         .input
         .as_ref()
         .with_context(|| format!("the sink element takes no {} input", kind.lowercase()))?;
-    let tee = &source.port(kind).tee;
+    let port = source.port(kind);
+    let tee = match (&port.encoded, sink.port(kind).takes_encoded) {
+        (Some(encoded), true) => encoded,
+        _ => &port.tee,
+    };
     let pad = tee
         .request_pad_simple("src_%u")
         .context("cannot add an output to the source element")?;
@@ -434,21 +459,34 @@ pub fn request_key_frame(pad: &gst::Pad) {
     let _handled = pad.push_event(event);
 }
 
-/// Undoes [`link`]: `pad` is the source's output pad of `kind` it returned.
-pub fn unlink(source: &ElementMedia, kind: MediaKind, pad: &gst::Pad) {
+/// Whether the buffer (or first buffer of the list) `info` holds is a delta unit: encoded
+/// frames that need the key frame before them to decode.
+pub fn is_delta_unit(info: &gst::PadProbeInfo) -> bool {
+    let buffer = match info.data.as_ref() {
+        Some(gst::PadProbeData::Buffer(buffer)) => Some(buffer.as_ref()),
+        Some(gst::PadProbeData::BufferList(list)) => list.get(0),
+        _ => None,
+    };
+    buffer.is_some_and(|buffer| buffer.flags().contains(gst::BufferFlags::DELTA_UNIT))
+}
+
+/// Undoes [`link`]: `pad` is the source's output pad it returned.
+pub fn unlink(source: &ElementMedia, pad: &gst::Pad) {
     if let Some(peer) = pad.peer()
         && let Err(err) = pad.unlink(&peer)
     {
         tracing::warn!(%err, "cannot unlink an output pad");
     }
-    let tee = &source.port(kind).tee;
     let target = pad
         .downcast_ref::<gst::GhostPad>()
         .and_then(|ghost| ghost.target());
     if let Err(err) = source.bin.remove_pad(pad) {
         tracing::warn!(%err, "cannot remove an output pad");
     }
-    if let Some(target) = target {
+    // The pad is the raw or the encoded tee's, whichever `link` chose.
+    if let Some(target) = target
+        && let Some(tee) = target.parent_element()
+    {
         tee.release_request_pad(&target);
     }
 }

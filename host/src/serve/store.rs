@@ -450,7 +450,7 @@ impl Store {
         }
         for (kind, pad) in connected {
             if let Some(media) = self.objects.get(source).and_then(Object::element) {
-                objects::unlink(media, kind, &pad);
+                objects::unlink(media, &pad);
             }
             if let Some(media) = self.objects.get_mut(sink).and_then(Object::element_mut) {
                 media.port_mut(kind).source = None;

@@ -248,6 +248,8 @@ async function loopback(params, result) {
     if (await measureRemote(result, session, params, camera)) {
       result.picture = await Measure.pictureMatch(videoInput, videoOutput);
     }
+    // The media path, to tell whether the video was decoded and encoded again.
+    result.dot = await session.pipeline.getGstreamerDot();
   } finally {
     if (camera) camera.stop();
     await stop(session, result);
@@ -387,6 +389,7 @@ async function record(params, result) {
     await recorder.stopAndWait();
     result.recorder = { recordedMs, stopMs: performance.now() - recordStart - recordedMs };
     result.stats = await Measure.stats(pc);
+    result.dot = await session.pipeline.getGstreamerDot();
   } finally {
     await stop(session, result);
   }

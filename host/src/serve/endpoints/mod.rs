@@ -1,6 +1,7 @@
 //! Kurento's built-in element classes that are not modules: `PassThrough`, `PlayerEndpoint`,
 //! `RecorderEndpoint`, `WebRtcEndpoint` and `GStreamerFilter`, each in its own file.
 
+mod encoding_input;
 mod gstreamer_filter;
 mod player;
 mod recorder;

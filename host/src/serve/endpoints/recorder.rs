@@ -2,8 +2,10 @@
 //! and video it receives to a file, from `record` until `stop`.
 //!
 //! The bin has the two ports of every element, plus one recording branch per track of the
-//! profile on its port's tee: `videoconvert ! encoder` or `audioconvert ! audioresample !
-//! encoder`, both into one `muxer ! filesink`. A probe on each branch drops buffers while not
+//! profile on its port's tee, both into one `muxer ! filesink`: an [`EncodingInput`] that
+//! passes frames already in the track's codec (VP8 or Opus from a WebRtcEndpoint, into
+//! WebM) as they are and encodes anything else (`videoconvert ! encoder` or `audioconvert !
+//! audioresample ! encoder`). A probe on each branch drops buffers while not
 //! recording and decides what an upstream end of stream does; `stop` sends the end of stream
 //! into the branches themselves, so the muxer finalises the file (an MP4 index, WebM cues)
 //! and a probe on the file sink sees it arrive there: then the file is complete.
@@ -18,6 +20,8 @@
 use super::super::objects::{self, ElementMedia, MediaKind, post_event};
 use super::super::objects::{Behaviour, Outcome};
 use super::super::rpc::RpcError;
+use super::encoding_input::{Branch, EncodingInput};
+use super::webrtc::codecs::Codec;
 use super::{optional_string, string_arg};
 use anyhow::{Context, Result};
 use gst::prelude::*;
@@ -91,10 +95,12 @@ struct Shared {
 struct Track {
     /// What the track holds.
     kind: MediaKind,
-    /// The branch's input, where the end of stream is sent.
-    branch: gst::Pad,
-    /// The branch's encoder, linked to the muxer once the track is in the file.
-    encoder: gst::Element,
+    /// The tee's pad feeding the branch: the end of stream is sent into what it feeds.
+    source: gst::Pad,
+    /// The branch's last element, linked to the muxer once the track is in the file.
+    join: gst::Element,
+    /// The branch's input, which encodes what does not arrive in the track's codec.
+    input: Arc<EncodingInput>,
 
     /// Whether a buffer of this track was recorded.
     has_data: AtomicBool,
@@ -107,10 +113,21 @@ struct Track {
 }
 
 impl Track {
+    /// Whether the frame `info` holds cannot start the track: a frame that passes as it is
+    /// needs the key frame before it (encoded ones start at the key frame they make).
+    fn waits_for_key_frame(&self, info: &gst::PadProbeInfo) -> bool {
+        let delta = objects::is_delta_unit(info);
+        delta && self.input.branch() == Some(Branch::Pass)
+    }
+
     /// Ends the track once: the muxer then stops waiting for it.
     fn end(&self) {
         if !self.ended.swap(true, Ordering::SeqCst) {
-            self.branch.send_event(gst::event::Eos::new());
+            // Whatever branch the input took, or the muxer's side of it before any.
+            let branch = self.source.peer().or_else(|| self.join.static_pad("sink"));
+            if let Some(branch) = branch {
+                branch.send_event(gst::event::Eos::new());
+            }
         }
     }
 }
@@ -134,7 +151,7 @@ impl Tracks {
             if !(track.has_data.load(Ordering::SeqCst) || none && index == 0) {
                 continue;
             }
-            match track.encoder.link(&self.muxer) {
+            match track.join.link(&self.muxer) {
                 Ok(()) => track.included.store(true, Ordering::SeqCst),
                 Err(err) => tracing::warn!(%err, kind = track.kind.name(), "cannot record a track"),
             }
@@ -225,6 +242,27 @@ pub fn create(name: &str, params: &Map<String, Json>) -> Result<ElementMedia, Rp
         .map_err(|err| RpcError::unexpected(format!("{err:#}")))
 }
 
+/// The codec of the `kind` track in `container` that arrives encoded from a WebRtcEndpoint
+/// and so may pass as it is; `None` for AAC, which none sends.
+fn codec(container: Container, kind: MediaKind) -> Option<Codec> {
+    match (container, kind) {
+        (Container::Webm, MediaKind::Video) => Some(Codec::Vp8),
+        (Container::Webm, MediaKind::Audio) => Some(Codec::Opus),
+        (Container::Mp4, MediaKind::Video) => Some(Codec::H264),
+        (Container::Mp4, MediaKind::Audio) => None,
+    }
+}
+
+/// The last element of a track's branch, linked to the muxer once the track is in the file.
+/// Until then its output is unlinked, so it must not let an encoder before it pick a format
+/// the muxer refuses: H.264 goes through a parser, which converts to the muxer's choice.
+fn join(container: Container, kind: MediaKind) -> Result<gst::Element> {
+    match (container, kind) {
+        (Container::Mp4, MediaKind::Video) => objects::make("h264parse"),
+        _ => objects::make("identity"),
+    }
+}
+
 /// The encoder of `kind` for `container`, preceded by its converters.
 fn encoding(container: Container, kind: MediaKind) -> Result<Vec<gst::Element>> {
     let make = objects::make;
@@ -274,7 +312,10 @@ fn build(
     (container, kinds): (Container, &[MediaKind]),
     stop_on_eos: bool,
 ) -> Result<ElementMedia> {
-    let media = objects::element_bin(name, Vec::new(), true)?;
+    let mut media = objects::element_bin(name, Vec::new(), true)?;
+    for kind in MediaKind::ALL {
+        media.port_mut(kind).takes_encoded = true;
+    }
     let bin = media.bin.clone();
     let muxer = muxer(container)?;
     // The muxer's inputs are linked when the tracks are decided.
@@ -291,24 +332,30 @@ fn build(
     let mut tracks = Vec::new();
     let mut outputs = Vec::new();
     for &kind in kinds {
-        let branch = encoding(container, kind)?;
-        bin.add_many(&branch)?;
-        gst::Element::link_many(&branch)?;
-        let encoder = branch.last().context("an empty recording branch")?.clone();
+        let encoder = encoding(container, kind)?;
+        let join = join(container, kind)?;
+        bin.add_many(&encoder)?;
+        bin.add(&join)?;
+        gst::Element::link_many(&encoder)?;
         let output = media
             .port(kind)
             .tee
             .request_pad_simple("src_%u")
             .context("cannot add a recording branch")?;
-        let input = branch[0]
-            .static_pad("sink")
-            .context("converter without sink")?;
-        output.link(&input)?;
-        outputs.push(output);
+        let join_input = join.static_pad("sink").context("no sink pad")?;
+        let input = EncodingInput::new(
+            &bin,
+            output.clone(),
+            &encoder,
+            join_input,
+            codec(container, kind),
+        )?;
+        outputs.push(output.clone());
         tracks.push(Track {
             kind,
-            branch: input,
-            encoder,
+            source: output,
+            join,
+            input,
             has_data: AtomicBool::new(false),
             unfed: AtomicBool::new(false),
             included: AtomicBool::new(false),
@@ -410,6 +457,9 @@ fn gate_branch(
         }
         None if current == Phase::Recording && !track.ended.load(Ordering::SeqCst) => {
             drop(phase);
+            if !track.has_data.load(Ordering::SeqCst) && track.waits_for_key_frame(info) {
+                return gst::PadProbeReturn::Drop;
+            }
             track.has_data.store(true, Ordering::SeqCst);
             if tracks.all_fed_have_data() {
                 tracks.decide(shared);
@@ -529,6 +579,10 @@ impl Recorder {
                     *phase = next;
                     if record && current == Phase::Idle {
                         self.mark_unfed_tracks(media);
+                        // Video passing as it is starts at a key frame: ask for one now.
+                        if let Some(input) = &media.video.input {
+                            objects::request_key_frame(input);
+                        }
                     }
                     if let Some(bin) = self.bin.upgrade() {
                         post_event(&bin, event, &Map::new());

@@ -79,8 +79,25 @@ impl Codec {
         builder.build()
     }
 
-    /// `converters ! encoder ! payloader` sending this codec with payload type `payload`.
-    pub fn sender(self, payload: u32) -> Result<Vec<gst::Element>> {
+    /// The caps name of this codec's encoded frames between elements, e.g. `video/x-vp8`.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Codec::Vp8 => "video/x-vp8",
+            Codec::H264 => "video/x-h264",
+            Codec::Opus => "audio/x-opus",
+        }
+    }
+
+    /// The codec whose encoded frames `caps` describe, if spoken here.
+    pub fn of_media_caps(caps: &gst::CapsRef) -> Option<Self> {
+        let name = caps.structure(0)?.name();
+        [Codec::Vp8, Codec::H264, Codec::Opus]
+            .into_iter()
+            .find(|codec| codec.media_type() == name.as_str())
+    }
+
+    /// `converters ! encoder` turning raw media into this codec.
+    pub fn encoder(self) -> Result<Vec<gst::Element>> {
         let make = objects::make;
         Ok(match self {
             Codec::Vp8 => {
@@ -103,11 +120,7 @@ impl Codec {
                 encoder.set_property("max-intra-bitrate", 200i32);
                 encoder.set_property("undershoot", 95i32);
                 encoder.set_property("overshoot", 5i32);
-                let payloader = make("rtpvp8pay")?;
-                payloader.set_property("pt", payload);
-                payloader.set_property_from_str("picture-id-mode", "15-bit");
-                payloader.set_property("mtu", 1200u32);
-                vec![make("videoconvert")?, encoder, payloader]
+                vec![make("videoconvert")?, encoder]
             }
             Codec::H264 => {
                 let encoder = make("x264enc")?;
@@ -121,32 +134,44 @@ impl Codec {
                         .field("profile", "constrained-baseline")
                         .build(),
                 );
-                let payloader = make("rtph264pay")?;
-                payloader.set_property("pt", payload);
-                payloader.set_property("config-interval", -1i32);
-                payloader.set_property_from_str("aggregate-mode", "zero-latency");
-                payloader.set_property("mtu", 1200u32);
-                vec![make("videoconvert")?, encoder, profile, payloader]
+                vec![make("videoconvert")?, encoder, profile]
             }
-            Codec::Opus => {
-                let payloader = make("rtpopuspay")?;
-                payloader.set_property("pt", payload);
-                vec![
-                    make("audioconvert")?,
-                    make("audioresample")?,
-                    make("opusenc")?,
-                    payloader,
-                ]
-            }
+            Codec::Opus => vec![
+                make("audioconvert")?,
+                make("audioresample")?,
+                make("opusenc")?,
+            ],
         })
     }
 
-    /// Where the encoder is in [`Codec::sender`]'s chain.
+    /// Where the encoder is in [`Codec::encoder`]'s chain.
     pub fn encoder_index(self) -> usize {
         match self {
             Codec::Vp8 | Codec::H264 => 1,
             Codec::Opus => 2,
         }
+    }
+
+    /// The payloader sending this codec with payload type `payload`.
+    pub fn payloader(self, payload: u32) -> Result<gst::Element> {
+        let payloader = match self {
+            Codec::Vp8 => {
+                let payloader = objects::make("rtpvp8pay")?;
+                payloader.set_property_from_str("picture-id-mode", "15-bit");
+                payloader.set_property("mtu", 1200u32);
+                payloader
+            }
+            Codec::H264 => {
+                let payloader = objects::make("rtph264pay")?;
+                payloader.set_property("config-interval", -1i32);
+                payloader.set_property_from_str("aggregate-mode", "zero-latency");
+                payloader.set_property("mtu", 1200u32);
+                payloader
+            }
+            Codec::Opus => objects::make("rtpopuspay")?,
+        };
+        payloader.set_property("pt", payload);
+        Ok(payloader)
     }
 
     /// Sets `encoder`'s target bitrate in bits per second.
@@ -166,30 +191,49 @@ impl Codec {
         }
     }
 
-    /// `depayloader ! decoder ! converters` turning this codec's RTP into raw media.
-    pub fn receiver(self) -> Result<Vec<gst::Element>> {
-        let make = objects::make;
-        let depayloader = |factory: &str| -> Result<gst::Element> {
-            let depayloader = make(factory)?;
-            // A decoder needs a key frame to start and after a loss: ask the browser (PLI).
-            depayloader.set_property("request-keyframe", true);
-            depayloader.set_property("wait-for-keyframe", true);
-            Ok(depayloader)
-        };
+    /// The depayloader of this codec's RTP.
+    pub fn depayloader(self) -> Result<gst::Element> {
         Ok(match self {
-            Codec::Vp8 => vec![
-                depayloader("rtpvp8depay")?,
-                make("vp8dec")?,
-                make("videoconvert")?,
-            ],
+            Codec::Vp8 | Codec::H264 => {
+                let factory = if self == Codec::Vp8 {
+                    "rtpvp8depay"
+                } else {
+                    "rtph264depay"
+                };
+                let depayloader = objects::make(factory)?;
+                // Whoever decodes or forwards the frames needs a key frame to start and after
+                // a loss: ask the browser (PLI).
+                depayloader.set_property("request-keyframe", true);
+                depayloader.set_property("wait-for-keyframe", true);
+                depayloader
+            }
+            Codec::Opus => objects::make("rtpopusdepay")?,
+        })
+    }
+
+    /// What encoded frames of this codec pass through on their way to a payloader or a
+    /// muxer: H.264 is parsed into whole access units in the form the next one asks for;
+    /// Opus from a depayloader gets the rate and stream header its caps lack, which a WebM
+    /// muxer refuses to do without.
+    pub fn parser(self) -> Result<Vec<gst::Element>> {
+        Ok(match self {
+            Codec::H264 => vec![objects::make("h264parse")?],
+            Codec::Opus => vec![objects::make("opusparse")?],
+            Codec::Vp8 => Vec::new(),
+        })
+    }
+
+    /// `[parser !] decoder ! converters` turning this codec into raw media.
+    pub fn decoder(self) -> Result<Vec<gst::Element>> {
+        let make = objects::make;
+        Ok(match self {
+            Codec::Vp8 => vec![make("vp8dec")?, make("videoconvert")?],
             Codec::H264 => vec![
-                depayloader("rtph264depay")?,
                 make("h264parse")?,
                 make("avdec_h264")?,
                 make("videoconvert")?,
             ],
             Codec::Opus => vec![
-                make("rtpopusdepay")?,
                 make("opusdec")?,
                 make("audioconvert")?,
                 make("audioresample")?,

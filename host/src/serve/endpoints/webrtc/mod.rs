@@ -2,11 +2,19 @@
 //! and video in, and the element's input back out to it, over GStreamer's `webrtcbin`.
 //!
 //! The bin holds `webrtcbin` and the two ports of every element. What the browser sends
-//! leaves `webrtcbin` as RTP on a pad added with the first packet; it is depayloaded and
-//! decoded into the port's tee, once for however many consumers. What the element receives
-//! waits in the port's input queue until negotiation picks a codec; then an encoder and a
-//! payloader link that queue to `webrtcbin`'s `sink_<m-line>` pad (named: in GStreamer 1.22
-//! an unnamed request pad never joins an existing transceiver).
+//! leaves `webrtcbin` as RTP on a pad added with the first packet; it is depayloaded into the
+//! port's encoded tee, which feeds other WebRtcEndpoints and recorders as it is, and decoded
+//! into the port's raw tee only while something consumes raw media (a filter), once for
+//! however many do. What the element receives waits in the port's input queue until
+//! negotiation picks a codec; then a payloader, behind an [`EncodingInput`] that passes
+//! frames already in that codec and encodes anything else, links that queue to
+//! `webrtcbin`'s `sink_<m-line>` pad (named: in GStreamer 1.22 an unnamed request pad never
+//! joins an existing transceiver).
+//!
+//! Bandwidth: a receiving browser's estimate (REMB) sets the encoder's bitrate within the
+//! endpoint's bounds; where frames pass as they are, the same bitrate travels upstream as an
+//! event to the endpoint they come from, which sends the lowest of its consumers' to its
+//! own browser as REMB, so the sending browser's encoder obeys it.
 //!
 //! Negotiation runs without the server's lock and waits for `webrtcbin`'s promises; requests
 //! to one endpoint arrive in order on their connection, so `processOffer` and an unawaited
@@ -15,7 +23,7 @@
 //! the pipeline's bus thread turns them into `onEvent`s.
 
 mod candidate;
-mod codecs;
+pub mod codecs;
 mod remb;
 mod sdp;
 mod settings;
@@ -23,6 +31,7 @@ mod settings;
 use super::super::objects::{self, ElementMedia, MediaKind, Port, post_event};
 use super::super::objects::{Behaviour, Outcome};
 use super::super::rpc::RpcError;
+use super::encoding_input::{Branch, EncodingInput};
 use anyhow::{Context, Result};
 use candidate::Candidate;
 use codecs::Codec;
@@ -34,9 +43,10 @@ use gst_webrtc::{
     WebRTCSessionDescription,
 };
 use serde_json::{Map, Value as Json, json};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use settings::Settings;
 pub use settings::WebRtcDefaults;
@@ -132,8 +142,14 @@ struct Session {
     ice_state: &'static str,
     /// The selected candidate pair, as `IceCandidatePair`.
     pair: Option<Json>,
-    /// The video encoder, whose bitrate follows the bounds and the receiver's estimate.
-    video_encoder: Option<(gst::Element, Codec)>,
+    /// The video encoder, whose bitrate follows the bounds and the receiver's estimate, and
+    /// the input that decides whether it encodes.
+    video_encoder: Option<(gst::Element, Codec, Arc<EncodingInput>)>,
+    /// The audio input, kept for as long as the endpoint.
+    audio_input: Option<Arc<EncodingInput>>,
+    /// The bitrates the consumers of this endpoint's video as it is can take, by consumer,
+    /// and when each said so: the lowest recent one goes to the browser as REMB.
+    consumer_bitrates: HashMap<String, (u64, Instant)>,
     /// The receiver's latest estimate of the bandwidth it can take, in bits per second.
     estimate: Option<u64>,
     /// Depayloaders of what the browser sends, where key frame requests start.
@@ -152,10 +168,12 @@ struct Inner {
     webrtcbin: gst::Element,
     recvonly: bool,
     sendonly: bool,
-    /// The input queues, audio then video: encoders are linked behind them once negotiated.
+    /// The input queues, audio then video: payloaders are linked behind them once negotiated.
     inputs: [gst::Element; 2],
-    /// The output tees, audio then video: decoders feed them.
+    /// The raw output tees, audio then video: decoders feed them.
     outputs: [gst::Element; 2],
+    /// The encoded output tees, audio then video: depayloaders feed them.
+    encoded: [gst::Element; 2],
     session: Mutex<Session>,
     settings: Mutex<Settings>,
 }
@@ -234,8 +252,8 @@ fn build(
                 }
             },
         );
-        let tee = objects::output_tee(&bin)?;
-        ports.push(Port::new(tee, Some(ghost)));
+        let (tee, encoded) = (objects::output_tee(&bin)?, objects::output_tee(&bin)?);
+        ports.push(Port::encoding(tee, encoded, ghost));
         inputs.push(queue);
     }
     let video = ports.pop().context("no video port")?;
@@ -247,6 +265,7 @@ fn build(
         sendonly,
         inputs: [inputs[0].clone(), inputs[1].clone()],
         outputs: [audio.tee.clone(), video.tee.clone()],
+        encoded: [encoded(&audio)?, encoded(&video)?],
         session: Mutex::new(Session {
             phase: Phase::Idle,
             local: None,
@@ -261,6 +280,8 @@ fn build(
             ice_state: "DISCONNECTED",
             pair: None,
             video_encoder: None,
+            audio_input: None,
+            consumer_bitrates: HashMap::new(),
             estimate: None,
             depayloaders: Vec::new(),
             remote_ssrcs: HashSet::new(),
@@ -270,9 +291,17 @@ fn build(
         settings: Mutex::new(Settings::from(defaults)),
     });
     connect_signals(&inner);
+    inner.hear_consumers();
     let mut media = ElementMedia::new(bin, audio, video);
     media.behaviour = Some(Box::new(WebRtc { inner }));
     Ok(media)
+}
+
+/// The encoded tee of `port`, which [`Port::encoding`] made.
+fn encoded(port: &Port) -> Result<gst::Element> {
+    port.encoded
+        .clone()
+        .context("a port without encoded output")
 }
 
 /// Hands `webrtcbin`'s signals to the endpoint, holding it weakly: the endpoint owns them.
@@ -779,8 +808,9 @@ impl Inner {
         Ok(pad)
     }
 
-    /// Links the input queue of `kind` through an encoder and payloader of `codec` to
-    /// `webrtcbin`'s sink pad `sink`.
+    /// Links the input queue of `kind` to `webrtcbin`'s sink pad `sink` through a payloader
+    /// of `codec` with payload type `payload`, behind an input that encodes what does not
+    /// arrive in `codec` already.
     fn link_sender(
         &self,
         kind: MediaKind,
@@ -789,26 +819,41 @@ impl Inner {
         sink: &gst::Pad,
     ) -> Result<()> {
         let bin = self.bin.upgrade().context("the endpoint is gone")?;
-        let chain = codec.sender(payload)?;
-        bin.add_many(&chain)?;
-        gst::Element::link_many(&chain)?;
-        let last = chain.last().context("an empty sending chain")?;
-        last.static_pad("src")
+        let encoder = codec.encoder()?;
+        let payloader = codec.payloader(payload)?;
+        bin.add_many(&encoder)?;
+        bin.add(&payloader)?;
+        gst::Element::link_many(&encoder)?;
+        payloader
+            .static_pad("src")
             .context("payloader without src")?
             .link(sink)?;
-        let queue = &self.inputs[kind as usize];
-        queue.link(&chain[0])?;
-        for element in &chain {
+        for element in encoder.iter().chain([&payloader]) {
             element.sync_state_with_parent()?;
         }
-        if kind == MediaKind::Video {
-            self.lock().video_encoder = Some((chain[codec.encoder_index()].clone(), codec));
-            self.apply_send_bitrate();
+        let queue = &self.inputs[kind as usize];
+        let input = EncodingInput::new(
+            &bin,
+            queue.static_pad("src").context("queue without src")?,
+            &encoder,
+            payloader
+                .static_pad("sink")
+                .context("payloader without sink")?,
+            Some(codec),
+        )?;
+        match kind {
+            MediaKind::Video => {
+                let video_encoder = encoder[codec.encoder_index()].clone();
+                self.lock().video_encoder = Some((video_encoder, codec, input));
+                self.apply_send_bitrate();
+            }
+            MediaKind::Audio => self.lock().audio_input = Some(input),
         }
         Ok(())
     }
 
-    /// Decodes a stream the browser sends into the port's tee.
+    /// Depayloads a stream the browser sends into the port's encoded tee, and decodes it
+    /// into the raw tee while something consumes raw media.
     fn receive(&self, pad: &gst::Pad) -> Result<()> {
         let caps = pad.current_caps().context("an RTP stream without caps")?;
         let structure = caps.structure(0).context("empty RTP caps")?;
@@ -817,35 +862,77 @@ impl Inner {
             .with_context(|| format!("the browser sends {encoding}, which is not decoded here"))?;
         let kind = codec.kind();
         let bin = self.bin.upgrade().context("the endpoint is gone")?;
-        let chain = codec.receiver()?;
-        bin.add_many(&chain)?;
-        gst::Element::link_many(&chain)?;
-        let tee_input = self.outputs[kind as usize]
-            .static_pad("sink")
-            .context("tee without sink")?;
-        let last = chain.last().context("an empty receiving chain")?;
-        if tee_input.is_linked() {
+        let depayloader = codec.depayloader()?;
+        bin.add(&depayloader)?;
+        let encoded = &self.encoded[kind as usize];
+        let encoded_input = encoded.static_pad("sink").context("tee without sink")?;
+        if encoded_input.is_linked() {
             // A second stream of one kind has nowhere to go: it ends in a fakesink.
             let drain = objects::make("fakesink")?;
             drain.set_property("sync", false);
             bin.add(&drain)?;
-            last.link(&drain)?;
+            depayloader.link(&drain)?;
             drain.sync_state_with_parent()?;
         } else {
-            last.static_pad("src")
-                .context("converter without src")?
-                .link(&tee_input)?;
+            depayloader
+                .static_pad("src")
+                .context("depayloader without src")?
+                .link(&encoded_input)?;
+            self.decode_on_demand(&bin, codec)?;
         }
-        for element in &chain {
-            element.sync_state_with_parent()?;
-        }
+        depayloader.sync_state_with_parent()?;
         pad.link(
-            &chain[0]
+            &depayloader
                 .static_pad("sink")
                 .context("depayloader without sink")?,
         )?;
-        self.lock().depayloaders.push(chain[0].clone());
+        self.lock().depayloaders.push(depayloader);
         self.set_media_state(Link::Connected);
+        Ok(())
+    }
+
+    /// Decodes the encoded tee of `codec`'s kind into its raw tee, but only while the raw
+    /// tee feeds someone: until then, and after, frames stop before the decoder, which costs
+    /// nothing. A decoder starting anew waits for a key frame (the consumer that made it
+    /// start asked for one when it linked).
+    fn decode_on_demand(&self, bin: &gst::Bin, codec: Codec) -> Result<()> {
+        let kind = codec.kind();
+        let (encoded, raw) = (&self.encoded[kind as usize], &self.outputs[kind as usize]);
+        let decoder = codec.decoder()?;
+        bin.add_many(&decoder)?;
+        gst::Element::link_many(&decoder)?;
+        let last = decoder.last().context("an empty decoder chain")?;
+        last.link(raw)?;
+        for element in &decoder {
+            element.sync_state_with_parent()?;
+        }
+        let branch = encoded
+            .request_pad_simple("src_%u")
+            .context("cannot add a decoding branch")?;
+        branch.link(
+            &decoder[0]
+                .static_pad("sink")
+                .context("decoder without sink")?,
+        )?;
+        let raw = raw.clone();
+        let starting = std::sync::atomic::AtomicBool::new(true);
+        branch.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+            move |_, info| {
+                if raw.property::<i32>("num-src-pads") == 0 {
+                    starting.store(true, Ordering::Relaxed);
+                    return gst::PadProbeReturn::Drop;
+                }
+                if starting.load(Ordering::Relaxed) {
+                    let key = !objects::is_delta_unit(info);
+                    if !key {
+                        return gst::PadProbeReturn::Drop;
+                    }
+                    starting.store(false, Ordering::Relaxed);
+                }
+                gst::PadProbeReturn::Ok
+            },
+        );
         Ok(())
     }
 
@@ -1022,17 +1109,10 @@ impl Inner {
         }
     }
 
-    /// Follows the receiver's bandwidth estimates (REMB) in RTP session `id`.
+    /// Follows the receiver's bandwidth estimates (REMB) in RTP session `id`, and adds the
+    /// consumers' bitrate to the RTCP it sends.
     fn watch_feedback(self: &Arc<Self>, id: u32) {
-        let Some(rtpbin) = self
-            .webrtcbin
-            .downcast_ref::<gst::Bin>()
-            .and_then(|bin| bin.by_name("rtpbin"))
-        else {
-            return;
-        };
-        let session = rtpbin.emit_by_name::<Option<glib::Object>>("get-internal-session", &[&id]);
-        let Some(session) = session else {
+        let Some(session) = self.rtp_session(id) else {
             return;
         };
         // on-new-ssrc comes for every stream: one watcher per session is enough.
@@ -1040,12 +1120,24 @@ impl Inner {
             return;
         }
         let weak = Arc::downgrade(self);
+        session.connect("on-sending-rtcp", false, move |values| {
+            if let (Some(inner), Some(session), Some(buffer)) = (
+                weak.upgrade(),
+                values.first().and_then(|v| v.get::<glib::Object>().ok()),
+                values.get(1),
+            ) {
+                return Some(inner.add_remb(&session, buffer).to_value());
+            }
+            Some(false.to_value())
+        });
+        let weak = Arc::downgrade(self);
         session.connect("on-receiving-rtcp", false, move |values| {
             let buffer = values.get(1).and_then(|v| v.get::<gst::Buffer>().ok());
             if let (Some(inner), Some(buffer)) = (weak.upgrade(), buffer)
                 && let Ok(map) = buffer.map_readable()
                 && let Some(estimate) = remb::estimate(&map)
             {
+                tracing::trace!(estimate, "REMB from the browser");
                 inner.lock().estimate = Some(estimate);
                 inner.apply_send_bitrate();
             }
@@ -1054,21 +1146,163 @@ impl Inner {
     }
 
     /// Sets the video encoder's bitrate: the receiver's estimate (or the ceiling before one
-    /// arrives) within `minVideoSendBandwidth` and 90% of `maxVideoSendBandwidth`.
+    /// arrives) within `minVideoSendBandwidth` and 90% of `maxVideoSendBandwidth`. Where
+    /// frames pass as they are, the bitrate goes upstream to the endpoint they come from.
     fn apply_send_bitrate(&self) {
         let (min, max) = self.settings().send_bounds();
         let session = self.lock();
-        let Some((encoder, codec)) = session.video_encoder.clone() else {
+        let Some((encoder, codec, input)) = session.video_encoder.clone() else {
             return;
         };
         // The maximum is a ceiling, not an average: the encoder aims a tenth under it, which
         // leaves room for key frames and the rate controller's swings.
         let ceiling = (max * 9 / 10).max(min);
         let wanted = session.estimate.unwrap_or(ceiling).clamp(min, ceiling);
+        // Where frames pass as they are, the sending browser's encoder is bounded instead, by
+        // the maximum itself: it keeps its own margin under what it is allowed. A browser's
+        // estimate stays within 1.5 times what it receives, and a browser sends about two
+        // thirds of what it is allowed: forwarded as it is, the two would hold each other at
+        // the rate the call started with. The sender gets the same headroom, so the rate
+        // climbs while the receiver keeps up, and an estimate that falls (congestion) still
+        // pulls it down.
+        let forwarded = session
+            .estimate
+            .map_or(max, |estimate| estimate.saturating_mul(3) / 2)
+            .clamp(min, max.max(min));
         drop(session);
         codec.set_bitrate(&encoder, wanted);
+        if input.branch() == Some(Branch::Pass)
+            && let Some(queue_input) = self.inputs[MediaKind::Video as usize].static_pad("sink")
+        {
+            let consumer = self.bin.upgrade().map(|bin| bin.name().to_string());
+            let structure = gst::Structure::builder(BITRATE_EVENT)
+                .field("bitrate", forwarded)
+                .field("consumer", consumer.unwrap_or_default())
+                .build();
+            // Nobody upstream to hear it (the source is gone) is fine: nothing to limit.
+            let _heard = queue_input.push_event(gst::event::CustomUpstream::new(structure));
+        }
+    }
+
+    /// Listens for the bitrates the consumers of this endpoint's video as it is send
+    /// upstream (see [`Inner::apply_send_bitrate`]).
+    fn hear_consumers(self: &Arc<Self>) {
+        let Some(tee_input) = self.encoded[MediaKind::Video as usize].static_pad("sink") else {
+            return;
+        };
+        let weak = Arc::downgrade(self);
+        tee_input.add_probe(gst::PadProbeType::EVENT_UPSTREAM, move |_, info| {
+            let Some(structure) = info
+                .event()
+                .and_then(|event| event.structure())
+                .filter(|structure| structure.name() == BITRATE_EVENT)
+            else {
+                return gst::PadProbeReturn::Ok;
+            };
+            if let (Some(inner), Ok(bitrate), Ok(consumer)) = (
+                weak.upgrade(),
+                structure.get::<u64>("bitrate"),
+                structure.get::<String>("consumer"),
+            ) {
+                let mut session = inner.lock();
+                let previous = session
+                    .consumer_bitrates
+                    .insert(consumer, (bitrate, Instant::now()));
+                drop(session);
+                if previous.is_none_or(|(old, _)| old != bitrate) {
+                    inner.send_rtcp_soon();
+                }
+            }
+            // Heard here, for nobody further upstream (`Drop` would have GStreamer free the
+            // event the bindings already freed).
+            gst::PadProbeReturn::Handled
+        });
+    }
+
+    /// The bitrate to ask the browser for: the lowest its consumers said recently.
+    fn consumers_bitrate(&self) -> Option<u64> {
+        let mut session = self.lock();
+        session
+            .consumer_bitrates
+            .retain(|_, (_, when)| when.elapsed() < CONSUMER_SILENCE);
+        session
+            .consumer_bitrates
+            .values()
+            .map(|(bitrate, _)| *bitrate)
+            .min()
+    }
+
+    /// Has the RTP session send its next RTCP (and with it a new REMB) within 100 ms.
+    fn send_rtcp_soon(&self) {
+        if let Some(session) = self.rtp_session(0) {
+            session.emit_by_name::<bool>("send-rtcp-full", &[&100_000_000u64]);
+        }
+    }
+
+    /// The internal RTP session `id` of `webrtcbin`'s `rtpbin` (all media is bundled: 0).
+    fn rtp_session(&self, id: u32) -> Option<glib::Object> {
+        let rtpbin = self
+            .webrtcbin
+            .downcast_ref::<gst::Bin>()
+            .and_then(|bin| bin.by_name("rtpbin"))?;
+        rtpbin.emit_by_name::<Option<glib::Object>>("get-internal-session", &[&id])
+    }
+
+    /// Adds a REMB with the consumers' bitrate to an RTCP packet about to go to the browser;
+    /// says whether it did.
+    fn add_remb(&self, session: &glib::Object, value: &glib::Value) -> bool {
+        let Some(video) = self.consumers_bitrate() else {
+            return false;
+        };
+        // REMB bounds all the browser sends, the consumers' bitrates its video alone.
+        let bitrate = video + AUDIO_SHARE;
+        let ssrcs: Vec<u32> = self.lock().remote_ssrcs.iter().copied().collect();
+        let sender = session.property::<u32>("internal-ssrc");
+        let packet = remb::packet(sender, bitrate, &ssrcs);
+        tracing::debug!(bitrate, ?ssrcs, "REMB to the browser");
+        // SAFETY: `on-sending-rtcp` hands its buffer with static scope (no reference taken)
+        // so that handlers add packets to it; the session owns it alone until the handlers
+        // return, and nothing else maps it meanwhile.
+        let buffer = unsafe {
+            let pointer = glib::gobject_ffi::g_value_get_boxed(
+                glib::translate::ToGlibPtr::to_glib_none(value).0,
+            );
+            gst::BufferRef::from_mut_ptr(pointer as *mut gst::ffi::GstBuffer)
+        };
+        let size = buffer.size();
+        if buffer.maxsize() < size + packet.len() {
+            tracing::debug!("no room for a REMB in this RTCP packet");
+            return false;
+        }
+        buffer.set_size(size + packet.len());
+        let written = match buffer.map_writable() {
+            Ok(mut map) => {
+                map[size..].copy_from_slice(&packet);
+                true
+            }
+            Err(err) => {
+                tracing::warn!(%err, "cannot add a REMB to an RTCP packet");
+                false
+            }
+        };
+        if !written {
+            buffer.set_size(size);
+        }
+        written
     }
 }
+
+/// The custom upstream event carrying a consumer's bitrate to the endpoint it receives
+/// frames from as they are: fields `bitrate` (bits per second) and `consumer`.
+const BITRATE_EVENT: &str = "filmstrip-consumer-bitrate";
+
+/// What a browser's Opus voice takes of a REMB, packet headers included: about 32 kbit/s
+/// of Opus in 50 packets a second, each with 54 bytes of RTP, SRTP, UDP and IP headers.
+const AUDIO_SHARE: u64 = 56_000;
+
+/// How long a consumer's bitrate counts after it last said it (consumers repeat theirs with
+/// every estimate of their own browser's, about once a second).
+const CONSUMER_SILENCE: Duration = Duration::from_secs(5);
 
 fn state_change(old: Link, new: Link) -> Map<String, Json> {
     let fields = json!({"oldState": old.name(), "newState": new.name()});
