@@ -1,10 +1,11 @@
 //! The reference the WebRTC benchmark measures `filmstrip serve` against: one browser call at
-//! a time per WebSocket connection, answered by a plain `webrtcbin` that decodes what the
-//! browser sends (VP8, Opus) and encodes it back, the same work as a WebRtcEndpoint connected
-//! to itself, with the same encoder settings and jitter buffer.
+//! a time per WebSocket connection, answered by a plain `webrtcbin` that sends what the
+//! browser sends (VP8, Opus) back to it, as it came (`forward`: the work of a WebRtcEndpoint
+//! connected to itself) or decoded and encoded again (the work of a magic mirror but the
+//! filter), with filmstrip's encoder settings and jitter buffer.
 //!
 //! Signalling is one JSON message each way, with every candidate in the SDP (no trickle):
-//! `{"offer": "<sdp>"}` in, `{"answer": "<sdp>"}` out. Started as `webrtc_echo serve --port 0`
+//! `{"offer": "<sdp>", "forward": bool}` in, `{"answer": "<sdp>"}` out. Started as `webrtc_echo serve --port 0`
 //! (the arguments `filmstrip serve` takes, so the browser driver starts either the same way),
 //! it prints `listening on ws://127.0.0.1:<port>/echo` and serves until killed.
 
@@ -45,10 +46,14 @@ fn serve(stream: TcpStream) -> Result<(), Error> {
     let offer = loop {
         if let Message::Text(text) = socket.read()? {
             let message: Json = serde_json::from_str(&text)?;
-            break message["offer"].as_str().ok_or("no offer")?.to_string();
+            let forward = message["forward"].as_bool().unwrap_or(false);
+            break (
+                message["offer"].as_str().ok_or("no offer")?.to_string(),
+                forward,
+            );
         }
     };
-    let (pipeline, answer) = answer(&offer)?;
+    let (pipeline, answer) = answer(&offer.0, offer.1)?;
     socket.send(Message::text(json!({ "answer": answer }).to_string()))?;
     // Media flows until the page closes the socket.
     while !matches!(socket.read(), Err(_) | Ok(Message::Close(_))) {}
@@ -70,7 +75,7 @@ fn payload_type(media: &gst_sdp::SDPMediaRef, encoding: &str) -> Option<u32> {
 
 /// Builds the pipeline for `offer` and returns it with the answer, once every local
 /// candidate is in it.
-fn answer(offer: &str) -> Result<(gst::Pipeline, String), Error> {
+fn answer(offer: &str, forward: bool) -> Result<(gst::Pipeline, String), Error> {
     let pipeline = gst::Pipeline::new();
     let webrtc = gst::ElementFactory::make("webrtcbin")
         .property_from_str("bundle-policy", "max-bundle")
@@ -91,8 +96,8 @@ fn answer(offer: &str) -> Result<(gst::Pipeline, String), Error> {
 
     for (mline, media) in sdp.medias().enumerate() {
         let (encoding, sender) = match media.media() {
-            Some("video") => ("VP8", video_sender()?),
-            Some("audio") => ("opus", audio_sender()?),
+            Some("video") => ("VP8", video_sender(forward)?),
+            Some("audio") => ("opus", audio_sender(forward)?),
             _ => continue,
         };
         let pt = payload_type(media, encoding).ok_or("the offer lacks a codec")?;
@@ -128,13 +133,14 @@ fn answer(offer: &str) -> Result<(gst::Pipeline, String), Error> {
         }
     }
 
-    // What the browser sends is decoded and fed back into the encoder of its kind.
+    // What the browser sends is depayloaded (and decoded, unless forwarded) and fed back
+    // into the sender of its kind.
     let weak = pipeline.downgrade();
     webrtc.connect_pad_added(move |_, pad| {
         let Some(pipeline) = weak.upgrade() else {
             return;
         };
-        if let Err(error) = receive(&pipeline, pad) {
+        if let Err(error) = receive(&pipeline, pad, forward) {
             eprintln!("webrtc_echo: {error}");
         }
     });
@@ -170,8 +176,9 @@ fn make(name: &str) -> Result<gst::Element, Error> {
     Ok(gst::ElementFactory::make(name).build()?)
 }
 
-/// `queue ! videoconvert ! vp8enc ! rtpvp8pay`, with filmstrip's real-time VP8 settings.
-fn video_sender() -> Result<Vec<gst::Element>, Error> {
+/// `queue ! videoconvert ! vp8enc ! rtpvp8pay`, with filmstrip's real-time VP8 settings, or
+/// `queue ! rtpvp8pay` when `forward`ing.
+fn video_sender(forward: bool) -> Result<Vec<gst::Element>, Error> {
     let encoder = gst::ElementFactory::make("vp8enc")
         .property("deadline", 1i64)
         .property("cpu-used", 8i32)
@@ -192,6 +199,9 @@ fn video_sender() -> Result<Vec<gst::Element>, Error> {
         .property_from_str("picture-id-mode", "15-bit")
         .property("mtu", 1200u32)
         .build()?;
+    if forward {
+        return Ok(vec![named_queue("VP8")?, payloader]);
+    }
     Ok(vec![
         named_queue("VP8")?,
         make("videoconvert")?,
@@ -200,8 +210,12 @@ fn video_sender() -> Result<Vec<gst::Element>, Error> {
     ])
 }
 
-/// `queue ! audioconvert ! audioresample ! opusenc ! rtpopuspay`.
-fn audio_sender() -> Result<Vec<gst::Element>, Error> {
+/// `queue ! audioconvert ! audioresample ! opusenc ! rtpopuspay`, or `queue ! rtpopuspay`
+/// when `forward`ing.
+fn audio_sender(forward: bool) -> Result<Vec<gst::Element>, Error> {
+    if forward {
+        return Ok(vec![named_queue("OPUS")?, make("rtpopuspay")?]);
+    }
     Ok(vec![
         named_queue("OPUS")?,
         make("audioconvert")?,
@@ -211,9 +225,9 @@ fn audio_sender() -> Result<Vec<gst::Element>, Error> {
     ])
 }
 
-/// Links the browser's stream on `pad` through a depayloader and decoder into the sender of
-/// its kind.
-fn receive(pipeline: &gst::Pipeline, pad: &gst::Pad) -> Result<(), Error> {
+/// Links the browser's stream on `pad` through a depayloader and (unless `forward`ing) a
+/// decoder into the sender of its kind.
+fn receive(pipeline: &gst::Pipeline, pad: &gst::Pad, forward: bool) -> Result<(), Error> {
     let caps = pad.current_caps().ok_or("RTP without caps")?;
     let encoding = caps
         .structure(0)
@@ -230,6 +244,7 @@ fn receive(pipeline: &gst::Pipeline, pad: &gst::Pad) -> Result<(), Error> {
         "OPUS" => vec![make("rtpopusdepay")?, make("opusdec")?],
         other => return Err(format!("unexpected {other}").into()),
     };
+    let chain = if forward { chain[..1].to_vec() } else { chain };
     pipeline.add_many(&chain)?;
     gst::Element::link_many(&chain)?;
     let queue = pipeline

@@ -19,12 +19,15 @@ function gathered(pc, ms) {
   });
 }
 
-/** Sends `offer` over a new WebSocket to `url`; resolves with the answer and the socket. */
-function signal(url, offer) {
+/**
+ * Sends `offer` over a new WebSocket to `url` (`forward`: the echo sends the frames back as
+ * they came instead of decoding and encoding them); resolves with the answer and the socket.
+ */
+function signal(url, offer, forward) {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url);
     socket.onerror = () => reject(new Error(`WebSocket ${url} failed`));
-    socket.onopen = () => socket.send(JSON.stringify({ offer }));
+    socket.onopen = () => socket.send(JSON.stringify({ offer, forward }));
     socket.onmessage = (event) => resolve({ answer: JSON.parse(event.data).answer, socket });
   });
 }
@@ -55,7 +58,7 @@ window.runScenario = async function (params) {
   let socket = null;
   try {
     if (params.offerOnly) return result;
-    const signalled = await signal(params.ws_uri, pc.localDescription.sdp);
+    const signalled = await signal(params.ws_uri, pc.localDescription.sdp, Boolean(params.forward));
     socket = signalled.socket;
     result.answer = signalled.answer;
     await pc.setRemoteDescription({ type: 'answer', sdp: signalled.answer });
