@@ -444,9 +444,29 @@ pub fn link(source: &ElementMedia, sink: &ElementMedia, kind: MediaKind) -> Resu
         return Err(anyhow!("cannot link the elements: {err:?}"));
     }
     if kind == MediaKind::Video {
+        // A filter fed by a browser works in real time: when it falls behind, the frames it
+        // has not started go, rather than a second of latency piling up in its input.
+        if port.encoded.is_some()
+            && sink.filter.is_some()
+            && let Some(queue) = input
+                .downcast_ref::<gst::GhostPad>()
+                .and_then(|ghost| ghost.target())
+                .and_then(|target| target.parent_element())
+        {
+            keep_newest(&queue, gst::ClockTime::ZERO, 1);
+        }
         request_key_frame(input);
     }
     Ok(ghost.upcast())
+}
+
+/// Makes `queue` drop its oldest buffers beyond `time` (zero: no time bound) or `buffers`
+/// (zero: no count bound), never blocking what feeds it.
+pub fn keep_newest(queue: &gst::Element, time: gst::ClockTime, buffers: u32) {
+    queue.set_property_from_str("leaky", "downstream");
+    queue.set_property("max-size-buffers", buffers);
+    queue.set_property("max-size-bytes", 0u32);
+    queue.set_property("max-size-time", time.nseconds());
 }
 
 /// Sends an upstream force-key-unit request from `pad`: decoders and payloaders pass it on

@@ -236,10 +236,7 @@ fn build(
         let (ghost, queue) = objects::input_queue(&bin, kind)?;
         // Real time: an encoder that falls behind drops the oldest frames, never stalls the
         // element feeding this one.
-        queue.set_property_from_str("leaky", "downstream");
-        queue.set_property("max-size-buffers", 0u32);
-        queue.set_property("max-size-bytes", 0u32);
-        queue.set_property("max-size-time", 500_000_000u64);
+        objects::keep_newest(&queue, gst::ClockTime::from_mseconds(500), 0);
         // Until negotiation links an encoder, what arrives is dropped here.
         let output = queue.static_pad("src").context("queue without src")?;
         output.add_probe(
