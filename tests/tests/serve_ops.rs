@@ -653,7 +653,7 @@ fn answers_are_replayed_only_to_retries_after_a_lost_connection() {
     let replayed = retry.response(&json!(7));
     let pipeline = replayed["result"]["value"]
         .as_str()
-        .expect("the first answer again");
+        .unwrap_or_else(|| panic!("the first answer again, not {replayed}"));
     let pipelines = retry.invoke(MANAGER, "getPipelines", json!({}));
     assert_eq!(pipelines, json!([pipeline]), "created once");
 

@@ -361,12 +361,13 @@ fn converse(
                 Ok(Message::Binary(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
                 Ok(_) => continue,
                 Err(WsError::Io(error)) if error.kind() == ErrorKind::WouldBlock => {
-                    // Still open after the last answers went out: they were not lost with it.
+                    // Still open after earlier answers went out: they were not lost with it.
                     conn.confirm();
-                    // Pongs and a pending close go out here.
+                    // Answers, pongs and a pending close go out here.
                     if let Err(error) = flush(socket, options.write_timeout) {
                         return ended(&error);
                     }
+                    conn.written_out();
                     break;
                 }
                 Err(error) => return ended(&error),

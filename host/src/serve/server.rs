@@ -28,6 +28,8 @@ pub struct Connection {
     /// Successful replies sent since the connection was last seen open: should it close
     /// now, they may not have arrived, and a retry on another connection replays them.
     unconfirmed: VecDeque<Unconfirmed>,
+    /// How many of the first `unconfirmed` replies were written out before the latest look.
+    written: usize,
 }
 
 impl Connection {
@@ -39,19 +41,29 @@ impl Connection {
             outbox,
             session: None,
             unconfirmed: VecDeque::new(),
+            written: 0,
         }
     }
 
-    /// Called when the connection is still open after its replies were written: they were
-    /// delivered as far as the server can tell, and a request reusing their ids is new.
+    /// Called when the connection is seen open with nothing more to read: the replies
+    /// written out before the previous look were delivered as far as the server can tell,
+    /// and a request reusing their ids is new. Replies written since may still meet a
+    /// connection the client closed right after asking (its close not read yet).
     pub fn confirm(&mut self) {
-        self.unconfirmed.clear();
+        self.unconfirmed.drain(..self.written);
+        self.written = 0;
+    }
+
+    /// Called once the replies sent so far are written out to the socket.
+    pub fn written_out(&mut self) {
+        self.written = self.unconfirmed.len();
     }
 
     /// Keeps `reply` until the connection is seen open after sending it.
     pub fn sent(&mut self, reply: Unconfirmed) {
         if self.unconfirmed.len() == UNCONFIRMED_REPLIES {
             self.unconfirmed.pop_front();
+            self.written = self.written.saturating_sub(1);
         }
         self.unconfirmed.push_back(reply);
     }
@@ -130,6 +142,7 @@ impl Server {
     pub fn disconnected(self: &Arc<Self>, conn: &mut Connection) {
         if !conn.unconfirmed.is_empty() {
             let mut state = self.lock();
+            conn.written = 0;
             for reply in conn.unconfirmed.drain(..) {
                 if let Some(session) = state.session_mut(&reply.session) {
                     session.remember(reply);
