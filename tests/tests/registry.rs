@@ -170,6 +170,7 @@ fn dry_run_packages_every_crate_in_dependency_order() {
         "pixelate",
         "edgedetect",
         "faceoverlay",
+        "overlayimage",
         "filmstrip",
         "filmstrip-macros",
         "--dry-run",
@@ -190,7 +191,7 @@ fn dry_run_packages_every_crate_in_dependency_order() {
         "{}",
         outcome.stderr
     );
-    assert_eq!(uploads.len(), 5, "{}", outcome.stderr);
+    assert_eq!(uploads.len(), 6, "{}", outcome.stderr);
     // Cargo warns about each missing piece of crates.io metadata.
     assert!(
         !outcome.stderr.contains("warning: manifest has no"),

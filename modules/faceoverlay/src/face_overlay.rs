@@ -2,7 +2,7 @@
 
 use crate::detector::Tracker;
 use crate::face_detector::Detection;
-use crate::overlay::{self, Overlay};
+use crate::overlay::Overlay;
 use filmstrip::prelude::*;
 
 /// Draws an image over each face, placed and sized relative to the face: a hat, a mask.
@@ -72,7 +72,7 @@ impl FaceOverlay {
                 )));
             }
         }
-        let image = overlay::load(&uri).map_err(|e| {
+        let image = overlayimage::load(&uri).map_err(|e| {
             Error::with_kind(e.kind(), format!("setOverlayedImage: {}", e.message()))
         })?;
         if self.overlay.is_none() {

@@ -10,6 +10,6 @@ mod search;
 pub use detector::DetectionPolicy;
 pub use face_detector::{Face, FaceDetected, FaceDetector};
 pub use face_overlay::FaceOverlay;
-pub use overlay::{DOWNLOAD_TIMEOUT, MAX_IMAGE_BYTES, blend_pixel};
+pub use overlayimage::{DOWNLOAD_TIMEOUT, MAX_IMAGE_BYTES, blend_pixel};
 
 filmstrip::module! { name = "faceoverlay", filters(FaceOverlay, FaceDetector) }
