@@ -8,38 +8,9 @@ use std::process::Command;
 /// Where the README's screenshots live, committed.
 const SCREENSHOTS: &str = "host/demos/screenshots";
 
-/// `cargo build --workspace --release`, without the variables `cargo run` gave this task
-/// (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, ...): build scripts such as ring's rerun when
-/// those change, so a build with them would redo ring and all that depends on it (minutes)
-/// on every `cargo xtask demo`, and again on the next plain `cargo build`.
+/// `cargo build --workspace --release`.
 pub fn release_build() -> Result<()> {
-    let cargo = cargo();
-    let args = ["build", "--workspace", "--release"];
-    eprintln!("xtask: {cargo} {}", args.join(" "));
-    let mut command = Command::new(&cargo);
-    command.args(args).current_dir(workspace_root());
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        let from_cargo_run = name.starts_with("CARGO_PKG_")
-            || matches!(
-                name.as_ref(),
-                "CARGO_MANIFEST_DIR"
-                    | "CARGO_MANIFEST_PATH"
-                    | "CARGO_CRATE_NAME"
-                    | "CARGO_BIN_NAME"
-                    | "CARGO_PRIMARY_PACKAGE"
-            );
-        if from_cargo_run {
-            command.env_remove(name.as_ref());
-        }
-    }
-    let status = command.status().context("cannot run cargo build")?;
-    ensure!(
-        status.success(),
-        "`{cargo} {}` failed ({status})",
-        args.join(" ")
-    );
-    Ok(())
+    run(&cargo(), &["build", "--workspace", "--release"])
 }
 
 /// Builds the pages `filmstrip serve --demos` serves into `target/demos` (npm packages

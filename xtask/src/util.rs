@@ -35,7 +35,9 @@ pub fn run_in(dir: &Path, program: &str, args: &[&str]) -> Result<()> {
 fn run_in_with(dir: &Path, program: &str, args: &[&str], envs: &[(&str, &str)]) -> Result<()> {
     let shown: Vec<String> = envs.iter().map(|(k, v)| format!("{k}={v:?} ")).collect();
     eprintln!("xtask: {}{program} {}", shown.concat(), args.join(" "));
-    let status = Command::new(program)
+    let mut command = Command::new(program);
+    without_cargo_run_variables(&mut command);
+    let status = command
         .args(args)
         .envs(envs.iter().copied())
         .current_dir(dir)
@@ -45,6 +47,28 @@ fn run_in_with(dir: &Path, program: &str, args: &[&str], envs: &[(&str, &str)]) 
         bail!("`{program} {}` failed ({status})", args.join(" "));
     }
     Ok(())
+}
+
+/// Leaves out of `command`'s environment the variables `cargo run` gave this task
+/// (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, ...): build scripts such as ring's rerun when
+/// those change, so a cargo build with them would redo ring and all that depends on it
+/// (minutes), and again on the next plain `cargo build`.
+fn without_cargo_run_variables(command: &mut Command) {
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let from_cargo_run = name.starts_with("CARGO_PKG_")
+            || matches!(
+                name.as_ref(),
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME"
+                    | "CARGO_PRIMARY_PACKAGE"
+            );
+        if from_cargo_run {
+            command.env_remove(name.as_ref());
+        }
+    }
 }
 
 /// `cargo metadata` of the workspace (no dependencies), run as cargo would run it here, so
