@@ -158,7 +158,8 @@ struct Session {
     remote_ssrcs: HashSet<u32>,
     /// The RTP sessions whose RTCP is watched for bandwidth estimates.
     watched_sessions: HashSet<u32>,
-    /// Whether decoded media has left the endpoint since the media state last changed.
+    /// Whether what the browser sends has left the endpoint (as it came or decoded) since
+    /// the media state last changed.
     flowed: bool,
 }
 
@@ -856,7 +857,7 @@ impl Inner {
         let structure = caps.structure(0).context("empty RTP caps")?;
         let encoding = structure.get::<String>("encoding-name").unwrap_or_default();
         let codec = Codec::from_encoding(&encoding)
-            .with_context(|| format!("the browser sends {encoding}, which is not decoded here"))?;
+            .with_context(|| format!("the browser sends {encoding}, which is not spoken here"))?;
         let kind = codec.kind();
         let bin = self.bin.upgrade().context("the endpoint is gone")?;
         let depayloader = codec.depayloader()?;
