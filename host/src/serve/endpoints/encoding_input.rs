@@ -13,6 +13,7 @@ use super::super::objects::request_key_frame;
 use super::webrtc::codecs::Codec;
 use anyhow::{Context, Result};
 use gst::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// What an input does with the stream it receives.
@@ -44,6 +45,8 @@ pub struct EncodingInput {
     /// The codec `output` takes; `None` when nothing arriving can pass as it is.
     codec: Option<Codec>,
     current: Mutex<Option<Current>>,
+    /// Whether a probe waits to route the next buffer.
+    armed: AtomicBool,
 }
 
 impl EncodingInput {
@@ -65,6 +68,7 @@ impl EncodingInput {
             output,
             codec,
             current: Mutex::new(None),
+            armed: AtomicBool::new(false),
         });
         let weak = Arc::downgrade(&input);
         source.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
@@ -107,14 +111,21 @@ impl EncodingInput {
     /// there, removed as the buffer passes, so that GStreamer sends the sticky events again
     /// through the new link before the buffer.
     fn route_next_buffer(self: &Arc<Self>) {
+        if self.armed.swap(true, Ordering::AcqRel) {
+            return;
+        }
         let weak = Arc::downgrade(self);
         self.source.add_probe(
             gst::PadProbeType::BLOCK | gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
             move |pad, _| {
-                if let Some(input) = weak.upgrade()
-                    && let Some(caps) = pad.current_caps()
+                let Some(input) = weak.upgrade() else {
+                    return gst::PadProbeReturn::Remove;
+                };
+                input.armed.store(false, Ordering::Release);
+                if let Some(caps) = pad.current_caps()
                     && let Err(err) = input.route(&caps)
                 {
+                    // Its buffers go nowhere until caps it can take arrive.
                     tracing::warn!(error = %format!("{err:#}"), "cannot route a new stream");
                 }
                 gst::PadProbeReturn::Remove
@@ -126,6 +137,9 @@ impl EncodingInput {
     fn caps_changed(self: &Arc<Self>, caps: &gst::CapsRef) {
         let mut current = self.lock();
         let Some(now) = current.as_ref() else {
+            // Nothing routed yet, or what came before could not be: try these caps.
+            drop(current);
+            self.route_next_buffer();
             return;
         };
         if self
