@@ -23,6 +23,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const readline = require('readline');
+const { chromiumLaunch } = require('./chromium');
 const puppeteer = require('puppeteer-core');
 
 const config = JSON.parse(process.argv[2] || '{}');
@@ -60,26 +61,7 @@ function stopServer(child) {
 }
 
 function launchOptions(profile) {
-  return {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    userDataDir: profile,
-    args: [
-      '--no-sandbox',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-video-capture=${path.resolve(config.camera)}`,
-      '--allow-loopback-in-peer-connection',
-      '--disable-features=WebRtcHideLocalIpsWithMdns',
-      '--autoplay-policy=no-user-gesture-required',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-sync',
-      '--disable-gpu',
-      '--disable-quic',
-    ],
-  };
+  return chromiumLaunch(profile, config.camera);
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

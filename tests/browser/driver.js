@@ -35,9 +35,9 @@ const http = require('http');
 const os = require('os');
 const path = require('path');
 const readline = require('readline');
+const { chromiumLaunch } = require('./chromium');
 const puppeteer = require('puppeteer-core');
 
-const CHROMIUM = '/usr/bin/chromium';
 const FIREFOX = '/usr/bin/firefox-esr';
 const PAGES = path.join(__dirname, 'pages');
 
@@ -323,26 +323,7 @@ function launchOptions(profile) {
       },
     };
   }
-  return {
-    executablePath: CHROMIUM,
-    headless: true,
-    userDataDir: profile,
-    args: [
-      '--no-sandbox',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-video-capture=${path.resolve(config.camera)}`,
-      '--allow-loopback-in-peer-connection',
-      '--disable-features=WebRtcHideLocalIpsWithMdns',
-      '--autoplay-policy=no-user-gesture-required',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-sync',
-      '--disable-gpu',
-      '--disable-quic',
-    ],
-  };
+  return chromiumLaunch(profile, config.camera);
 }
 
 /** Rejects after `ms` with `what` in the message. */

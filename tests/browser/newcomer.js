@@ -16,6 +16,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const readline = require('readline');
+const { chromiumLaunch } = require('./chromium');
 const puppeteer = require('puppeteer-core');
 
 const camera = process.argv[2];
@@ -38,22 +39,7 @@ async function main() {
     }
   });
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'newcomer-'));
-  const browser = await puppeteer.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    userDataDir: profile,
-    args: [
-      '--no-sandbox',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-video-capture=${path.resolve(camera)}`,
-      // The namespace has only `lo`; a person's machine has other interfaces.
-      '--allow-loopback-in-peer-connection',
-      '--autoplay-policy=no-user-gesture-required',
-      '--disable-features=WebRtcHideLocalIpsWithMdns',
-      '--no-first-run',
-    ],
-  });
+  const browser = await puppeteer.launch(chromiumLaunch(profile, camera));
   try {
     const page = await browser.newPage();
     const origin = await url;
