@@ -91,7 +91,7 @@ fn sdk_and_filter_published_to_a_registry_install_and_load() {
     .assert_success();
 
     let sources = tempfile::tempdir().unwrap();
-    let sdk = format!(r#"version = "0.1", registry = "{REGISTRY}""#);
+    let sdk = format!(r#"version = "0.2", registry = "{REGISTRY}""#);
     let parent = sources.path().to_str().unwrap();
     run_built(
         "xtask",

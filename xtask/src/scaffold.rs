@@ -64,6 +64,14 @@ fn check_class(class: &str) -> Result<()> {
     Ok(())
 }
 
+/// `version = "MAJOR.MINOR"` of this SDK release: the requirement a crate outside the
+/// workspace gets, so that scaffolding follows the SDK's version bumps by itself.
+fn sdk_requirement() -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    let minor = version.rsplit_once('.').map_or(version, |(head, _)| head);
+    format!(r#"version = "{minor}""#)
+}
+
 /// `plate_detector` -> `PlateDetectorFilter`, as the template's hook derives it.
 fn default_class(name: &str) -> String {
     let camel: String = name
@@ -126,7 +134,7 @@ pub fn scaffold(options: &Options) -> Result<()> {
         if member.is_some() {
             "workspace = true".to_string()
         } else {
-            r#"version = "0.1""#.to_string()
+            sdk_requirement()
         }
     });
 
@@ -207,6 +215,20 @@ mod tests {
     fn class_names_come_from_the_words_of_the_name() {
         assert_eq!(default_class("plate_detector"), "PlateDetectorFilter");
         assert_eq!(default_class("blur2"), "Blur2Filter");
+    }
+
+    #[test]
+    fn the_template_hook_defaults_to_this_sdk_release() {
+        // Users of plain `cargo generate` get the hook's default, not ours: both must follow
+        // the workspace version.
+        let hook = crate::util::workspace_root().join("templates/filter/hooks/names.rhai");
+        let hook = std::fs::read_to_string(hook).unwrap();
+        let escaped = sdk_requirement().replace('"', "\\\"");
+        assert!(
+            hook.contains(&format!(r#"variable::set("sdk", "{escaped}")"#)),
+            "templates/filter/hooks/names.rhai does not default `sdk` to {}",
+            sdk_requirement()
+        );
     }
 
     #[test]
