@@ -5,6 +5,7 @@
 //! `cargo test` works on a clean checkout; `cargo xtask test` builds it beforehand.
 
 pub mod browser;
+pub mod kurento_js;
 pub mod serve;
 
 use serde_json::Value as Json;
@@ -138,6 +139,19 @@ impl Outcome {
     pub fn json(&self) -> Json {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|err| panic!("stdout is not JSON ({err}):\n{}", self.stdout))
+    }
+
+    /// The events of type `kind` that `filmstrip run` printed, one JSON object per line;
+    /// panics on a line that is not JSON.
+    pub fn events(&self, kind: &str) -> Vec<Json> {
+        self.stdout
+            .lines()
+            .map(|line| {
+                serde_json::from_str::<Json>(line)
+                    .unwrap_or_else(|err| panic!("event line {line:?} is not JSON: {err}"))
+            })
+            .filter(|event| event["type"] == kind)
+            .collect()
     }
 
     /// Panics with both outputs unless the run succeeded.

@@ -65,12 +65,7 @@ fn run_draws_a_hat_over_the_astronaut() {
     outcome.assert_success();
 
     // The still photo has one face, reported once.
-    let events: Vec<Json> = outcome
-        .stdout
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .filter(|event: &Json| event["type"] == "FaceDetected")
-        .collect();
+    let events = outcome.events("FaceDetected");
     assert_eq!(events.len(), 1, "{}", outcome.stdout);
     let faces = events[0]["faces"].as_array().unwrap();
     assert_eq!(faces.len(), 1, "{faces:?}");

@@ -7,59 +7,12 @@
 //! Needs `node` and `npm`. The client is installed once into `target/kurento-client-js` from
 //! `tests/js/package-lock.json` and reinstalled only when `tests/js` package files change.
 
+use filmstrip_tests::kurento_js::{client_package, file_uri, run_script};
 use filmstrip_tests::{
     Served, assert_green_hat, astronaut_clip, decode_luma, filmstrip, green_png, make_clip,
-    npm_modules, workspace_root,
+    workspace_root,
 };
-use serde_json::{Value as Json, json};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-/// Writes the client package of `module` with the real `filmstrip js-client` command.
-fn client_package(module: &str, dir: &Path) -> PathBuf {
-    let out = dir.join(format!("kurento-module-{module}"));
-    filmstrip(&["js-client", module, "--out", out.to_str().unwrap()]).assert_success();
-    assert!(
-        out.join("lib/index.js").is_file(),
-        "no package in {}",
-        out.display()
-    );
-    out
-}
-
-fn file_uri(path: &Path) -> String {
-    format!("file://{}", path.display())
-}
-
-/// Runs `tests/js/e2e.js` with `config`; returns its report lines by step.
-fn run_script(config: &Json) -> Vec<Json> {
-    let modules = npm_modules("js", "kurento-client-js");
-    let script = workspace_root().join("tests/js/e2e.js");
-    let output = Command::new("node")
-        .arg(&script)
-        .arg(config.to_string())
-        // The generated packages require kurento-client, which lives in the cache.
-        .env("NODE_PATH", &modules)
-        .output()
-        .unwrap_or_else(|err| panic!("cannot run node ({err}): this test needs Node.js 18+"));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "node e2e.js failed:\nstdout: {stdout}\nstderr: {stderr}"
-    );
-    stdout
-        .lines()
-        .filter_map(|line| serde_json::from_str(line).ok())
-        .collect()
-}
-
-fn step<'a>(lines: &'a [Json], name: &str) -> &'a Json {
-    lines
-        .iter()
-        .find(|line| line["step"] == name)
-        .unwrap_or_else(|| panic!("no {name} step in {lines:#?}"))
-}
+use serde_json::json;
 
 #[test]
 fn official_client_drives_module_and_built_in_filters_in_strict_mode() {
@@ -91,13 +44,10 @@ fn official_client_drives_module_and_built_in_filters_in_strict_mode() {
         // A loopback port nothing answers on: accepted, checked, never connected.
         "webrtcCandidate": "candidate:1 1 UDP 2122260223 127.0.0.1 9 typ host",
     });
-    let lines = run_script(&config);
-    assert!(
-        lines.iter().any(|line| line["step"] == "done"),
-        "{lines:#?}"
-    );
+    let lines = run_script("e2e.js", &config);
+    lines.step("done");
 
-    let created = step(&lines, "edgedetect-created");
+    let created = lines.step("edgedetect-created");
     assert_eq!(created["generatedClass"], true, "{created}");
     assert!(
         created["id"]
@@ -109,7 +59,7 @@ fn official_client_drives_module_and_built_in_filters_in_strict_mode() {
 
     // The generated checks refuse bad arguments in the client, as Kurento's generated code does;
     // the server refuses what passes them but is out of range.
-    let checks = step(&lines, "edgedetect-checks");
+    let checks = lines.step("edgedetect-checks");
     let message = |case: &str| {
         checks[case]["message"]
             .as_str()
@@ -131,7 +81,7 @@ fn official_client_drives_module_and_built_in_filters_in_strict_mode() {
     );
     assert_eq!(checks["outOfRange"]["code"], 40107, "{checks}");
 
-    let properties = step(&lines, "edgedetect-properties");
+    let properties = lines.step("edgedetect-properties");
     assert_eq!(properties["mode"], "OVERLAY", "{properties}");
     assert_eq!(properties["threshold"].as_f64(), Some(40.0), "{properties}");
     assert_eq!(
@@ -141,7 +91,7 @@ fn official_client_drives_module_and_built_in_filters_in_strict_mode() {
     );
 
     // A small ball on black: a few edge pixels per thousand, reported at least once.
-    let densities = step(&lines, "edgedetect-events")["densities"]
+    let densities = lines.step("edgedetect-events")["densities"]
         .as_array()
         .unwrap()
         .clone();
@@ -154,7 +104,7 @@ fn official_client_drives_module_and_built_in_filters_in_strict_mode() {
     );
 
     // FaceDetected from the generated faceoverlay package gives the face the hat must cover.
-    let faces = &step(&lines, "faceoverlay-recorded")["faces"];
+    let faces = &lines.step("faceoverlay-recorded")["faces"];
     let face_box = ["x", "y", "width", "height"].map(|key| faces[0][key].as_f64().unwrap());
     let input = decode_luma(&face);
     let output = decode_luma(&recording);
@@ -162,12 +112,12 @@ fn official_client_drives_module_and_built_in_filters_in_strict_mode() {
     assert_green_hat(&input, &output, face_box, 1);
 
     // PlateDetected through the generated platedetector package, with the registration read.
-    let plates = &step(&lines, "platedetector-events")["plates"];
+    let plates = &lines.step("platedetector-events")["plates"];
     assert_eq!(plates, &json!([registration]), "{registration}");
 
     // WebRtcEndpoint answers the real Chrome offer with one audio and one video section and
     // announces its loopback candidates once per bundled m-line.
-    let webrtc = step(&lines, "webrtc");
+    let webrtc = lines.step("webrtc");
     assert!(
         webrtc["id"]
             .as_str()
@@ -204,7 +154,7 @@ fn official_client_drives_module_and_built_in_filters_in_strict_mode() {
         );
     }
 
-    assert_eq!(step(&lines, "released")["pipelines"], json!([]));
+    assert_eq!(lines.step("released")["pipelines"], json!([]));
 }
 
 #[test]

@@ -7,12 +7,10 @@
 //!
 //! The pixel-level behaviour of each filter is tested in its own crate on generated frames.
 
-use filmstrip_tests::{
-    FRAMES, HEIGHT, Served, WIDTH, filmstrip, green_png, gst_launch, npm_modules, workspace_root,
-};
+use filmstrip_tests::kurento_js::{client_package, file_uri, run_script};
+use filmstrip_tests::{FRAMES, HEIGHT, Served, WIDTH, filmstrip, green_png, gst_launch};
 use serde_json::{Value as Json, json};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 /// The text of the QR code in [`qr_clip`]; `qroverlay` encodes upper case only.
@@ -31,10 +29,6 @@ fn qr_clip(dir: &Path) -> PathBuf {
     clip
 }
 
-fn file_uri(path: &Path) -> String {
-    format!("file://{}", path.display())
-}
-
 #[test]
 fn filmstrip_run_finds_the_qr_code_of_a_clip_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -50,12 +44,7 @@ fn filmstrip_run_finds_the_qr_code_of_a_clip_once() {
         out.to_str().unwrap(),
     ]);
     outcome.assert_success();
-    let found: Vec<Json> = outcome
-        .stdout
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .filter(|event: &Json| event["type"] == "CodeFound")
-        .collect();
+    let found = outcome.events("CodeFound");
     assert_eq!(found.len(), 1, "one appearance, one event: {found:?}");
     assert_eq!(found[0]["codeType"], "QR-Code");
     assert_eq!(found[0]["value"], QR_TEXT);
@@ -224,13 +213,6 @@ fn pointer_window_events_over_json_rpc() {
     client.ok("release", json!({"object": pipeline}));
 }
 
-/// Writes the client package of `module` with the real `filmstrip js-client` command.
-fn client_package(module: &str, dir: &Path) -> PathBuf {
-    let out = dir.join(format!("kurento-module-{module}"));
-    filmstrip(&["js-client", module, "--out", out.to_str().unwrap()]).assert_success();
-    out
-}
-
 #[test]
 fn the_official_client_drives_the_example_modules_and_the_built_ins() {
     let dir = tempfile::tempdir().unwrap();
@@ -275,29 +257,8 @@ fn the_official_client_drives_the_example_modules_and_the_built_ins() {
     let served = Served::start();
     let config =
         json!({"url": served.url, "packages": packages, "qrClip": file_uri(&clip), "image": image});
-    let modules = npm_modules("js", "kurento-client-js");
-    let output = Command::new("node")
-        .arg(workspace_root().join("tests/js/examples.js"))
-        .arg(config.to_string())
-        .env("NODE_PATH", &modules)
-        .output()
-        .unwrap_or_else(|err| panic!("cannot run node ({err}): this test needs Node.js 18+"));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "node examples.js failed:\nstdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let lines: Vec<Json> = stdout
-        .lines()
-        .filter_map(|line| serde_json::from_str(line).ok())
-        .collect();
-    let step = |name: &str| -> &Json {
-        lines
-            .iter()
-            .find(|line| line["step"] == name)
-            .unwrap_or_else(|| panic!("no {name} step in {lines:#?}"))
-    };
+    let lines = run_script("examples.js", &config);
+    let step = |name: &str| lines.step(name);
     step("done");
 
     let chroma = step("chroma");

@@ -5,19 +5,10 @@
 //! module's `tests/data/plates-eu` as still-image inputs of `filmstrip run`.
 
 use filmstrip_tests::{filmstrip, plate_clip, profile_dir};
-use serde_json::Value as Json;
 use std::process::Command;
 
 /// The scene's seed: its plate-00 is a Spanish plate about a quarter of the frame wide.
 const SEED: u64 = 1;
-
-fn plates(stdout: &str) -> Vec<Json> {
-    stdout
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Json>(line).ok())
-        .filter(|event| event["type"] == "PlateDetected")
-        .collect()
-}
 
 #[test]
 fn run_prints_the_plate_once() {
@@ -39,7 +30,7 @@ fn run_prints_the_plate_once() {
         args.extend(["--output", "null"]);
         let outcome = filmstrip(&args);
         outcome.assert_success();
-        let events = plates(&outcome.stdout);
+        let events = outcome.events("PlateDetected");
         assert_eq!(events.len(), 1, "{filter:?}: {}", outcome.stdout);
         assert_eq!(events[0]["plate"], plate.as_str(), "{filter:?}");
         assert_eq!(events[0]["source"], "PlateDetectorFilter");
@@ -62,7 +53,7 @@ fn run_reads_real_photos_given_as_still_images() {
             "null",
         ]);
         outcome.assert_success();
-        let events = plates(&outcome.stdout);
+        let events = outcome.events("PlateDetected");
         assert_eq!(events.len(), 1, "{photo}: {}", outcome.stdout);
         assert_eq!(events[0]["plate"], plate, "{photo}");
     }

@@ -1,7 +1,6 @@
 //! `filmstrip run` end to end: real clips through the bundled filters into real files.
 
 use filmstrip_tests::{FRAMES, busy_block_share, decode_luma, filmstrip, make_clip};
-use serde_json::Value as Json;
 
 #[test]
 fn edges_then_pixelate_into_webm_emits_events_and_pixelates() {
@@ -24,18 +23,7 @@ fn edges_then_pixelate_into_webm_emits_events_and_pixelates() {
     outcome.assert_success();
     assert_eq!(outcome.stderr, "");
 
-    let events: Vec<Json> = outcome
-        .stdout
-        .lines()
-        .map(|line| {
-            serde_json::from_str(line)
-                .unwrap_or_else(|err| panic!("event line {line:?} is not JSON: {err}"))
-        })
-        .collect();
-    let density_events: Vec<&Json> = events
-        .iter()
-        .filter(|event| event["type"] == "EdgeDensityChanged")
-        .collect();
+    let density_events = outcome.events("EdgeDensityChanged");
     assert!(
         !density_events.is_empty(),
         "no EdgeDensityChanged event in {:?}",
