@@ -1,10 +1,10 @@
 //! `ChromaFilter`: the colour seen in a calibration window is replaced by a background image.
 
-use filmstrip::opencv::core::{Mat, Rect, Scalar, Size};
+use filmstrip::opencv::core::{Mat, Scalar, Size};
 use filmstrip::opencv::imgproc;
 use filmstrip::opencv::prelude::*;
 use filmstrip::prelude::*;
-use hsvkey::{ColorRange, Histogram};
+use hsvkey::{ColorRange, Histogram, WindowParam};
 use std::sync::Arc;
 
 /// Frames whose calibration window makes up the key colour: a second at 30 fps.
@@ -13,27 +13,6 @@ pub const CALIBRATION_FRAMES: u32 = 30;
 const HISTOGRAM_SHARE: f64 = 0.02;
 /// Margin added on each side of the learnt ranges, for the screen's uneven lighting.
 const MARGIN: i32 = 10;
-
-/// A rectangle in pixels, as Kurento names its corner (the top-left one, despite the name).
-#[derive(ComplexType, Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WindowParam {
-    /// X of the top-left corner.
-    pub top_right_corner_x: i32,
-    /// Y of the top-left corner.
-    pub top_right_corner_y: i32,
-    /// Width in pixels.
-    pub width: i32,
-    /// Height in pixels.
-    pub height: i32,
-}
-
-/// The calibration window of Kurento's chroma tutorial, used until another is set.
-const DEFAULT_WINDOW: WindowParam = WindowParam {
-    top_right_corner_x: 5,
-    top_right_corner_y: 5,
-    width: 30,
-    height: 30,
-};
 
 /// The background, as loaded and as last scaled to the frames.
 struct Background {
@@ -63,13 +42,7 @@ pub struct Chroma {
 #[filmstrip::methods]
 impl Chroma {
     fn transform_frame(&mut self, frame: &mut Frame, _ctx: &mut Context<Self>) -> Result<()> {
-        let window = self.window.unwrap_or(DEFAULT_WINDOW);
-        let window = Rect::new(
-            window.top_right_corner_x,
-            window.top_right_corner_y,
-            window.width,
-            window.height,
-        );
+        let window = self.window.unwrap_or(WindowParam::TUTORIAL).rect();
         if self.calibrated_frames < CALIBRATION_FRAMES {
             let (histogram, bgr, hsv) = (&mut self.histogram, &mut self.bgr, &mut self.hsv);
             frame.with_mat_mut(|picture| {
@@ -133,12 +106,7 @@ impl Chroma {
     /// Until it is called the window is Kurento's tutorial one, 30x30 pixels at (5, 5).
     #[method]
     fn set_window(&mut self, window: WindowParam) -> Result<()> {
-        if window.width <= 0 || window.height <= 0 {
-            return Err(Error::invalid_param(
-                "setWindow: width and height must be above 0",
-            ));
-        }
-        self.window = Some(window);
+        self.window = Some(window.checked("setWindow")?);
         self.histogram = Histogram::default();
         self.calibrated_frames = 0;
         self.key = None;

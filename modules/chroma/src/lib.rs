@@ -3,6 +3,7 @@
 
 mod chroma;
 
-pub use chroma::{CALIBRATION_FRAMES, Chroma, WindowParam};
+pub use chroma::{CALIBRATION_FRAMES, Chroma};
+pub use hsvkey::WindowParam;
 
 filmstrip::module! { name = "chroma", filters(Chroma) }

@@ -1,10 +1,57 @@
 //! Colour keys in HSV: a hue and saturation range learnt from a region of the picture, and
 //! the mask of the pixels in that range.
 
-use filmstrip::Result;
 use filmstrip::opencv::core::{self, Mat, Rect, Scalar};
 use filmstrip::opencv::imgproc;
 use filmstrip::opencv::prelude::*;
+use filmstrip::prelude::*;
+use filmstrip::{Error, Result};
+
+/// A rectangle in pixels, Kurento's `WindowParam` of the chroma and pointer detector modules:
+/// where a key colour is learnt. Kurento names its corner the top-right one; it is the
+/// top-left.
+#[derive(ComplexType, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowParam {
+    /// X of the top-left corner.
+    pub top_right_corner_x: i32,
+    /// Y of the top-left corner.
+    pub top_right_corner_y: i32,
+    /// Width in pixels.
+    pub width: i32,
+    /// Height in pixels.
+    pub height: i32,
+}
+
+impl WindowParam {
+    /// The window of Kurento's chroma and pointer detector tutorials, 30x30 pixels at (5, 5):
+    /// what both filters learn from until another is set.
+    pub const TUTORIAL: WindowParam = WindowParam {
+        top_right_corner_x: 5,
+        top_right_corner_y: 5,
+        width: 30,
+        height: 30,
+    };
+
+    /// The window as an OpenCV rectangle.
+    pub fn rect(&self) -> Rect {
+        Rect::new(
+            self.top_right_corner_x,
+            self.top_right_corner_y,
+            self.width,
+            self.height,
+        )
+    }
+
+    /// The window, unless it is empty: the error names `method`, the setter it came to.
+    pub fn checked(self, method: &str) -> Result<Self> {
+        if self.width <= 0 || self.height <= 0 {
+            return Err(Error::invalid_param(format!(
+                "{method}: width and height must be above 0"
+            )));
+        }
+        Ok(self)
+    }
+}
 
 /// Darker pixels have no reliable hue: they never count, in a histogram or a mask.
 pub const MIN_VALUE: u8 = 30;

@@ -5,8 +5,7 @@
 mod color;
 mod pointer_detector;
 
-pub use pointer_detector::{
-    PointerDetector, PointerDetectorWindowMediaParam, WindowIn, WindowOut, WindowParam,
-};
+pub use hsvkey::WindowParam;
+pub use pointer_detector::{PointerDetector, PointerDetectorWindowMediaParam, WindowIn, WindowOut};
 
 filmstrip::module! { name = "pointerdetector", filters(PointerDetector) }

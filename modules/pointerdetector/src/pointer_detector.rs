@@ -6,32 +6,8 @@ use filmstrip::opencv::core::{Mat, Rect, Scalar};
 use filmstrip::opencv::imgproc;
 use filmstrip::opencv::prelude::*;
 use filmstrip::prelude::*;
-use hsvkey::ColorRange;
+use hsvkey::{ColorRange, WindowParam};
 use std::sync::Arc;
-
-/// A rectangle in pixels, as Kurento names its corner (the top-left one, despite the name).
-#[derive(ComplexType, Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WindowParam {
-    /// X of the top-left corner.
-    pub top_right_corner_x: i32,
-    /// Y of the top-left corner.
-    pub top_right_corner_y: i32,
-    /// Width in pixels.
-    pub width: i32,
-    /// Height in pixels.
-    pub height: i32,
-}
-
-impl WindowParam {
-    fn rect(&self) -> Rect {
-        Rect::new(
-            self.top_right_corner_x,
-            self.top_right_corner_y,
-            self.width,
-            self.height,
-        )
-    }
-}
 
 /// A window the pointer can enter, in pixels from the picture's top-left corner.
 #[derive(ComplexType, Debug, Clone, PartialEq)]
@@ -123,14 +99,6 @@ impl Window {
     }
 }
 
-/// The calibration region of Kurento's pointer detector tutorial, used until another is set.
-const DEFAULT_CALIBRATION: WindowParam = WindowParam {
-    top_right_corner_x: 5,
-    top_right_corner_y: 5,
-    width: 30,
-    height: 30,
-};
-
 /// Tracks an object of one colour, learnt from the calibration region, as a pointer, and
 /// raises `WindowIn`/`WindowOut` when it enters or leaves a window. Draws the calibration
 /// region (red) and the windows: their images, or outlines (white, green with the pointer in).
@@ -153,7 +121,7 @@ pub struct PointerDetector {
 #[filmstrip::methods]
 impl PointerDetector {
     fn transform_frame(&mut self, frame: &mut Frame, ctx: &mut Context<Self>) -> Result<()> {
-        let calibration = self.calibration.unwrap_or(DEFAULT_CALIBRATION).rect();
+        let calibration = self.calibration.unwrap_or(WindowParam::TUTORIAL).rect();
         let buffers = &mut self.buffers;
         let (calibrate, color) = (self.calibrate_next, self.color);
         // Blobs under a thousandth of the picture are noise, not a pointer.
@@ -242,12 +210,7 @@ impl PointerDetector {
     /// it is called the region is Kurento's tutorial one, 30x30 pixels at (5, 5).
     #[method]
     fn set_calibration_region(&mut self, calibration_region: WindowParam) -> Result<()> {
-        if calibration_region.width <= 0 || calibration_region.height <= 0 {
-            return Err(Error::invalid_param(
-                "setCalibrationRegion: width and height must be above 0",
-            ));
-        }
-        self.calibration = Some(calibration_region);
+        self.calibration = Some(calibration_region.checked("setCalibrationRegion")?);
         Ok(())
     }
 }
