@@ -2,7 +2,7 @@
 // pipeline with a WebRtcEndpoint, in Kurento's tutorial order (offer, pipeline, endpoint,
 // candidates both ways, processOffer, gatherCandidates, connections, answer).
 /* global kurentoClient, kurentoUtils */
-import { connect, describe, iceServers, log, showError } from './common.js';
+import { $, clearError, connect, describe, iceServers, log, showError } from './common.js';
 
 /** kurento-utils' callback API as a promise. */
 function peer(kind, options) {
@@ -113,6 +113,47 @@ export class Call {
       this.client = null;
     }
   }
+}
+
+/**
+ * The Start and Stop buttons of a page whose call goes through one filter: the camera (or
+ * what `stream()` resolves with) → WebRtcEndpoint → filter → back, with `view` (a
+ * PipelineView) attached while it runs. `create(pipeline)` makes the filter and resolves with
+ * `[className, filter]`; `stopped()` resets the page's own state. A failure is shown on the
+ * page and ends the call.
+ */
+export function filterButtons({ call, view, create, stream = async () => null, stopped = () => {} }) {
+  async function stop() {
+    $('stop').disabled = true;
+    stopped();
+    view.detach();
+    await call.stop().catch((error) => showError(describe(error)));
+    $('start').disabled = false;
+  }
+
+  async function start() {
+    clearError();
+    $('start').disabled = true;
+    try {
+      let name = null;
+      let filter = null;
+      await call.start({
+        stream: await stream(),
+        build: async (pipeline) => {
+          [name, filter] = await create(pipeline);
+          return [filter];
+        },
+      });
+      await view.attach(call.pipeline, [['WebRtcEndpoint', call.webRtc], [name, filter]], call.peer.peerConnection);
+      $('stop').disabled = false;
+    } catch (error) {
+      showError(describe(error));
+      await stop();
+    }
+  }
+
+  $('start').onclick = start;
+  $('stop').onclick = stop;
 }
 
 /** Resolves with the ms until `video` plays (its time advances), or null after `ms`. */

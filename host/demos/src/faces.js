@@ -1,7 +1,7 @@
 // Face boxes: camera → WebRtcEndpoint → FaceDetectorFilter → back; each FaceDetected event's
 // boxes are drawn on a canvas over the remote video.
-import { $, clearError, describe, frame, log, registerFilter, showError } from './common.js';
-import { Call } from './call.js';
+import { $, frame, log, registerFilter } from './common.js';
+import { Call, filterButtons } from './call.js';
 import { PipelineView } from './pipeline.js';
 
 frame();
@@ -37,42 +37,24 @@ function draw() {
   });
 }
 
-async function start() {
-  clearError();
-  $('start').disabled = true;
-  try {
-    let detector = null;
-    await call.start({
-      build: async (pipeline) => {
-        detector = await pipeline.create('FaceDetectorFilter');
-        detector.on('FaceDetected', (event) => {
-          faces = event.faces;
-          $('count').textContent = `${faces.length} face${faces.length === 1 ? '' : 's'}`;
-          log(`FaceDetected: ${faces.map((f) => `${f.width}x${f.height} at ${f.x},${f.y}`).join('; ') || 'none'}`);
-          draw();
-        });
-        return [detector];
-      },
-    });
-    await view.attach(call.pipeline, [['WebRtcEndpoint', call.webRtc], ['FaceDetectorFilter', detector]], call.peer.peerConnection);
-    $('stop').disabled = false;
-  } catch (error) {
-    showError(describe(error));
-    await stop();
-  }
-}
-
-async function stop() {
-  $('stop').disabled = true;
-  faces = [];
-  draw();
-  view.detach();
-  await call.stop().catch((error) => showError(describe(error)));
-  $('start').disabled = false;
-}
-
 remote.addEventListener('resize', draw);
 window.addEventListener('resize', draw);
-$('start').onclick = start;
-$('stop').onclick = stop;
+filterButtons({
+  call,
+  view,
+  create: async (pipeline) => {
+    const detector = await pipeline.create('FaceDetectorFilter');
+    detector.on('FaceDetected', (event) => {
+      faces = event.faces;
+      $('count').textContent = `${faces.length} face${faces.length === 1 ? '' : 's'}`;
+      log(`FaceDetected: ${faces.map((f) => `${f.width}x${f.height} at ${f.x},${f.y}`).join('; ') || 'none'}`);
+      draw();
+    });
+    return ['FaceDetectorFilter', detector];
+  },
+  stopped: () => {
+    faces = [];
+    draw();
+  },
+});
 window.demo = { call, view, faces: () => faces };

@@ -1,7 +1,7 @@
 // Any filter: any filter class the server has loaded, camera in, filtered video out; its
 // properties as form controls built from its descriptor, its events in a live log.
-import { $, clearError, describe, frame, log, showError } from './common.js';
-import { Call } from './call.js';
+import { $, describe, frame, log, showError } from './common.js';
+import { Call, filterButtons } from './call.js';
 import { fillClassPicker, filterClasses, propertyControls } from './controls.js';
 import { PipelineView } from './pipeline.js';
 
@@ -26,40 +26,6 @@ function event(cls, type, data) {
   $('events').prepend(item);
 }
 
-async function start() {
-  clearError();
-  $('start').disabled = true;
-  $('class').disabled = true;
-  const cls = chosen();
-  try {
-    let filter = null;
-    await call.start({
-      // The properties go with `create`, as Kurento's clients send them.
-      build: async (pipeline) => {
-        filter = await pipeline.create(cls.name, controls.values());
-        for (const type of cls.events) filter.on(type, (data) => event(cls.name, type, data));
-        controls.bind(filter);
-        return [filter];
-      },
-    });
-    log(`${cls.name} created with ${JSON.stringify(controls.values())}`);
-    await view.attach(call.pipeline, [['WebRtcEndpoint', call.webRtc], [cls.name, filter]], call.peer.peerConnection);
-    $('stop').disabled = false;
-  } catch (error) {
-    showError(describe(error));
-    await stop();
-  }
-}
-
-async function stop() {
-  $('stop').disabled = true;
-  if (controls) controls.bind(null);
-  view.detach();
-  await call.stop().catch((error) => showError(describe(error)));
-  $('start').disabled = false;
-  $('class').disabled = false;
-}
-
 async function load() {
   try {
     classes = await filterClasses();
@@ -73,6 +39,22 @@ async function load() {
 }
 
 $('class').onchange = showClass;
-$('start').onclick = start;
-$('stop').onclick = stop;
+filterButtons({
+  call,
+  view,
+  // The properties go with `create`, as Kurento's clients send them.
+  create: async (pipeline) => {
+    $('class').disabled = true;
+    const cls = chosen();
+    const filter = await pipeline.create(cls.name, controls.values());
+    for (const type of cls.events) filter.on(type, (data) => event(cls.name, type, data));
+    controls.bind(filter);
+    log(`${cls.name} created with ${JSON.stringify(controls.values())}`);
+    return [cls.name, filter];
+  },
+  stopped: () => {
+    if (controls) controls.bind(null);
+    $('class').disabled = false;
+  },
+});
 window.demo = { call, view, ready: load() };

@@ -1,7 +1,7 @@
 // Magic mirror: camera → WebRtcEndpoint → FaceOverlayFilter → back, with a choice of
 // overlays drawn by build.js and the overlay's place around the face box as sliders.
-import { $, clearError, describe, frame, log, showError } from './common.js';
-import { Call } from './call.js';
+import { $, describe, frame, log, showError } from './common.js';
+import { Call, filterButtons } from './call.js';
 import { PipelineView } from './pipeline.js';
 
 /** Each overlay and where it goes, in face-box widths and heights (Kurento's offsets). */
@@ -37,33 +37,6 @@ async function apply() {
   log(`setOverlayedImage(${$('overlay').value}, ${x}, ${y}, ${w}, ${h})`);
 }
 
-async function start() {
-  clearError();
-  $('start').disabled = true;
-  try {
-    await call.start({
-      build: async (pipeline) => {
-        filter = await pipeline.create('FaceOverlayFilter');
-        await apply();
-        return [filter];
-      },
-    });
-    await view.attach(call.pipeline, [['WebRtcEndpoint', call.webRtc], ['FaceOverlayFilter', filter]], call.peer.peerConnection);
-    $('stop').disabled = false;
-  } catch (error) {
-    showError(describe(error));
-    await stop();
-  }
-}
-
-async function stop() {
-  $('stop').disabled = true;
-  filter = null;
-  view.detach();
-  await call.stop().catch((error) => showError(describe(error)));
-  $('start').disabled = false;
-}
-
 $('overlay').onchange = () => {
   choose($('overlay').value);
   apply().catch((error) => showError(describe(error)));
@@ -72,7 +45,17 @@ for (const id of SLIDERS) {
   $(id).oninput = showValues;
   $(id).onchange = () => apply().catch((error) => showError(describe(error)));
 }
-$('start').onclick = start;
-$('stop').onclick = stop;
+filterButtons({
+  call,
+  view,
+  create: async (pipeline) => {
+    filter = await pipeline.create('FaceOverlayFilter');
+    await apply();
+    return ['FaceOverlayFilter', filter];
+  },
+  stopped: () => {
+    filter = null;
+  },
+});
 choose('hat');
 window.demo = { call, view };

@@ -1,8 +1,8 @@
 // Plate reader: the camera, or a video file chosen on the page (the browser sends it as a
 // stream), → WebRtcEndpoint → PlateDetectorFilter (show-debug-info) → back; every
 // PlateDetected joins a list; the width slider calls setPlateWidthPercentage.
-import { $, clearError, describe, frame, invoke, log, registerFilter, showError } from './common.js';
-import { Call } from './call.js';
+import { $, describe, frame, invoke, log, registerFilter, showError } from './common.js';
+import { Call, filterButtons } from './call.js';
 import { PipelineView } from './pipeline.js';
 
 frame();
@@ -45,42 +45,6 @@ function plateFound(event) {
   log(`PlateDetected ${event.plate}`);
 }
 
-async function start() {
-  clearError();
-  $('start').disabled = true;
-  try {
-    const stream = await fileStream();
-    await call.start({
-      stream,
-      build: async (pipeline) => {
-        detector = await pipeline.create('PlateDetectorFilter');
-        detector.on('PlateDetected', plateFound);
-        await invoke(detector, 'setShowDebugInfo', { showDebugInfo: true });
-        await setWidth();
-        return [detector];
-      },
-    });
-    await view.attach(call.pipeline, [['WebRtcEndpoint', call.webRtc], ['PlateDetectorFilter', detector]], call.peer.peerConnection);
-    $('stop').disabled = false;
-  } catch (error) {
-    showError(describe(error));
-    await stop();
-  }
-}
-
-async function stop() {
-  $('stop').disabled = true;
-  detector = null;
-  view.detach();
-  if (fileVideo) {
-    fileVideo.pause();
-    URL.revokeObjectURL(fileVideo.src);
-    fileVideo = null;
-  }
-  await call.stop().catch((error) => showError(describe(error)));
-  $('start').disabled = false;
-}
-
 $('plateWidth').oninput = () => {
   $('plateWidthValue').textContent = `${Math.round(Number($('plateWidth').value) * 100)}%`;
 };
@@ -88,6 +52,24 @@ $('plateWidth').onchange = () => setWidth().catch((error) => showError(describe(
 $('file').onchange = () => {
   $('sourceFile').checked = true;
 };
-$('start').onclick = start;
-$('stop').onclick = stop;
+filterButtons({
+  call,
+  view,
+  stream: fileStream,
+  create: async (pipeline) => {
+    detector = await pipeline.create('PlateDetectorFilter');
+    detector.on('PlateDetected', plateFound);
+    await invoke(detector, 'setShowDebugInfo', { showDebugInfo: true });
+    await setWidth();
+    return ['PlateDetectorFilter', detector];
+  },
+  stopped: () => {
+    detector = null;
+    if (fileVideo) {
+      fileVideo.pause();
+      URL.revokeObjectURL(fileVideo.src);
+      fileVideo = null;
+    }
+  },
+});
 window.demo = { call, view };
