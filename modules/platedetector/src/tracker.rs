@@ -17,7 +17,7 @@
 
 use crate::candidates::{Candidate, Finder};
 use crate::reader::{Read, Reader, SCALES};
-use crate::text::{Choices, decode, known_format};
+use crate::text::{Choices, decode, known_format, normalise};
 use filmstrip::Result;
 use filmstrip::opencv::core::{Mat, Rect, Size, absdiff, mean, no_array};
 use filmstrip::opencv::imgproc;
@@ -38,6 +38,10 @@ pub const MIN_CONFIDENCE: f32 = 45.0;
 /// read with confidences over 70 even when small or dirty, while text beside a plate (a
 /// dealer's sticker) ends in a guess.
 pub const MIN_SYMBOL_CONFIDENCE: f32 = 40.0;
+/// Least confidence of every character of a vanity plate (letters only, see [`vanity`]).
+pub const VANITY_CONFIDENCE: f32 = 85.0;
+/// Fewest and most letters of a vanity plate.
+const VANITY_LEN: (usize, usize) = (4, 8);
 /// Mean grey difference between thumbnails of consecutive frames that counts as a cut;
 /// motion and noise stay far below it.
 const CUT: f64 = 12.0;
@@ -119,7 +123,22 @@ pub fn plate(read: &Read) -> Option<String> {
     let gaps: Vec<usize> = (1..read.symbols.len())
         .filter(|&i| read.symbols[i].word_start)
         .collect();
-    decode(&choices, &gaps)
+    decode(&choices, &gaps).or_else(|| vanity(read))
+}
+
+/// A vanity plate of letters only (`BIMMIAN`), which [`decode`] refuses since words on signs
+/// are letters only too: taken when the characters sit beside the EU band and every one was
+/// read with at least [`VANITY_CONFIDENCE`].
+fn vanity(read: &Read) -> Option<String> {
+    let text = normalise(&read.text);
+    (read.eu_band
+        && (VANITY_LEN.0..=VANITY_LEN.1).contains(&text.len())
+        && text.chars().all(|c| c.is_ascii_uppercase())
+        && read
+            .symbols
+            .iter()
+            .all(|s| s.choices[0].1 >= VANITY_CONFIDENCE))
+    .then_some(text)
 }
 
 /// The per-position majority of the most common length, if decided.
@@ -308,7 +327,41 @@ impl Tracker {
 
 #[cfg(test)]
 mod tests {
-    use super::vote;
+    use super::{plate, vote};
+    use crate::ocr::Symbol;
+    use crate::reader::Read;
+
+    /// A read of `text`, every character at `confidence`, beside the EU band or not.
+    fn read(text: &str, confidence: f32, eu_band: bool) -> Read {
+        Read {
+            text: text.to_string(),
+            confidence,
+            symbols: text
+                .chars()
+                .enumerate()
+                .map(|(i, c)| Symbol {
+                    left: 10 * i as i32,
+                    right: 10 * i as i32 + 8,
+                    word_start: i == 0,
+                    choices: vec![(c, confidence)],
+                })
+                .collect(),
+            char_height: 40.0,
+            eu_band,
+        }
+    }
+
+    #[test]
+    fn letters_only_make_a_plate_beside_the_eu_band_only() {
+        assert_eq!(
+            plate(&read("BIMMIAN", 97.0, true)).as_deref(),
+            Some("BIMMIAN")
+        );
+        assert_eq!(plate(&read("BIMMIAN", 97.0, false)), None);
+        // Read unsure, or too long for a plate.
+        assert_eq!(plate(&read("BIMMIAN", 70.0, true)), None);
+        assert_eq!(plate(&read("PHARMACIES", 97.0, true)), None);
+    }
 
     /// Reads at successive scales.
     fn reads(texts: &[&str]) -> Vec<(String, f32, usize)> {
