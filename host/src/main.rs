@@ -76,6 +76,11 @@ enum Command {
         /// TCP port; 0 picks a free one (the first line printed names it).
         #[arg(long, default_value_t = 8888)]
         port: u16,
+        /// TCP port of the HTTP endpoint server, where clients POST media to
+        /// HttpPostEndpoints (their `getUrl`), on the same address [default: 9091, as KMS; a
+        /// free one when --port is 0].
+        #[arg(long, value_name = "PORT")]
+        http_port: Option<u16>,
         /// WebSocket path; other paths are refused with HTTP 404.
         #[arg(long, default_value = "kurento")]
         path: String,
@@ -199,6 +204,7 @@ fn execute(cli: &Cli, matches: &ArgMatches) -> Result<()> {
         }
         Command::Serve {
             port,
+            http_port,
             path,
             bind,
             session_grace,
@@ -232,6 +238,7 @@ fn execute(cli: &Cli, matches: &ArgMatches) -> Result<()> {
             let options = serve::Options {
                 bind: bind.clone(),
                 port: *port,
+                http_port: http_port.unwrap_or(if *port == 0 { 0 } else { 9091 }),
                 path: path.clone(),
                 session_grace: seconds("--session-grace", *session_grace)?,
                 webrtc: webrtc.clone(),

@@ -15,6 +15,7 @@ mod create;
 pub mod demos;
 mod endpoints;
 mod flow;
+mod http;
 pub mod metrics;
 mod objects;
 mod protocol;
@@ -71,6 +72,8 @@ pub struct Options {
     pub bind: String,
     /// TCP port; 0 picks a free one.
     pub port: u16,
+    /// TCP port of the HTTP endpoint server (HttpPostEndpoint uploads); 0 picks a free one.
+    pub http_port: u16,
     /// The WebSocket path without its leading slash, e.g. `kurento`.
     pub path: String,
     /// How long a session whose connections all closed keeps its objects, waiting for the
@@ -137,6 +140,7 @@ pub fn serve(registry: Registry, options: &Options, announce: &mut dyn Write) ->
         path,
         options: options.clone(),
     });
+    listen_http(options, &server);
     let accepting = (Arc::clone(&server), Arc::clone(&settings));
     std::thread::Builder::new()
         .name("filmstrip-accept".into())
@@ -172,6 +176,50 @@ pub fn serve(registry: Registry, options: &Options, announce: &mut dyn Write) ->
     }
     info!(elapsed = ?started.elapsed(), "stopped");
     Ok(())
+}
+
+/// Starts the HTTP endpoint server on `--http-port` of the same address. A port that cannot
+/// be bound is logged and leaves the protocol served: only HttpPostEndpoints are refused then.
+fn listen_http(options: &Options, server: &Arc<Server>) {
+    let listener = match TcpListener::bind((options.bind.as_str(), options.http_port)) {
+        Ok(listener) => listener,
+        Err(error) => {
+            return error!(
+                %error,
+                port = options.http_port,
+                "cannot listen for HttpPostEndpoint uploads: choose a --http-port"
+            );
+        }
+    };
+    let address = match listener.local_addr() {
+        Ok(address) => address,
+        Err(error) => return error!(%error, "the HTTP endpoint server has no address"),
+    };
+    let url = format!("http://{}", announced(address));
+    info!(url, "HTTP endpoint server listening");
+    endpoints::set_base_url(url);
+    http::serve(
+        listener,
+        Arc::clone(server),
+        options.max_connections,
+        options.write_timeout,
+    );
+}
+
+/// The address clients reach `address` at: itself, or for a wildcard one the first IPv4
+/// address of a non-loopback interface (as KMS announces it), else loopback.
+fn announced(address: std::net::SocketAddr) -> std::net::SocketAddr {
+    if !address.ip().is_unspecified() {
+        return address;
+    }
+    let ip = if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .find(|interface| !interface.is_loopback() && interface.ip().is_ipv4())
+        .map_or(std::net::Ipv4Addr::LOCALHOST.into(), |interface| {
+            interface.ip()
+        });
+    std::net::SocketAddr::new(ip, address.port())
 }
 
 /// What every connection thread needs besides the server.

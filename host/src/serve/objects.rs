@@ -36,6 +36,14 @@ pub fn post_event(bin: &gst::Bin, event_type: &str, fields: &Map<String, Json>) 
     }
 }
 
+/// Raises Kurento's `Error` event on `bin`'s object for a failure outside GStreamer (an
+/// upload, a body that cannot be decoded), `description` saying why in one line.
+pub fn post_error(bin: &gst::Bin, description: &str) {
+    let fields =
+        json!({"description": description, "errorCode": 40003, "type": "UNEXPECTED_ERROR"});
+    post_event(bin, "Error", fields.as_object().unwrap_or(&Map::new()));
+}
+
 /// Reads a message posted by [`post_event`]: the event type and its fields.
 pub fn posted_event(message: &gst::Message) -> Option<(String, Map<String, Json>)> {
     let gst::MessageView::Application(app) = message.view() else {

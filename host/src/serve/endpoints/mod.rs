@@ -1,16 +1,20 @@
 //! Kurento's built-in element classes that are not modules: `PassThrough`, `PlayerEndpoint`,
-//! `RecorderEndpoint`, `WebRtcEndpoint` and `GStreamerFilter`, each in its own file.
+//! `RecorderEndpoint`, `WebRtcEndpoint`, `HttpPostEndpoint` and `GStreamerFilter`, each in its
+//! own file.
 
 mod encoding_input;
 mod gstreamer_filter;
+mod http_post;
 mod player;
 mod recorder;
+mod upload;
 mod webrtc;
 
 use super::objects::{self, ElementMedia};
 use super::rpc::RpcError;
 use serde_json::{Map, Value as Json};
 
+pub use http_post::{Intake, Refusal, Stuck, intake, set_base_url};
 pub use webrtc::{WebRtcDefaults, legacy_event_name};
 
 /// A built-in class, created.
@@ -29,6 +33,7 @@ pub const FACTORIES: &[&str] = &[
     "PlayerEndpoint",
     "RecorderEndpoint",
     "WebRtcEndpoint",
+    "HttpPostEndpoint",
 ];
 
 /// The built-in filter classes, listed in the `filters` module.
@@ -76,6 +81,17 @@ pub fn create(
                 "kurento.MediaObject",
             ],
             events: webrtc::EVENTS,
+            media,
+        }),
+        "HttpPostEndpoint" => http_post::create(name, params).map(|media| Created {
+            hierarchy: vec![
+                "kurento.HttpEndpoint",
+                "kurento.SessionEndpoint",
+                "kurento.Endpoint",
+                "kurento.MediaElement",
+                "kurento.MediaObject",
+            ],
+            events: http_post::EVENTS,
             media,
         }),
         "GStreamerFilter" => gstreamer_filter::create(name, params).map(|media| Created {

@@ -112,76 +112,10 @@ fn build(name: &str, uri: &str, network_cache: u32) -> Result<ElementMedia> {
         }
         None
     });
-    let bin = gst::Bin::builder().name(name).build();
-    let video_clock = objects::make("clocksync")?;
-    let audio_clock = objects::make("clocksync")?;
-    let video_convert = objects::make("videoconvert")?;
-    let audio_convert = objects::make("audioconvert")?;
-    let video_inner = vec![video_convert.clone(), video_clock.clone()];
-    let audio_inner = vec![
-        audio_convert.clone(),
-        objects::make("audioresample")?,
-        audio_clock.clone(),
-    ];
-    let audio = objects::port(&bin, MediaKind::Audio, audio_inner, false)?;
-    let video = objects::port(&bin, MediaKind::Video, video_inner, false)?;
-    bin.add(&decoder)?;
-    let decoded = video_convert
-        .static_pad("sink")
-        .context("videoconvert without sink")?;
-    let inputs = [
-        (
-            MediaKind::Audio,
-            audio_convert
-                .static_pad("sink")
-                .context("audioconvert without sink")?,
-        ),
-        (MediaKind::Video, decoded.clone()),
-    ]
-    .map(|(kind, pad)| (kind, pad.downgrade()));
-    // How many decoded streams were linked, and how many of them have ended.
-    let streams = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
-    let linked = Arc::clone(&streams);
-    decoder.connect_pad_added(move |_, pad| {
-        let kind = pad
-            .current_caps()
-            .or_else(|| Some(pad.query_caps(None)))
-            .and_then(|caps| MediaKind::of_caps(&caps));
-        let input = inputs
-            .iter()
-            .find(|(known, _)| Some(*known) == kind)
-            .and_then(|(_, input)| input.upgrade());
-        // A second stream of a kind is left unlinked; a failed link shows as an `Error` event.
-        if let Some(sink) = input.filter(|sink| !sink.is_linked()) {
-            match pad.link(&sink) {
-                Ok(_) => {
-                    linked.0.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(err) => tracing::warn!(?err, "cannot link a decoded stream"),
-            }
-        }
-    });
-    // The end of every stream becomes `EndOfStream`.
-    for port in [&audio, &video] {
-        let tee_sink = port.tee.static_pad("sink").context("tee without sink")?;
-        let bin_weak = bin.downgrade();
-        let ended = Arc::clone(&streams);
-        tee_sink.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
-            let is_eos = info
-                .event()
-                .is_some_and(|e| e.type_() == gst::EventType::Eos);
-            if is_eos
-                && ended.1.fetch_add(1, Ordering::Relaxed) + 1 == ended.0.load(Ordering::Relaxed)
-                && let Some(bin) = bin_weak.upgrade()
-            {
-                post_event(&bin, "EndOfStream", &Map::new());
-            }
-            gst::PadProbeReturn::Ok
-        });
-    }
+    let decoding = Decoding::new(name, &decoder)?;
     let played = Arc::new(AtomicU64::new(0));
     let stamp = Arc::clone(&played);
-    let paced = video_clock
+    let paced = decoding.clocksyncs[1]
         .static_pad("src")
         .context("clocksync without src")?;
     paced.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
@@ -197,17 +131,149 @@ fn build(name: &str, uri: &str, network_cache: u32) -> Result<ElementMedia> {
         }
         gst::PadProbeReturn::Ok
     });
-    // Players stay stopped until `play`, even inside a playing pipeline.
-    bin.set_locked_state(true);
-    let mut media = ElementMedia::new(bin, audio, video);
+    let Decoding {
+        mut media,
+        clocksyncs,
+        decoded,
+    } = decoding;
     media.behaviour = Some(Box::new(Player {
         uri: uri.to_string(),
-        clocksyncs: [audio_clock, video_clock],
+        clocksyncs,
         decoded,
         played,
         state: Mutex::new(Play::Stopped),
     }));
     Ok(media)
+}
+
+/// The decoding half of a player, shared with HttpPostEndpoint: `decoder`'s raw audio and
+/// video through `audioconvert ! audioresample ! clocksync ! tee` and `videoconvert !
+/// clocksync ! tee`, the end of every stream raised as `EndOfStream`, in a bin kept in a
+/// locked state until [`start_paced`] starts it.
+pub(super) struct Decoding {
+    /// The bin, its ports, no behaviour yet.
+    pub media: ElementMedia,
+    /// Pace the decoded audio and video on the pipeline clock.
+    pub clocksyncs: [gst::Element; 2],
+    /// The video converter's input, where duration and seeking are asked.
+    pub decoded: gst::Pad,
+}
+
+impl Decoding {
+    /// Bin `name` around `decoder`, an element whose `pad-added` brings raw streams.
+    pub fn new(name: &str, decoder: &gst::Element) -> Result<Self> {
+        let bin = gst::Bin::builder().name(name).build();
+        let video_clock = objects::make("clocksync")?;
+        let audio_clock = objects::make("clocksync")?;
+        let video_convert = objects::make("videoconvert")?;
+        let audio_convert = objects::make("audioconvert")?;
+        let video_inner = vec![video_convert.clone(), video_clock.clone()];
+        let audio_inner = vec![
+            audio_convert.clone(),
+            objects::make("audioresample")?,
+            audio_clock.clone(),
+        ];
+        let audio = objects::port(&bin, MediaKind::Audio, audio_inner, false)?;
+        let video = objects::port(&bin, MediaKind::Video, video_inner, false)?;
+        bin.add(decoder)?;
+        let decoded = video_convert
+            .static_pad("sink")
+            .context("videoconvert without sink")?;
+        let inputs = [
+            (
+                MediaKind::Audio,
+                audio_convert
+                    .static_pad("sink")
+                    .context("audioconvert without sink")?,
+            ),
+            (MediaKind::Video, decoded.clone()),
+        ]
+        .map(|(kind, pad)| (kind, pad.downgrade()));
+        // How many decoded streams were linked, and how many of them have ended.
+        let streams = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
+        let linked = Arc::clone(&streams);
+        decoder.connect_pad_added(move |_, pad| {
+            let kind = pad
+                .current_caps()
+                .or_else(|| Some(pad.query_caps(None)))
+                .and_then(|caps| MediaKind::of_caps(&caps));
+            let input = inputs
+                .iter()
+                .find(|(known, _)| Some(*known) == kind)
+                .and_then(|(_, input)| input.upgrade());
+            // A second stream of a kind is left unlinked; a failed link shows as an `Error`
+            // event.
+            if let Some(sink) = input.filter(|sink| !sink.is_linked()) {
+                match pad.link(&sink) {
+                    Ok(_) => {
+                        linked.0.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(err) => tracing::warn!(?err, "cannot link a decoded stream"),
+                }
+            }
+        });
+        // The end of every stream becomes `EndOfStream`.
+        for port in [&audio, &video] {
+            let tee_sink = port.tee.static_pad("sink").context("tee without sink")?;
+            let bin_weak = bin.downgrade();
+            let ended = Arc::clone(&streams);
+            tee_sink.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+                let is_eos = info
+                    .event()
+                    .is_some_and(|e| e.type_() == gst::EventType::Eos);
+                if is_eos
+                    && ended.1.fetch_add(1, Ordering::Relaxed) + 1
+                        == ended.0.load(Ordering::Relaxed)
+                    && let Some(bin) = bin_weak.upgrade()
+                {
+                    post_event(&bin, "EndOfStream", &Map::new());
+                }
+                gst::PadProbeReturn::Ok
+            });
+        }
+        // Stopped until started, even inside a playing pipeline.
+        bin.set_locked_state(true);
+        Ok(Self {
+            media: ElementMedia::new(bin, audio, video),
+            clocksyncs: [audio_clock, video_clock],
+            decoded,
+        })
+    }
+}
+
+/// Starts `bin`, whose `clocksyncs` pace its output, so that the next frame's running time
+/// (`resumed`, its position) falls on the clock's present: Kurento's live sources play in
+/// real time from the moment they start.
+pub(super) fn start_paced(bin: &gst::Bin, clocksyncs: &[gst::Element], resumed: gst::ClockTime) {
+    let clock = bin
+        .parent()
+        .and_downcast::<gst::Pipeline>()
+        .and_then(|pipeline| pipeline.clock())
+        .unwrap_or_else(gst::SystemClock::obtain);
+    let base = clock.time().saturating_sub(resumed);
+    let elements = std::iter::once(bin.upcast_ref::<gst::Element>()).chain(clocksyncs);
+    for element in elements {
+        if let Err(error) = element.set_clock(Some(&clock)) {
+            // The element keeps the pipeline's clock, which paces it the same way.
+            tracing::debug!(%error, "the source kept its clock");
+        }
+        element.set_start_time(gst::ClockTime::NONE);
+        element.set_base_time(base);
+    }
+    // A source that cannot be read shows up as an `Error` event, as on KMS.
+    if let Err(error) = bin.set_state(gst::State::Playing) {
+        tracing::debug!(%error, "the source did not start: its Error event says why");
+    }
+    // A live source (rtsp://) lets uridecodebin finish prerolling at once, inside the
+    // bin's own READY to PAUSED step: the bin takes that for the end of the whole change
+    // and stays PAUSED, so rtspsrc never sends PLAY. Asking again from PAUSED goes on.
+    let (_, current, pending) = bin.state(gst::ClockTime::ZERO);
+    if current == gst::State::Paused
+        && pending == gst::State::VoidPending
+        && let Err(error) = bin.set_state(gst::State::Playing)
+    {
+        tracing::debug!(%error, "the live source did not start: its Error event says why");
+    }
 }
 
 impl Behaviour for Player {
@@ -255,8 +321,7 @@ impl Player {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Starts or resumes: the bin's base time is set so that the next frame's running time
-    /// (its position) falls on the clock's present, which `clocksync` then keeps pace with.
+    /// Starts or resumes, paced from the position it was paused at.
     fn play(&self, bin: &gst::Bin) {
         let mut state = self.lock();
         if *state == Play::Playing {
@@ -266,35 +331,7 @@ impl Player {
             Play::Paused => self.position(),
             _ => gst::ClockTime::ZERO,
         };
-        let clock = bin
-            .parent()
-            .and_downcast::<gst::Pipeline>()
-            .and_then(|pipeline| pipeline.clock())
-            .unwrap_or_else(gst::SystemClock::obtain);
-        let base = clock.time().saturating_sub(resumed);
-        let elements = std::iter::once(bin.upcast_ref::<gst::Element>()).chain(&self.clocksyncs);
-        for element in elements {
-            if let Err(error) = element.set_clock(Some(&clock)) {
-                // The element keeps the pipeline's clock, which paces it the same way.
-                tracing::debug!(%error, "the player kept its clock");
-            }
-            element.set_start_time(gst::ClockTime::NONE);
-            element.set_base_time(base);
-        }
-        // A URI that cannot be played shows up as an `Error` event, as on KMS.
-        if let Err(error) = bin.set_state(gst::State::Playing) {
-            tracing::debug!(%error, "the player did not start: its Error event says why");
-        }
-        // A live source (rtsp://) lets uridecodebin finish prerolling at once, inside the
-        // bin's own READY to PAUSED step: the bin takes that for the end of the whole change
-        // and stays PAUSED, so rtspsrc never sends PLAY. Asking again from PAUSED goes on.
-        let (_, current, pending) = bin.state(gst::ClockTime::ZERO);
-        if current == gst::State::Paused
-            && pending == gst::State::VoidPending
-            && let Err(error) = bin.set_state(gst::State::Playing)
-        {
-            tracing::debug!(%error, "the live player did not start: its Error event says why");
-        }
+        start_paced(bin, &self.clocksyncs, resumed);
         *state = Play::Playing;
     }
 

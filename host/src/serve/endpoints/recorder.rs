@@ -1,8 +1,10 @@
 //! `RecorderEndpoint(mediaPipeline, uri, mediaProfile?, stopOnEndOfStream?)`: writes the audio
-//! and video it receives to a file, from `record` until `stop`.
+//! and video it receives to a file (`file://`) or uploads them (`http://`, `https://`: see
+//! `upload.rs`), from `record` until `stop`.
 //!
 //! The bin has the two ports of every element, plus one recording branch per track of the
-//! profile on its port's tee, both into one `muxer ! filesink`: an [`EncodingInput`] that
+//! profile on its port's tee, both into one `muxer ! filesink` (or `fakesink` handing the bytes
+//! to the upload): an [`EncodingInput`] that
 //! passes frames already in the track's codec (VP8 or Opus from a WebRtcEndpoint, into
 //! WebM) as they are and encodes anything else (`videoconvert ! encoder` or `audioconvert !
 //! audioresample ! encoder`). A probe on each branch drops buffers while not
@@ -21,6 +23,7 @@ use super::super::objects::{self, ElementMedia, MediaKind, post_event};
 use super::super::objects::{Behaviour, Outcome};
 use super::super::rpc::RpcError;
 use super::encoding_input::{Branch, EncodingInput};
+use super::upload::Upload;
 use super::webrtc::codecs::Codec;
 use super::{optional_string, string_arg};
 use anyhow::{Context, Result};
@@ -206,21 +209,7 @@ pub struct Recorder {
 /// Creates a recorder from `{uri, mediaProfile?, stopOnEndOfStream?}`.
 pub fn create(name: &str, params: &Map<String, Json>) -> Result<ElementMedia, RpcError> {
     let uri = string_arg(params, "uri")?;
-    let path = gst::glib::filename_from_uri(uri)
-        .ok()
-        .filter(|_| uri.starts_with("file://"))
-        .map(|(path, _)| path)
-        .ok_or_else(|| {
-            RpcError::illegal_param(format!(
-                "RecorderEndpoint records to file:// URIs only, not {uri}"
-            ))
-        })?;
-    if let Some(dir) = path.parent().filter(|dir| !dir.is_dir()) {
-        return Err(RpcError::uri_not_found(format!(
-            "cannot record to {uri}: no directory {}",
-            dir.display()
-        )));
-    }
+    let target = target(uri)?;
     let profile = optional_string(params, "mediaProfile")?.unwrap_or("WEBM");
     let Some(&(_, container, kinds)) = PROFILES.iter().find(|(name, ..)| *name == profile) else {
         let names: Vec<&str> = PROFILES.iter().map(|(name, ..)| *name).collect();
@@ -238,8 +227,42 @@ pub fn create(name: &str, params: &Map<String, Json>) -> Result<ElementMedia, Rp
             )));
         }
     };
-    build(name, uri, &path, (container, kinds), stop_on_eos)
+    build(name, uri, &target, (container, kinds), stop_on_eos)
         .map_err(|err| RpcError::unexpected(format!("{err:#}")))
+}
+
+/// Where a recording goes.
+enum Target {
+    /// A file, whose directory exists.
+    File(std::path::PathBuf),
+    /// An `http://` or `https://` URI, uploaded to as it is made.
+    Upload,
+}
+
+/// The target `uri` names: a `file://` URI in an existing directory, or an `http(s)://` one.
+fn target(uri: &str) -> Result<Target, RpcError> {
+    let scheme = uri
+        .split_once("://")
+        .map(|(scheme, _)| scheme.to_ascii_lowercase());
+    if matches!(scheme.as_deref(), Some("http" | "https")) {
+        return Ok(Target::Upload);
+    }
+    let path = gst::glib::filename_from_uri(uri)
+        .ok()
+        .filter(|_| scheme.as_deref() == Some("file"))
+        .map(|(path, _)| path)
+        .ok_or_else(|| {
+            RpcError::illegal_param(format!(
+                "RecorderEndpoint records to file://, http:// and https:// URIs, not {uri}"
+            ))
+        })?;
+    if let Some(dir) = path.parent().filter(|dir| !dir.is_dir()) {
+        return Err(RpcError::uri_not_found(format!(
+            "cannot record to {uri}: no directory {}",
+            dir.display()
+        )));
+    }
+    Ok(Target::File(path))
 }
 
 /// The codec of the `kind` track in `container` that arrives encoded from a WebRtcEndpoint
@@ -292,23 +315,37 @@ fn encoding(container: Container, kind: MediaKind) -> Result<Vec<gst::Element>> 
     })
 }
 
-/// The muxer of `container`.
-fn muxer(container: Container) -> Result<gst::Element> {
+/// The muxer of `container`; `upload` when its output cannot be sought back into.
+fn muxer(container: Container, upload: bool) -> Result<gst::Element> {
     Ok(match container {
-        Container::Mp4 => objects::make("mp4mux")?,
+        Container::Mp4 => {
+            let mp4 = objects::make("mp4mux")?;
+            // The index goes first, written at the end from a temporary file, as KMS does.
+            mp4.set_property("faststart", upload);
+            mp4
+        }
         Container::Webm => {
             let webm = objects::make("webmmux")?;
             // The first recorded frame is at time 0 even when the source started long before.
             webm.set_property("offset-to-zero", true);
+            webm.set_property("streamable", upload);
             webm
         }
     })
 }
 
+/// The `Content-Type` of `container`'s files.
+fn content_type(container: Container) -> &'static str {
+    match container {
+        Container::Webm => "video/webm",
+        Container::Mp4 => "video/mp4",
+    }
+}
+
 fn build(
     name: &str,
     uri: &str,
-    path: &std::path::Path,
+    target: &Target,
     (container, kinds): (Container, &[MediaKind]),
     stop_on_eos: bool,
 ) -> Result<ElementMedia> {
@@ -317,18 +354,46 @@ fn build(
         media.port_mut(kind).takes_encoded = true;
     }
     let bin = media.bin.clone();
-    let muxer = muxer(container)?;
+    let muxer = muxer(container, matches!(target, Target::Upload))?;
+    let shared = Arc::new(Shared::default());
     // The muxer's inputs are linked when the tracks are decided.
     // No preroll (the pipeline is already playing) and no clock wait: the source paces.
-    let filesink = gst::ElementFactory::make("filesink")
-        .property("location", path)
-        .property("async", false)
-        .property("sync", false)
-        .build()
-        .context("GStreamer element filesink is missing")?;
-    bin.add_many([&muxer, &filesink])?;
-    muxer.link(&filesink)?;
-    let shared = Arc::new(Shared::default());
+    let (sink, upload) = match target {
+        Target::File(path) => {
+            let sink = gst::ElementFactory::make("filesink")
+                .property("location", path)
+                .build()
+                .context("GStreamer element filesink is missing")?;
+            (sink, None)
+        }
+        Target::Upload => {
+            let sink = gst::ElementFactory::make("fakesink")
+                .property("signal-handoffs", true)
+                .build()
+                .context("GStreamer element fakesink is missing")?;
+            let (done, bin_weak) = (Arc::clone(&shared), bin.downgrade());
+            let upload = Upload::new(
+                uri,
+                content_type(container),
+                &bin,
+                Box::new(move || stopped(&done, &bin_weak)),
+            );
+            let writer = Arc::clone(&upload);
+            sink.connect("handoff", false, move |args| {
+                if let Some(buffer) = args.get(1).and_then(|v| v.get::<gst::Buffer>().ok())
+                    && let Ok(map) = buffer.map_readable()
+                {
+                    writer.write(&map);
+                }
+                None
+            });
+            (sink, Some(upload))
+        }
+    };
+    sink.set_property("async", false);
+    sink.set_property("sync", false);
+    bin.add_many([&muxer, &sink])?;
+    muxer.link(&sink)?;
     let mut tracks = Vec::new();
     let mut outputs = Vec::new();
     for &kind in kinds {
@@ -377,18 +442,16 @@ fn build(
     }
     let done = Arc::clone(&shared);
     let bin_weak = bin.downgrade();
-    let file_input = filesink
-        .static_pad("sink")
-        .context("filesink without sink")?;
-    file_input.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+    let sink_input = sink.static_pad("sink").context("sink without sink pad")?;
+    sink_input.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
         if info
             .event()
             .is_some_and(|e| e.type_() == gst::EventType::Eos)
         {
-            *done.lock() = Phase::Stopped;
-            done.stopped.notify_all();
-            if let Some(bin) = bin_weak.upgrade() {
-                post_event(&bin, "Stopped", &Map::new());
+            // A file is complete now; an upload once the server has answered.
+            match &upload {
+                Some(upload) => upload.end(),
+                None => stopped(&done, &bin_weak),
             }
         }
         gst::PadProbeReturn::Ok
@@ -401,6 +464,15 @@ fn build(
         bin: bin.downgrade(),
     }));
     Ok(media)
+}
+
+/// The recording is complete: `Stopped`, and `stopAndWait` answers.
+fn stopped(shared: &Shared, bin: &gst::glib::WeakRef<gst::Bin>) {
+    *shared.lock() = Phase::Stopped;
+    shared.stopped.notify_all();
+    if let Some(bin) = bin.upgrade() {
+        post_event(&bin, "Stopped", &Map::new());
+    }
 }
 
 /// Passes buffers of track `index` only while recording and the track is in the file, and

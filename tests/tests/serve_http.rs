@@ -1,0 +1,532 @@
+//! Media over HTTP: HttpPostEndpoint (WebM and MP4 POSTed plain, chunked and as a form, the
+//! refusals, the disconnection timeout) and RecorderEndpoint uploading to `http://`, each
+//! checked on the recording's frames and sound; also `setVideoFormat`/`setAudioFormat` and a
+//! second `release`. The tests that move media over HTTP run in their own network namespace
+//! with only loopback (`unshare -n`).
+
+use filmstrip_tests::serve::Client;
+use filmstrip_tests::{
+    FRAMES, HEIGHT, Served, WIDTH, decode_luma, gst_launch, in_loopback_namespace, make_clip,
+};
+use gst::prelude::*;
+use serde_json::{Value as Json, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const LONG: Duration = Duration::from_secs(60);
+
+/// A one-second [`WIDTH`]x[`HEIGHT`] 30 fps clip of the moving ball with a 440 Hz tone, in
+/// WebM (VP8 and Opus) or MP4 (H.264 and AAC).
+fn av_clip(dir: &Path, mp4: bool) -> PathBuf {
+    let (name, video, audio, mux) = if mp4 {
+        ("clip.mp4", "x264enc", "avenc_aac", "mp4mux")
+    } else {
+        (
+            "clip.webm",
+            "vp8enc deadline=1 target-bitrate=2000000",
+            "opusenc",
+            "webmmux",
+        )
+    };
+    let clip = dir.join(name);
+    gst_launch(&format!(
+        "videotestsrc pattern=ball num-buffers={FRAMES} \
+         ! video/x-raw,width={WIDTH},height={HEIGHT},framerate=30/1,format=I420 ! {video} ! m. \
+         audiotestsrc wave=sine freq=440 num-buffers=50 samplesperbuffer=960 \
+         ! audio/x-raw,rate=48000,channels=1 ! audioconvert ! {audio} ! m. \
+         {mux} name=m ! filesink location={}",
+        clip.display()
+    ));
+    clip
+}
+
+/// Seconds of sound in `path` and its RMS level (full scale 1.0), decoded with GStreamer.
+fn sound(path: &Path) -> (f64, f64) {
+    gst::init().unwrap();
+    let pipeline = gst::parse::launch(&format!(
+        "uridecodebin uri=file://{} caps=audio/x-raw expose-all-streams=false name=d \
+         d. ! audioconvert ! audioresample ! audio/x-raw,format=F32LE,channels=1,rate=48000 \
+         ! fakesink name=out signal-handoffs=true sync=false",
+        path.display()
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let totals = std::sync::Arc::new(std::sync::Mutex::new((0usize, 0f64)));
+    let sink = pipeline.by_name("out").unwrap();
+    let summed = std::sync::Arc::clone(&totals);
+    sink.connect("handoff", false, move |args| {
+        let buffer = args[1].get::<gst::Buffer>().unwrap();
+        let map = buffer.map_readable().unwrap();
+        let mut totals = summed.lock().unwrap();
+        for sample in map.chunks_exact(4) {
+            let value = f32::from_le_bytes(sample.try_into().unwrap()) as f64;
+            totals.0 += 1;
+            totals.1 += value * value;
+        }
+        None
+    });
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let bus = pipeline.bus().unwrap();
+    let message = bus
+        .timed_pop_filtered(
+            gst::ClockTime::from_seconds(30),
+            &[gst::MessageType::Eos, gst::MessageType::Error],
+        )
+        .expect("the sound is decoded");
+    assert!(
+        matches!(message.view(), gst::MessageView::Eos(_)),
+        "{message:?}"
+    );
+    pipeline.set_state(gst::State::Null).unwrap();
+    let (samples, squares) = *totals.lock().unwrap();
+    (
+        samples as f64 / 48_000.0,
+        (squares / samples.max(1) as f64).sqrt(),
+    )
+}
+
+/// Mean absolute difference between two luma planes.
+fn difference(a: &[u8], b: &[u8]) -> f64 {
+    let total: u64 = a.iter().zip(b).map(|(x, y)| x.abs_diff(*y) as u64).sum();
+    total as f64 / a.len() as f64
+}
+
+/// Asserts that `recording` holds the frames of `clip`, one each, and its tone.
+fn assert_recorded(clip: &Path, recording: &Path) {
+    let source = decode_luma(clip);
+    let recorded = decode_luma(recording);
+    assert!(
+        recorded.len().abs_diff(FRAMES) <= 1,
+        "{} frames recorded of {FRAMES}",
+        recorded.len()
+    );
+    for (index, (original, copy)) in source.iter().zip(&recorded).enumerate() {
+        let off = difference(original, copy);
+        assert!(off < 4.0, "frame {index} differs by {off:.1}");
+    }
+    let (seconds, level) = sound(recording);
+    assert!((0.8..1.3).contains(&seconds), "{seconds:.2} s of sound");
+    // A full-scale-0.8 sine has an RMS of 0.57; lossy codecs keep it near.
+    assert!(level > 0.3, "sound level {level:.2}");
+}
+
+/// An HTTP response: status and body.
+struct Answer {
+    status: u16,
+    body: String,
+}
+
+/// Reads an HTTP response from `stream`, skipping `100 Continue`.
+fn read_answer(stream: &TcpStream) -> Answer {
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut status_line = String::new();
+        reader.read_line(&mut status_line).unwrap();
+        let status: u16 = status_line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("status line {status_line:?}"));
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line.trim().is_empty() {
+                break;
+            }
+            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = value.trim().parse().unwrap();
+            }
+        }
+        if status == 100 {
+            continue;
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        return Answer {
+            status,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        };
+    }
+}
+
+/// How a body is sent.
+#[derive(Clone, Copy, PartialEq)]
+enum Framing {
+    Length,
+    Chunked,
+}
+
+/// Opens a connection to `url` and sends a request head for `method` with `headers`.
+fn request(url: &str, method: &str, headers: &[String]) -> TcpStream {
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = TcpStream::connect(host).unwrap();
+    stream.set_read_timeout(Some(LONG)).unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\n");
+    for header in headers {
+        head.push_str(header);
+        head.push_str("\r\n");
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    stream
+}
+
+/// POSTs `body` as `content_type` to `url` in 16 KiB pieces, and reads the answer.
+fn post(url: &str, content_type: &str, body: &[u8], framing: Framing) -> Answer {
+    let mut headers = vec![format!("Content-Type: {content_type}")];
+    headers.push(match framing {
+        Framing::Length => format!("Content-Length: {}", body.len()),
+        Framing::Chunked => "Transfer-Encoding: chunked".to_string(),
+    });
+    let mut stream = request(url, "POST", &headers);
+    for piece in body.chunks(16 << 10) {
+        if framing == Framing::Chunked {
+            write!(stream, "{:x}\r\n", piece.len()).unwrap();
+        }
+        stream.write_all(piece).unwrap();
+        if framing == Framing::Chunked {
+            stream.write_all(b"\r\n").unwrap();
+        }
+    }
+    if framing == Framing::Chunked {
+        stream.write_all(b"0\r\n\r\n").unwrap();
+    }
+    read_answer(&stream)
+}
+
+/// A pipeline with an HttpPostEndpoint feeding a recording RecorderEndpoint (WEBM) that
+/// writes `recording`: the pipeline, the endpoint, its URL and the recorder.
+fn endpoint_into_recorder(
+    client: &mut Client,
+    recording: &Path,
+) -> (String, String, String, String) {
+    let pipeline = client.create("MediaPipeline", None);
+    let endpoint = client.create_with(
+        "HttpPostEndpoint",
+        json!({"mediaPipeline": pipeline, "disconnectionTimeout": 1}),
+    );
+    let url = client.invoke(&endpoint, "getUrl", json!({}));
+    let url = url.as_str().expect("a URL").to_string();
+    let recorder = client.recorder(&pipeline, recording, json!({}));
+    client.invoke(&endpoint, "connect", json!({"sink": recorder}));
+    client.invoke(&recorder, "record", json!({}));
+    for event in [
+        "EndOfStream",
+        "MediaSessionStarted",
+        "MediaSessionTerminated",
+        "Error",
+    ] {
+        client.subscribe(&endpoint, event);
+    }
+    (pipeline, endpoint, url, recorder)
+}
+
+/// The next `event_type` of `object`, failing on an `Error` event of it meanwhile.
+fn event_of(client: &mut Client, object: &str, event_type: &str) -> Json {
+    let found = client
+        .event_where(LONG, |data| {
+            data["source"] == object && (data["type"] == event_type || data["type"] == "Error")
+        })
+        .unwrap_or_else(|| panic!("no {event_type} from {object}"));
+    assert_eq!(found["type"], event_type, "an Error event: {found}");
+    found
+}
+
+#[test]
+fn a_posted_webm_is_recorded_with_its_frames_and_sound() {
+    if !in_loopback_namespace("a_posted_webm_is_recorded_with_its_frames_and_sound") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let clip = av_clip(dir.path(), false);
+    let recording = dir.path().join("posted.webm");
+    let served = Served::start();
+    let mut client = served.client();
+    let (pipeline, endpoint, url, recorder) = endpoint_into_recorder(&mut client, &recording);
+    let described = client.ok("describe", json!({"object": endpoint}));
+    assert_eq!(described["qualifiedType"], "kurento.HttpPostEndpoint");
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let started = Instant::now();
+    let answer = post(
+        &url,
+        "video/webm",
+        &std::fs::read(&clip).unwrap(),
+        Framing::Length,
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    event_of(&mut client, &endpoint, "MediaSessionStarted");
+    event_of(&mut client, &endpoint, "EndOfStream");
+    // Paced as KMS's endpoint is: a one-second clip takes about a second.
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(800), "played in {took:?}");
+    client.invoke(&recorder, "stopAndWait", json!({}));
+    // The URL goes disconnectionTimeout (1 s) after the body's end.
+    event_of(&mut client, &endpoint, "MediaSessionTerminated");
+    let gone = post(&url, "video/webm", b"late", Framing::Length);
+    assert_eq!(gone.status, 404, "{}", gone.body);
+    assert_recorded(&clip, &recording);
+    client.ok("release", json!({"object": pipeline}));
+}
+
+#[test]
+fn a_chunked_mp4_and_a_form_upload_are_recorded() {
+    if !in_loopback_namespace("a_chunked_mp4_and_a_form_upload_are_recorded") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mp4 = av_clip(dir.path(), true);
+    let webm = av_clip(dir.path(), false);
+    let (from_mp4, from_form) = (dir.path().join("mp4.webm"), dir.path().join("form.webm"));
+    let served = Served::start();
+    let mut client = served.client();
+    let (_, mp4_endpoint, mp4_url, mp4_recorder) = endpoint_into_recorder(&mut client, &from_mp4);
+    let (_, form_endpoint, form_url, form_recorder) =
+        endpoint_into_recorder(&mut client, &from_form);
+    let uploads = std::thread::spawn(move || {
+        let chunked = post(
+            &mp4_url,
+            "video/mp4",
+            &std::fs::read(&mp4).unwrap(),
+            Framing::Chunked,
+        );
+        // What a browser's upload form sends: a text field, then the file.
+        let boundary = "----WebKitFormBoundary7MA4YWxkTrZu0gW";
+        let mut form = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nMy clip\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"clip.webm\"\r\n\
+             Content-Type: video/webm\r\n\r\n"
+        )
+        .into_bytes();
+        form.extend(std::fs::read(&webm).unwrap());
+        form.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        let from_form = post(&form_url, &content_type, &form, Framing::Length);
+        (chunked, from_form, mp4, webm)
+    });
+    let (chunked, from_form_answer, mp4, webm) = uploads.join().unwrap();
+    assert_eq!(chunked.status, 200, "{}", chunked.body);
+    assert_eq!(from_form_answer.status, 200, "{}", from_form_answer.body);
+    event_of(&mut client, &mp4_endpoint, "EndOfStream");
+    event_of(&mut client, &form_endpoint, "EndOfStream");
+    client.invoke(&mp4_recorder, "stopAndWait", json!({}));
+    client.invoke(&form_recorder, "stopAndWait", json!({}));
+    assert_recorded(&mp4, &from_mp4);
+    assert_recorded(&webm, &from_form);
+}
+
+#[test]
+fn http_post_refusals_and_the_disconnection_timeout() {
+    if !in_loopback_namespace("http_post_refusals_and_the_disconnection_timeout") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let clip = std::fs::read(av_clip(dir.path(), false)).unwrap();
+    let served = Served::start();
+    let mut client = served.client();
+    let (pipeline, endpoint, url, _) =
+        endpoint_into_recorder(&mut client, &dir.path().join("unused.webm"));
+    let base = &url[..url.rfind('/').unwrap()];
+    // A URL no endpoint has, another method, no Content-Type, another multipart kind.
+    let unknown = post(
+        &format!("{base}/nobody"),
+        "video/webm",
+        &clip,
+        Framing::Length,
+    );
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+    assert_eq!(read_answer(&request(&url, "GET", &[])).status, 405);
+    let untyped = request(&url, "POST", &["Content-Length: 4".into()]);
+    assert_eq!(read_answer(&untyped).status, 406);
+    let mixed = post(&url, "multipart/mixed; boundary=x", &clip, Framing::Length);
+    assert_eq!(mixed.status, 406, "{}", mixed.body);
+    let options = read_answer(&request(&url, "OPTIONS", &[]));
+    assert_eq!(options.status, 200);
+
+    // Half a body, then a second POST while the first goes on: refused.
+    let half = clip.len() / 2;
+    let mut first = request(
+        &url,
+        "POST",
+        &[
+            "Content-Type: video/webm".into(),
+            format!("Content-Length: {}", clip.len()),
+        ],
+    );
+    first.write_all(&clip[..half]).unwrap();
+    event_of(&mut client, &endpoint, "MediaSessionStarted");
+    let busy = post(&url, "video/webm", &clip, Framing::Length);
+    assert_eq!(busy.status, 409, "{}", busy.body);
+    assert!(busy.body.contains("in progress"), "{}", busy.body);
+    // The first connection is lost: a POST within disconnectionTimeout carries on.
+    drop(first);
+    std::thread::sleep(Duration::from_millis(300));
+    let rest = post(&url, "video/webm", &clip[half..], Framing::Length);
+    assert_eq!(rest.status, 200, "{}", rest.body);
+    event_of(&mut client, &endpoint, "EndOfStream");
+    let ended = post(&url, "video/webm", &clip, Framing::Length);
+    assert_eq!(ended.status, 410, "{}", ended.body);
+
+    // Lost without a POST after it: the stream ends disconnectionTimeout later.
+    let second = client.create_with(
+        "HttpPostEndpoint",
+        json!({"mediaPipeline": pipeline, "disconnectionTimeout": 1}),
+    );
+    client.subscribe(&second, "EndOfStream");
+    let second_url = client.invoke(&second, "getUrl", json!({}));
+    let mut lost = request(
+        second_url.as_str().unwrap(),
+        "POST",
+        &[
+            "Content-Type: video/webm".into(),
+            format!("Content-Length: {}", clip.len()),
+        ],
+    );
+    lost.write_all(&clip[..half]).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let dropped = Instant::now();
+    drop(lost);
+    event_of(&mut client, &second, "EndOfStream");
+    let waited = dropped.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        "the stream ended {waited:?} after the connection was lost"
+    );
+
+    // A body that is no media: 415 and an Error event saying so.
+    let third = client.create_with("HttpPostEndpoint", json!({"mediaPipeline": pipeline}));
+    client.subscribe(&third, "Error");
+    let third_url = client.invoke(&third, "getUrl", json!({}));
+    let text = "this is not a video, only some plain words.\n".repeat(100);
+    let refused = post(
+        third_url.as_str().unwrap(),
+        "video/webm",
+        text.as_bytes(),
+        Framing::Length,
+    );
+    assert_eq!(refused.status, 415, "{}", refused.body);
+    let error = client.event("Error", LONG);
+    let description = error["params"]["value"]["data"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(description.contains("no media stream"), "{description}");
+    // A released endpoint's URL is gone at once; the server goes on.
+    client.ok("release", json!({"object": third}));
+    let released = post(
+        third_url.as_str().unwrap(),
+        "video/webm",
+        &clip,
+        Framing::Length,
+    );
+    assert_eq!(released.status, 404, "{}", released.body);
+    assert_eq!(client.ok("ping", json!({}))["value"], "pong");
+    client.ok("release", json!({"object": pipeline}));
+}
+
+/// A one-request HTTP server on loopback that stores a chunked POST's body in `path`:
+/// its URL, and a thread answering the request's method, headers and whether the body was
+/// chunked.
+fn receiver(path: PathBuf) -> (String, std::thread::JoinHandle<(String, String, bool)>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/recording.webm", listener.local_addr().unwrap());
+    let thread = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(LONG)).unwrap();
+        let mut reader = BufReader::new(&stream);
+        let mut request_line = String::new();
+        reader.read_line(&mut request_line).unwrap();
+        let mut headers = String::new();
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line.trim().is_empty() {
+                break;
+            }
+            headers.push_str(&line.to_ascii_lowercase());
+        }
+        let chunked = headers.contains("transfer-encoding: chunked");
+        let mut body = Vec::new();
+        if chunked {
+            loop {
+                let mut size = String::new();
+                reader.read_line(&mut size).unwrap();
+                let size = usize::from_str_radix(size.trim(), 16).unwrap();
+                let mut chunk = vec![0; size + 2];
+                reader.read_exact(&mut chunk).unwrap();
+                if size == 0 {
+                    break;
+                }
+                body.extend_from_slice(&chunk[..size]);
+            }
+        }
+        std::fs::write(&path, body).unwrap();
+        (&stream)
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        (request_line, headers, chunked)
+    });
+    (url, thread)
+}
+
+#[test]
+fn a_recorder_uploads_to_http_and_reports_a_refusing_server() {
+    if !in_loopback_namespace("a_recorder_uploads_to_http_and_reports_a_refusing_server") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path());
+    let stored = dir.path().join("stored.webm");
+    let (url, server) = receiver(stored.clone());
+    let served = Served::start();
+    let mut client = served.client();
+    let pipeline = client.create("MediaPipeline", None);
+    let player = client.player(&pipeline, &clip);
+    let recorder = client.create_with(
+        "RecorderEndpoint",
+        json!({"mediaPipeline": pipeline, "uri": url, "stopOnEndOfStream": true}),
+    );
+    // A second recorder uploading where nothing listens.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let nowhere = format!("http://{}/lost.webm", closed.local_addr().unwrap());
+    drop(closed);
+    let failing = client.create_with(
+        "RecorderEndpoint",
+        json!({"mediaPipeline": pipeline, "uri": nowhere}),
+    );
+    for sink in [&recorder, &failing] {
+        client.invoke(&player, "connect", json!({"sink": sink}));
+        client.invoke(sink, "record", json!({}));
+    }
+    client.subscribe(&recorder, "Stopped");
+    client.subscribe(&failing, "Error");
+    client.invoke(&player, "play", json!({}));
+    let error = client.event("Error", LONG);
+    let description = error["params"]["value"]["data"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(
+        description.contains("cannot upload the recording") && !description.contains('\n'),
+        "{description}"
+    );
+    client.event("Stopped", LONG);
+    let (request_line, headers, chunked) = server.join().unwrap();
+    assert!(
+        request_line.starts_with("POST /recording.webm"),
+        "{request_line}"
+    );
+    assert!(headers.contains("content-type: video/webm"), "{headers}");
+    assert!(chunked, "the body was not chunked: {headers}");
+    let frames = decode_luma(&stored);
+    let source = decode_luma(&clip);
+    assert_eq!(frames.len(), FRAMES, "every frame uploaded once");
+    for (index, (original, copy)) in source.iter().zip(&frames).enumerate() {
+        let off = difference(original, copy);
+        assert!(off < 4.0, "frame {index} differs by {off:.1}");
+    }
+    assert_eq!(client.ok("ping", json!({}))["value"], "pong");
+    client.ok("release", json!({"object": pipeline}));
+}
