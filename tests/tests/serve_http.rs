@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 
 const LONG: Duration = Duration::from_secs(60);
 
+/// The server manager's fixed id.
+const MANAGER: &str = "manager_ServerManager";
+
 /// A one-second [`WIDTH`]x[`HEIGHT`] 30 fps clip of the moving ball with a 440 Hz tone, in
 /// WebM (VP8 and Opus) or MP4 (H.264 and AAC).
 fn av_clip(dir: &Path, mp4: bool) -> PathBuf {
@@ -529,4 +532,65 @@ fn a_recorder_uploads_to_http_and_reports_a_refusing_server() {
     }
     assert_eq!(client.ok("ping", json!({}))["value"], "pong");
     client.ok("release", json!({"object": pipeline}));
+}
+
+#[test]
+fn set_video_format_forces_the_frame_rate_and_release_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = make_clip(dir.path());
+    let recording = dir.path().join("15fps.webm");
+    let served = Served::start();
+    let mut client = served.client();
+    let pipeline = client.create("MediaPipeline", None);
+    let player = client.player(&pipeline, &clip);
+    let caps = |codec: &str, numerator: i64| {
+        json!({"caps": {"codec": codec, "framerate": {"numerator": numerator, "denominator": 1,
+               "__module__": "kurento", "__type__": "Fraction"},
+               "__module__": "kurento", "__type__": "VideoCaps"}})
+    };
+    assert_eq!(
+        client.invoke_error(&player, "setVideoFormat", caps("VP9", 15)),
+        40107
+    );
+    assert_eq!(
+        client.invoke_error(&player, "setVideoFormat", caps("RAW", 0)),
+        40107
+    );
+    // The rate of an earlier call is replaced by the latest one's.
+    client.invoke(&player, "setVideoFormat", caps("VP8", 10));
+    client.invoke(&player, "setVideoFormat", caps("RAW", 15));
+    let audio = |codec: &str| json!({"caps": {"codec": codec, "bitrate": 32000}});
+    client.invoke(&player, "setAudioFormat", audio("OPUS"));
+    assert_eq!(
+        client.invoke_error(&player, "setAudioFormat", audio("G722")),
+        40107
+    );
+    let recorder = client.recorder(&pipeline, &recording, json!({"stopOnEndOfStream": true}));
+    client.invoke(&player, "connect", json!({"sink": recorder}));
+    client.subscribe(&recorder, "Stopped");
+    client.invoke(&recorder, "record", json!({}));
+    client.invoke(&player, "play", json!({}));
+    client.event("Stopped", LONG);
+    // One second of 30 fps video at 15 fps: every other frame, each still the clip's.
+    let frames = decode_luma(&recording);
+    assert!(
+        frames.len().abs_diff(FRAMES / 2) <= 1,
+        "{} frames",
+        frames.len()
+    );
+    let source = decode_luma(&clip);
+    let matched = frames
+        .iter()
+        .filter(|frame| {
+            source
+                .iter()
+                .any(|original| difference(original, frame) < 4.0)
+        })
+        .count();
+    assert_eq!(matched, frames.len(), "frames that are the clip's");
+    // As on KMS, releasing what is already released succeeds.
+    for object in [&recorder, &recorder, &pipeline, &pipeline] {
+        client.ok("release", json!({"object": object}));
+    }
+    assert_eq!(client.invoke(MANAGER, "getPipelines", json!({})), json!([]));
 }

@@ -3,6 +3,7 @@
 //! `LoadedModule::invoke`.
 
 use super::complex;
+use super::formats;
 use super::endpoints;
 use super::objects::{Media, MediaKind, Object, Outcome};
 use super::rpc::{RpcError, string_param};
@@ -329,6 +330,14 @@ fn element_op(
         "getStats" => {
             media_type(args)?;
             element_stats(id, media)
+        }
+        "setVideoFormat" => {
+            formats::set_video_format(media, args)?;
+            Json::Null
+        }
+        "setAudioFormat" => {
+            formats::set_audio_format(args)?;
+            Json::Null
         }
         _ => return Ok(None),
     };

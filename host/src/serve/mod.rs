@@ -15,6 +15,7 @@ mod create;
 pub mod demos;
 mod endpoints;
 mod flow;
+mod formats;
 mod http;
 pub mod metrics;
 mod objects;
