@@ -150,6 +150,21 @@ async function webRtc(pipeline) {
   await endpoint.release();
 }
 
+/**
+ * An HttpPostEndpoint: created with a constructor parameter, its URL, a format set through
+ * the client's VideoCaps and Fraction types, released.
+ */
+async function httpPost(pipeline) {
+  const endpoint = await pipeline.create('HttpPostEndpoint', { disconnectionTimeout: 5 });
+  const VideoCaps = kurentoClient.getComplexType('VideoCaps');
+  const Fraction = kurentoClient.getComplexType('Fraction');
+  await endpoint.setVideoFormat(
+    VideoCaps({ codec: 'RAW', framerate: Fraction({ numerator: 15, denominator: 1 }) }),
+  );
+  report('httpPost', { id: endpoint.id, url: await endpoint.getUrl() });
+  await endpoint.release();
+}
+
 async function main() {
   for (const dir of config.packages) kurentoClient.register(require(dir));
   const client = await kurentoClient(config.url, { strict: true });
@@ -161,6 +176,7 @@ async function main() {
   if (config.recording) await faceOverlay(pipeline);
   if (config.plateClip) await plateDetector(pipeline);
   if (config.webrtcOffer) await webRtc(pipeline);
+  await httpPost(pipeline);
 
   await pipeline.release();
   const pipelines = await manager.getPipelines();

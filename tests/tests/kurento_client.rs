@@ -154,6 +154,19 @@ fn official_client_drives_module_and_built_in_filters_in_strict_mode() {
         );
     }
 
+    let http_post = lines.step("httpPost");
+    assert!(
+        http_post["id"]
+            .as_str()
+            .is_some_and(|id| id.ends_with("_kurento.HttpPostEndpoint")),
+        "{http_post}"
+    );
+    assert!(
+        http_post["url"]
+            .as_str()
+            .is_some_and(|url| url.starts_with("http://127.0.0.1:") && url.len() > 50),
+        "{http_post}"
+    );
     assert_eq!(lines.step("released")["pipelines"], json!([]));
 }
 
