@@ -594,3 +594,182 @@ fn set_video_format_forces_the_frame_rate_and_release_is_idempotent() {
     }
     assert_eq!(client.invoke(MANAGER, "getPipelines", json!({})), json!([]));
 }
+
+/// Runs `openssl` with `args` in `dir`, which must succeed.
+fn openssl(dir: &Path, args: &[&str]) {
+    let output = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|err| panic!("the openssl command is needed ({err})"));
+    assert!(output.status.success(), "openssl {args:?}: {output:?}");
+}
+
+/// A certificate authority (`ca.pem`) and a certificate it signed for 127.0.0.1 (`leaf.pem`,
+/// key `leaf.key`), made in `dir` with the openssl command.
+fn certificates(dir: &Path) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    openssl(
+        dir,
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=filmstrip test CA",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(
+        dir,
+        &[
+            &["req"][..],
+            &ec,
+            &[
+                "-keyout",
+                "leaf.key",
+                "-out",
+                "leaf.csr",
+                "-subj",
+                "/CN=127.0.0.1",
+            ],
+        ]
+        .concat(),
+    );
+    std::fs::write(
+        dir.join("leaf.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "leaf.pem",
+            "-days",
+            "1",
+            "-extfile",
+            "leaf.ext",
+        ],
+    );
+}
+
+#[test]
+fn a_recorder_uploads_to_https() {
+    if !in_loopback_namespace("a_recorder_uploads_to_https") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    certificates(dir.path());
+    let clip = make_clip(dir.path());
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // `openssl s_server` prints what it receives and sends what it is given.
+    let mut tls = std::process::Command::new("openssl")
+        .args([
+            "s_server", "-naccept", "1", "-cert", "leaf.pem", "-key", "leaf.key",
+        ])
+        .args(["-accept", &format!("127.0.0.1:{port}")])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("openssl s_server starts");
+    let mut received = Vec::new();
+    let mut output = tls.stdout.take().unwrap();
+    let mut byte = [0u8; 1];
+    while !received.ends_with(b"ACCEPT\n") {
+        assert_eq!(
+            output.read(&mut byte).unwrap(),
+            1,
+            "s_server ended: {received:?}"
+        );
+        received.push(byte[0]);
+    }
+    let mut command = std::process::Command::new(filmstrip_tests::profile_dir().join("filmstrip"));
+    command
+        .args(["serve", "--port", "0"])
+        .env("SSL_CERT_FILE", dir.path().join("ca.pem"))
+        .stderr(std::process::Stdio::inherit());
+    let served = Served::launch(command);
+    let mut client = served.client();
+    let pipeline = client.create("MediaPipeline", None);
+    let player = client.player(&pipeline, &clip);
+    let uri = format!("https://127.0.0.1:{port}/secure.webm");
+    let recorder = client.create_with(
+        "RecorderEndpoint",
+        json!({"mediaPipeline": pipeline, "uri": uri, "stopOnEndOfStream": true}),
+    );
+    client.invoke(&player, "connect", json!({"sink": recorder}));
+    client.subscribe(&recorder, "Stopped");
+    client.subscribe(&recorder, "Error");
+    client.invoke(&recorder, "record", json!({}));
+    client.invoke(&player, "play", json!({}));
+    // The request as it came out of TLS, up to the chunked body's end.
+    received.clear();
+    while !received.ends_with(b"\r\n0\r\n\r\n") {
+        assert_eq!(output.read(&mut byte).unwrap(), 1, "s_server ended early");
+        received.push(byte[0]);
+    }
+    let mut input = tls.stdin.take().unwrap();
+    input
+        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    input.flush().unwrap();
+    client.event("Stopped", LONG);
+    let errors = client.take_events("Error");
+    assert!(errors.is_empty(), "{errors:?}");
+    let start = received
+        .windows(5)
+        .position(|w| w == b"POST ")
+        .expect("a POST");
+    let request = &received[start..];
+    let head_end = request.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = String::from_utf8_lossy(&request[..head_end]).to_ascii_lowercase();
+    assert!(head.starts_with("post /secure.webm"), "{head}");
+    assert!(head.contains("transfer-encoding: chunked"), "{head}");
+    let mut body = Vec::new();
+    let mut rest = &request[head_end..];
+    loop {
+        let line_end = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&rest[..line_end]).unwrap(), 16).unwrap();
+        if size == 0 {
+            break;
+        }
+        body.extend_from_slice(&rest[line_end + 2..line_end + 2 + size]);
+        rest = &rest[line_end + 2 + size + 2..];
+    }
+    let stored = dir.path().join("secure.webm");
+    std::fs::write(&stored, body).unwrap();
+    assert_eq!(decode_luma(&stored).len(), FRAMES, "every frame uploaded");
+    drop(input);
+    let _ = tls.kill();
+    let _ = tls.wait();
+    client.ok("release", json!({"object": pipeline}));
+}
