@@ -18,7 +18,7 @@ use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tracing::{debug, info, warn};
 
 /// How long a new connection may take to send its request head.
@@ -89,9 +89,12 @@ struct Head {
 }
 
 fn connection(stream: TcpStream, write_timeout: Duration) -> io::Result<()> {
-    stream.set_read_timeout(Some(HEAD_WAIT))?;
     stream.set_write_timeout(Some(write_timeout))?;
-    let mut reader = BufReader::with_capacity(BLOCK, stream.try_clone()?);
+    let timed = Timed {
+        stream: stream.try_clone()?,
+        deadline: Some(Instant::now() + HEAD_WAIT),
+    };
+    let mut reader = BufReader::with_capacity(BLOCK, timed);
     let head = match read_head(&mut reader) {
         Ok(head) => head,
         Err(error) if error.kind() == ErrorKind::InvalidData => {
@@ -99,6 +102,8 @@ fn connection(stream: TcpStream, write_timeout: Duration) -> io::Result<()> {
         }
         Err(error) => return Err(error),
     };
+    // The body may take as long as it needs, pausing at most BODY_WAIT at a time.
+    reader.get_mut().deadline = None;
     debug!(method = head.method, path = head.path, "HTTP request");
     if head.method == "OPTIONS" {
         return write_answer(&stream, 200, "");
@@ -119,7 +124,7 @@ fn connection(stream: TcpStream, write_timeout: Duration) -> io::Result<()> {
     let body: Box<dyn Read> = if head.chunked {
         Box::new(Chunked::new(reader))
     } else if let Some(length) = head.content_length {
-        Box::new(Sized {
+        Box::new(Limited {
             inner: reader,
             left: length,
         })
@@ -143,7 +148,6 @@ fn connection(stream: TcpStream, write_timeout: Duration) -> io::Result<()> {
     if head.expects_continue {
         (&stream).write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
     }
-    stream.set_read_timeout(Some(BODY_WAIT))?;
     match feed(&intake, &mut body, starts) {
         Ok(()) => {
             intake.finish();
@@ -337,18 +341,44 @@ fn multipart_boundary(content_type: &str) -> Result<Option<String>, String> {
         .ok_or_else(|| "a multipart/form-data body needs a boundary".to_string())
 }
 
+/// The connection's reads: none may wait longer than [`BODY_WAIT`], and none past the
+/// deadline, if any (the request head's), however slowly the bytes trickle in.
+struct Timed {
+    stream: TcpStream,
+    deadline: Option<Instant>,
+}
+
+impl Read for Timed {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let wait = match self.deadline {
+            Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+            None => BODY_WAIT,
+        };
+        if wait.is_zero() {
+            return Err(io::Error::new(
+                ErrorKind::TimedOut,
+                "the request head took too long",
+            ));
+        }
+        self.stream.set_read_timeout(Some(wait.min(BODY_WAIT)))?;
+        self.stream.read(buf)
+    }
+}
+
 /// A body of a known length; a connection closed before its end is an error, not its end.
-struct Sized<R> {
+struct Limited<R> {
     inner: R,
     left: u64,
 }
 
-impl<R: Read> Read for Sized<R> {
+impl<R: Read> Read for Limited<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.left == 0 || buf.is_empty() {
             return Ok(0);
         }
-        let wanted = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let wanted = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
         let read = self.inner.read(&mut buf[..wanted])?;
         if read == 0 {
             return Err(ErrorKind::UnexpectedEof.into());
