@@ -435,7 +435,11 @@ fn http_post_refusals_and_the_disconnection_timeout() {
 /// chunked.
 fn receiver(path: PathBuf) -> (String, std::thread::JoinHandle<(String, String, bool)>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/recording.webm", listener.local_addr().unwrap());
+    // With credentials, which the recorder sends as HTTP Basic ones.
+    let url = format!(
+        "http://user:p%40ss@{}/recording.webm",
+        listener.local_addr().unwrap()
+    );
     let thread = std::thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
         stream.set_read_timeout(Some(LONG)).unwrap();
@@ -522,6 +526,11 @@ fn a_recorder_uploads_to_http_and_reports_a_refusing_server() {
         "{request_line}"
     );
     assert!(headers.contains("content-type: video/webm"), "{headers}");
+    // base64("user:p@ss"), lowercased with the rest of the headers.
+    assert!(
+        headers.contains("authorization: basic dxnlcjpwqhnz"),
+        "{headers}"
+    );
     assert!(chunked, "the body was not chunked: {headers}");
     let frames = decode_luma(&stored);
     let source = decode_luma(&clip);

@@ -5,7 +5,8 @@
 //! The muxer's output reaches [`Upload::write`] on its streaming thread and waits in a short
 //! queue for the thread that sends it. A server that refuses, cannot be reached, answers
 //! with an error, or takes nothing for [`STALL`] ends the upload with an `Error` event on
-//! the recorder; what follows is dropped, so the pipeline never waits for it. `https://`
+//! the recorder; what follows is dropped, so the pipeline never waits for it. A
+//! `user:password@` in the URI becomes HTTP Basic credentials, as on KMS. `https://`
 //! checks the server against Mozilla's roots (webpki-roots), or, when `SSL_CERT_FILE` names
 //! a PEM file, against the certificates in it.
 
@@ -131,9 +132,12 @@ impl Upload {
             current: Vec::new(),
             at: 0,
         };
-        let response = agent
-            .post(&self.uri)
-            .header("Content-Type", self.content_type)
+        let (uri, credentials) = credentials(&self.uri);
+        let mut request = agent.post(&uri).header("Content-Type", self.content_type);
+        if let Some(credentials) = credentials {
+            request = request.header("Authorization", format!("Basic {credentials}"));
+        }
+        let response = request
             .header(
                 "Content-Disposition",
                 format!("attachment; filename=\"{name}\""),
@@ -161,6 +165,66 @@ impl Upload {
             done();
         }
     }
+}
+
+/// `uri` without its `user:password@`, and those as HTTP Basic credentials (base64 of the
+/// percent-decoded `user:password`), as KMS sends them.
+fn credentials(uri: &str) -> (String, Option<String>) {
+    let Some((scheme, rest)) = uri.split_once("://") else {
+        return (uri.to_string(), None);
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return (uri.to_string(), None);
+    };
+    let userinfo = percent_decoded(&rest[..at]);
+    (
+        format!("{scheme}://{}", &rest[at + 1..]),
+        Some(base64(&userinfo)),
+    )
+}
+
+/// `text` with its `%XX` escapes decoded.
+fn percent_decoded(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let escaped = bytes
+            .get(at + 1..at + 3)
+            .filter(|_| bytes[at] == b'%')
+            .and_then(|hex| u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                at += 3;
+            }
+            None => {
+                out.push(bytes[at]);
+                at += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Standard base64 with padding.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for group in bytes.chunks(3) {
+        let value = group.iter().enumerate().fold(0u32, |value, (index, byte)| {
+            value | u32::from(*byte) << (16 - 8 * index)
+        });
+        for index in 0..4 {
+            if index <= group.len() {
+                out.push(ALPHABET[(value >> (18 - 6 * index) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// The HTTP client: timeouts on connecting and on every read and write, error statuses as
@@ -209,5 +273,27 @@ impl Read for Queue {
         buf[..given].copy_from_slice(&self.current[self.at..self.at + given]);
         self.at += given;
         Ok(given)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_leave_the_uri_for_a_basic_authorization() {
+        assert_eq!(base64(b"user:p@ss"), "dXNlcjpwQHNz");
+        assert_eq!(base64(b"ab"), "YWI=");
+        assert_eq!(
+            credentials("https://user:p%40ss@host:8443/a@b.webm"),
+            (
+                "https://host:8443/a@b.webm".into(),
+                Some("dXNlcjpwQHNz".into())
+            )
+        );
+        assert_eq!(
+            credentials("http://host/a@b.webm"),
+            ("http://host/a@b.webm".into(), None)
+        );
     }
 }
