@@ -1,12 +1,14 @@
 //! Kurento's built-in element classes that are not modules: `PassThrough`, `PlayerEndpoint`,
-//! `RecorderEndpoint`, `WebRtcEndpoint`, `HttpPostEndpoint` and `GStreamerFilter`, each in its
-//! own file.
+//! `RecorderEndpoint`, `WebRtcEndpoint`, `RtpEndpoint`, `HttpPostEndpoint` and
+//! `GStreamerFilter`, each in its own file.
 
 mod encoding_input;
 mod gstreamer_filter;
 mod http_post;
 mod player;
 mod recorder;
+mod rtp;
+mod rtp_common;
 mod upload;
 mod webrtc;
 
@@ -32,12 +34,23 @@ pub const FACTORIES: &[&str] = &[
     "PassThrough",
     "PlayerEndpoint",
     "RecorderEndpoint",
+    "RtpEndpoint",
     "WebRtcEndpoint",
     "HttpPostEndpoint",
 ];
 
 /// The built-in filter classes, listed in the `filters` module.
 pub const FILTER_FACTORIES: &[&str] = &["GStreamerFilter"];
+
+/// The parents of WebRtcEndpoint and RtpEndpoint.
+const BASE_RTP_ENDPOINT: [&str; 6] = [
+    "kurento.BaseRtpEndpoint",
+    "kurento.SdpEndpoint",
+    "kurento.SessionEndpoint",
+    "kurento.Endpoint",
+    "kurento.MediaElement",
+    "kurento.MediaObject",
+];
 
 const URI_ENDPOINT: [&str; 4] = [
     "kurento.UriEndpoint",
@@ -72,15 +85,13 @@ pub fn create(
             media,
         }),
         "WebRtcEndpoint" => webrtc::create(name, params, defaults).map(|media| Created {
-            hierarchy: vec![
-                "kurento.BaseRtpEndpoint",
-                "kurento.SdpEndpoint",
-                "kurento.SessionEndpoint",
-                "kurento.Endpoint",
-                "kurento.MediaElement",
-                "kurento.MediaObject",
-            ],
+            hierarchy: BASE_RTP_ENDPOINT.to_vec(),
             events: webrtc::EVENTS,
+            media,
+        }),
+        "RtpEndpoint" => rtp::create(name, params, defaults).map(|media| Created {
+            hierarchy: BASE_RTP_ENDPOINT.to_vec(),
+            events: rtp::EVENTS,
             media,
         }),
         "HttpPostEndpoint" => http_post::create(name, params).map(|media| Created {

@@ -1,5 +1,6 @@
-//! The codecs a WebRtcEndpoint speaks (VP8 and H.264 video, Opus audio), their GStreamer
-//! elements, and the choice of one per media section of a browser's offer.
+//! The codecs the endpoints speak (VP8 and H.264 video, Opus audio, and PCMU audio for plain
+//! RTP peers), their GStreamer elements, and the choice of one per media section of a
+//! browser's offer.
 
 use super::super::super::objects::{self, MediaKind};
 use anyhow::Result;
@@ -16,6 +17,8 @@ pub enum Codec {
     H264,
     /// Opus audio.
     Opus,
+    /// G.711 µ-law audio (static payload type 0), what telephones speak.
+    Pcmu,
 }
 
 impl Codec {
@@ -33,6 +36,7 @@ impl Codec {
             "VP8" => Some(Codec::Vp8),
             "H264" => Some(Codec::H264),
             "OPUS" => Some(Codec::Opus),
+            "PCMU" => Some(Codec::Pcmu),
             _ => None,
         }
     }
@@ -40,7 +44,7 @@ impl Codec {
     /// Audio or video.
     pub fn kind(self) -> MediaKind {
         match self {
-            Codec::Opus => MediaKind::Audio,
+            Codec::Opus | Codec::Pcmu => MediaKind::Audio,
             Codec::Vp8 | Codec::H264 => MediaKind::Video,
         }
     }
@@ -51,6 +55,17 @@ impl Codec {
             Codec::Vp8 => 96,
             Codec::H264 => 102,
             Codec::Opus => 111,
+            Codec::Pcmu => 0,
+        }
+    }
+
+    /// The codec's `a=rtpmap` value after the payload type.
+    pub fn rtpmap(self) -> &'static str {
+        match self {
+            Codec::Vp8 => "VP8/90000",
+            Codec::H264 => "H264/90000",
+            Codec::Opus => "opus/48000/2",
+            Codec::Pcmu => "PCMU/8000",
         }
     }
 
@@ -64,6 +79,10 @@ impl Codec {
                 .field("encoding-name", "OPUS")
                 .field("clock-rate", 48000i32)
                 .field("encoding-params", "2"),
+            Codec::Pcmu => builder
+                .field("media", "audio")
+                .field("encoding-name", "PCMU")
+                .field("clock-rate", 8000i32),
             Codec::Vp8 | Codec::H264 => {
                 let name = if self == Codec::Vp8 { "VP8" } else { "H264" };
                 builder
@@ -85,13 +104,14 @@ impl Codec {
             Codec::Vp8 => "video/x-vp8",
             Codec::H264 => "video/x-h264",
             Codec::Opus => "audio/x-opus",
+            Codec::Pcmu => "audio/x-mulaw",
         }
     }
 
     /// The codec whose encoded frames `caps` describe, if spoken here.
     pub fn of_media_caps(caps: &gst::CapsRef) -> Option<Self> {
         let name = caps.structure(0)?.name();
-        [Codec::Vp8, Codec::H264, Codec::Opus]
+        [Codec::Vp8, Codec::H264, Codec::Opus, Codec::Pcmu]
             .into_iter()
             .find(|codec| codec.media_type() == name.as_str())
     }
@@ -141,6 +161,23 @@ impl Codec {
                 make("audioresample")?,
                 make("opusenc")?,
             ],
+            Codec::Pcmu => {
+                // G.711 is 8 kHz mono only.
+                let narrowband = make("capsfilter")?;
+                narrowband.set_property(
+                    "caps",
+                    gst::Caps::builder("audio/x-raw")
+                        .field("rate", 8000i32)
+                        .field("channels", 1i32)
+                        .build(),
+                );
+                vec![
+                    make("audioconvert")?,
+                    make("audioresample")?,
+                    narrowband,
+                    make("mulawenc")?,
+                ]
+            }
         })
     }
 
@@ -149,6 +186,7 @@ impl Codec {
         match self {
             Codec::Vp8 | Codec::H264 => 1,
             Codec::Opus => 2,
+            Codec::Pcmu => 3,
         }
     }
 
@@ -169,6 +207,7 @@ impl Codec {
                 payloader
             }
             Codec::Opus => objects::make("rtpopuspay")?,
+            Codec::Pcmu => objects::make("rtppcmupay")?,
         };
         payloader.set_property("pt", payload);
         Ok(payloader)
@@ -188,6 +227,8 @@ impl Codec {
             Codec::Opus => {
                 encoder.set_property("bitrate", bits_per_second.clamp(4000, 650_000) as i32)
             }
+            // G.711 has one bitrate, 64 kbit/s.
+            Codec::Pcmu => {}
         }
     }
 
@@ -208,6 +249,7 @@ impl Codec {
                 depayloader
             }
             Codec::Opus => objects::make("rtpopusdepay")?,
+            Codec::Pcmu => objects::make("rtppcmudepay")?,
         })
     }
 
@@ -219,7 +261,7 @@ impl Codec {
         Ok(match self {
             Codec::H264 => vec![objects::make("h264parse")?],
             Codec::Opus => vec![objects::make("opusparse")?],
-            Codec::Vp8 => Vec::new(),
+            Codec::Vp8 | Codec::Pcmu => Vec::new(),
         })
     }
 
@@ -235,6 +277,11 @@ impl Codec {
             ],
             Codec::Opus => vec![
                 make("opusdec")?,
+                make("audioconvert")?,
+                make("audioresample")?,
+            ],
+            Codec::Pcmu => vec![
+                make("mulawdec")?,
                 make("audioconvert")?,
                 make("audioresample")?,
             ],
@@ -307,10 +354,43 @@ pub fn plan_answer(offer: &SDPMessageRef, recvonly: bool, sendonly: bool) -> Vec
         .collect()
 }
 
-/// The codec and payload type to answer with: VP8, else H.264 (packetization mode 1 and the
-/// constrained baseline profile first), for video; Opus for audio.
-fn choose(media: &SDPMediaRef, kind: MediaKind) -> Option<(Codec, u32)> {
-    let offered: Vec<(u32, String, String)> = media
+/// One format of an offered media section.
+pub struct Format {
+    /// Its payload type.
+    pub payload: u32,
+    /// Its `a=rtpmap` value after the payload type (`VP8/90000`), empty when absent.
+    pub rtpmap: String,
+    /// Its `a=fmtp` value after the payload type, empty when absent.
+    pub fmtp: String,
+}
+
+impl Format {
+    /// The codec, if spoken here: by its `a=rtpmap` name, or for static payload type 0
+    /// (PCMU), which needs none.
+    pub fn codec(&self) -> Option<Codec> {
+        match self
+            .rtpmap
+            .split('/')
+            .next()
+            .filter(|name| !name.is_empty())
+        {
+            Some(name) => Codec::from_encoding(name),
+            None => (self.payload == 0).then_some(Codec::Pcmu),
+        }
+    }
+
+    /// Whether this is H.264 constrained baseline in packetization mode 1, what browsers and
+    /// the endpoint's payloader speak best.
+    fn baseline_mode_1(&self) -> bool {
+        self.fmtp.contains("packetization-mode=1")
+            && (self.fmtp.contains("profile-level-id=42e0")
+                || self.fmtp.contains("profile-level-id=4200"))
+    }
+}
+
+/// The formats of `media` in its order, with their `a=rtpmap` and `a=fmtp` values.
+pub fn formats(media: &SDPMediaRef) -> Vec<Format> {
+    media
         .formats()
         .filter_map(|format| format.parse::<u32>().ok())
         .map(|payload| {
@@ -323,41 +403,58 @@ fn choose(media: &SDPMediaRef, kind: MediaKind) -> Option<(Codec, u32)> {
                     .find_map(|value| value.strip_prefix(&prefix).map(String::from))
                     .unwrap_or_default()
             };
-            (payload, find("rtpmap"), find("fmtp"))
+            Format {
+                payload,
+                rtpmap: find("rtpmap"),
+                fmtp: find("fmtp"),
+            }
         })
-        .collect();
-    let named = |name: &'static str| {
-        offered.iter().filter(move |(_, rtpmap, _)| {
-            rtpmap
-                .split('/')
-                .next()
-                .is_some_and(|codec| codec.eq_ignore_ascii_case(name))
-        })
+        .collect()
+}
+
+/// The codec and payload type to answer with: VP8, else H.264 (packetization mode 1 and the
+/// constrained baseline profile first), for video; Opus for audio.
+fn choose(media: &SDPMediaRef, kind: MediaKind) -> Option<(Codec, u32)> {
+    let offered = formats(media);
+    let named = |codec: Codec| {
+        offered
+            .iter()
+            .filter(move |format| format.codec() == Some(codec))
     };
     match kind {
-        MediaKind::Audio => named("opus").next().map(|(pt, ..)| (Codec::Opus, *pt)),
-        MediaKind::Video => named("VP8")
+        MediaKind::Audio => named(Codec::Opus).next().map(|f| (Codec::Opus, f.payload)),
+        MediaKind::Video => named(Codec::Vp8)
             .next()
-            .map(|(pt, ..)| (Codec::Vp8, *pt))
+            .map(|f| (Codec::Vp8, f.payload))
             .or_else(|| {
-                let baseline = |fmtp: &str| {
-                    fmtp.contains("packetization-mode=1")
-                        && (fmtp.contains("profile-level-id=42e0")
-                            || fmtp.contains("profile-level-id=4200"))
-                };
-                named("H264")
-                    .find(|(_, _, fmtp)| baseline(fmtp))
-                    .or_else(|| named("H264").next())
-                    .map(|(pt, ..)| (Codec::H264, *pt))
+                named(Codec::H264)
+                    .find(|format| format.baseline_mode_1())
+                    .or_else(|| named(Codec::H264).next())
+                    .map(|f| (Codec::H264, f.payload))
             }),
     }
+}
+
+/// The codec and payload type to answer a plain RTP offer's `kind` section with: the first
+/// format spoken here in the offer's order (the offerer's preference, as telephones expect),
+/// H.264 in packetization mode 1 before other H.264 formats.
+pub fn choose_in_order(media: &SDPMediaRef, kind: MediaKind) -> Option<(Codec, u32)> {
+    let offered = formats(media);
+    let spoken = |format: &Format| format.codec().filter(|codec| codec.kind() == kind);
+    let first = offered.iter().find_map(spoken)?;
+    let format = offered
+        .iter()
+        .filter(|format| spoken(format) == Some(first))
+        .find(|format| first != Codec::H264 || format.baseline_mode_1())
+        .or_else(|| offered.iter().find(|format| spoken(format) == Some(first)))?;
+    Some((first, format.payload))
 }
 
 /// The offer's caps for `payload`, less what must not reach the answer: the browser's own
 /// SSRCs and session attributes; header extensions, which payloaders copy into their caps
 /// where `webrtcbin` 1.22 then refuses them; and transport-wide congestion control, so that
 /// a browser receiving from the endpoint reports its bandwidth estimate with REMB.
-fn answer_caps(media: &SDPMediaRef, payload: u32) -> Option<gst::Caps> {
+pub fn answer_caps(media: &SDPMediaRef, payload: u32) -> Option<gst::Caps> {
     let mut caps = media.caps_from_media(payload as i32)?;
     let caps_mut = caps.make_mut();
     media.attributes_to_caps(caps_mut).ok()?;

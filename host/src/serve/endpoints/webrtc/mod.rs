@@ -24,14 +24,15 @@
 
 mod candidate;
 pub mod codecs;
-mod remb;
-mod sdp;
-mod settings;
+pub mod remb;
+pub mod sdp;
+pub mod settings;
 
-use super::super::objects::{self, ElementMedia, MediaKind, Port, post_event};
 use super::super::objects::{Behaviour, Outcome};
+use super::super::objects::{ElementMedia, MediaKind, post_event};
 use super::super::rpc::RpcError;
 use super::encoding_input::{Branch, EncodingInput};
+use super::rtp_common::{self, Link, state_change};
 use anyhow::{Context, Result};
 use candidate::Candidate;
 use codecs::Codec;
@@ -44,7 +45,6 @@ use gst_webrtc::{
 };
 use serde_json::{Map, Value as Json, json};
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -103,22 +103,6 @@ enum Phase {
     OfferGenerated,
     /// Both descriptions are set.
     Negotiated,
-}
-
-/// `mediaState` and `connectionState` values.
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Link {
-    Disconnected,
-    Connected,
-}
-
-impl Link {
-    fn name(self) -> &'static str {
-        match self {
-            Link::Disconnected => "DISCONNECTED",
-            Link::Connected => "CONNECTED",
-        }
-    }
 }
 
 /// What changes during a call, behind the endpoint's lock.
@@ -231,39 +215,15 @@ fn build(
         anyhow::bail!("GStreamer's libnice elements are missing (Debian: gstreamer1.0-nice)");
     }
     bin.add(&webrtcbin)?;
-    let mut ports = Vec::new();
-    let mut inputs = Vec::new();
-    for kind in MediaKind::ALL {
-        let (ghost, queue) = objects::input_queue(&bin, kind)?;
-        // Real time: an encoder that falls behind drops the oldest frames, never stalls the
-        // element feeding this one.
-        objects::keep_newest(&queue, gst::ClockTime::from_mseconds(500), 0);
-        // Until negotiation links an encoder, what arrives is dropped here.
-        let output = queue.static_pad("src").context("queue without src")?;
-        output.add_probe(
-            gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
-            |pad, _| {
-                if pad.is_linked() {
-                    gst::PadProbeReturn::Ok
-                } else {
-                    gst::PadProbeReturn::Drop
-                }
-            },
-        );
-        let (tee, encoded) = (objects::output_tee(&bin)?, objects::output_tee(&bin)?);
-        ports.push(Port::encoding(tee, encoded, ghost));
-        inputs.push(queue);
-    }
-    let video = ports.pop().context("no video port")?;
-    let audio = ports.pop().context("no audio port")?;
+    let ports = rtp_common::peer_ports(&bin)?;
     let inner = Arc::new(Inner {
         bin: bin.downgrade(),
         webrtcbin: webrtcbin.clone(),
         recvonly,
         sendonly,
-        inputs: [inputs[0].clone(), inputs[1].clone()],
-        outputs: [audio.tee.clone(), video.tee.clone()],
-        encoded: [encoded(&audio)?, encoded(&video)?],
+        inputs: ports.inputs,
+        outputs: ports.raw,
+        encoded: ports.encoded,
         session: Mutex::new(Session {
             phase: Phase::Idle,
             local: None,
@@ -290,16 +250,9 @@ fn build(
     });
     connect_signals(&inner);
     inner.hear_consumers();
-    let mut media = ElementMedia::new(bin, audio, video);
+    let mut media = ElementMedia::new(bin, ports.audio, ports.video);
     media.behaviour = Some(Box::new(WebRtc { inner }));
     Ok(media)
-}
-
-/// The encoded tee of `port`, which [`Port::encoding`] made.
-fn encoded(port: &Port) -> Result<gst::Element> {
-    port.encoded
-        .clone()
-        .context("a port without encoded output")
 }
 
 /// Hands `webrtcbin`'s signals to the endpoint, holding it weakly: the endpoint owns them.
@@ -440,17 +393,12 @@ impl Behaviour for WebRtc {
     /// closed tab sends no BYE, and RTP's own timeout takes half a minute), and connected
     /// again when it does.
     fn tick(&self, media: &ElementMedia) {
-        let flowing = MediaKind::ALL
-            .iter()
-            .any(|kind| media.port(*kind).flow.output.is_flowing());
         let mut session = self.inner.lock();
-        let flowed = std::mem::replace(&mut session.flowed, flowing);
         let state = session.media_state;
+        let changed = rtp_common::media_state_tick(media, &mut session.flowed, state);
         drop(session);
-        match (flowed, flowing, state) {
-            (true, false, Link::Connected) => self.inner.set_media_state(Link::Disconnected),
-            (_, true, Link::Disconnected) => self.inner.set_media_state(Link::Connected),
-            _ => {}
+        if let Some(state) = changed {
+            self.inner.set_media_state(state);
         }
     }
 
@@ -468,7 +416,7 @@ impl Behaviour for WebRtc {
         let value = |result: Result<Json, RpcError>| Some(result.map(Outcome::Value));
         match operation {
             "processOffer" => {
-                let offer = sdp_arg(args, "offer");
+                let offer = sdp::argument(args, "offer");
                 later(Box::new(move || {
                     inner.process_offer(&offer?).map(|answer| json!(answer))
                 }))
@@ -480,7 +428,7 @@ impl Behaviour for WebRtc {
                 }))
             }
             "processAnswer" => {
-                let answer = sdp_arg(args, "answer");
+                let answer = sdp::argument(args, "answer");
                 later(Box::new(move || {
                     inner.process_answer(&answer?).map(|local| json!(local))
                 }))
@@ -532,18 +480,6 @@ impl Behaviour for WebRtc {
                 value(result)
             }
         }
-    }
-}
-
-/// A string argument holding SDP; empty or missing is Kurento's 40201.
-fn sdp_arg(args: &Map<String, Json>, name: &str) -> Result<String, RpcError> {
-    match args.get(name) {
-        Some(Json::String(text)) if !text.trim().is_empty() => Ok(text.clone()),
-        Some(Json::String(_)) => Err(sdp::parse_error(format!("the {name} is empty"))),
-        None | Some(Json::Null) => Err(RpcError::invalid_params(format!("missing {name}"))),
-        Some(other) => Err(sdp::parse_error(format!(
-            "the {name} must be SDP text, not {other}"
-        ))),
     }
 }
 
@@ -817,32 +753,12 @@ impl Inner {
         sink: &gst::Pad,
     ) -> Result<()> {
         let bin = self.bin.upgrade().context("the endpoint is gone")?;
-        let encoder = codec.encoder()?;
-        let payloader = codec.payloader(payload)?;
-        bin.add_many(&encoder)?;
-        bin.add(&payloader)?;
-        gst::Element::link_many(&encoder)?;
-        payloader
-            .static_pad("src")
-            .context("payloader without src")?
-            .link(sink)?;
-        for element in encoder.iter().chain([&payloader]) {
-            element.sync_state_with_parent()?;
-        }
-        let queue = &self.inputs[kind as usize];
-        let input = EncodingInput::new(
-            &bin,
-            queue.static_pad("src").context("queue without src")?,
-            &encoder,
-            payloader
-                .static_pad("sink")
-                .context("payloader without sink")?,
-            Some(codec),
-        )?;
+        let sender =
+            rtp_common::link_sender(&bin, &self.inputs[kind as usize], codec, payload, sink)?;
+        let input = sender.input;
         match kind {
             MediaKind::Video => {
-                let video_encoder = encoder[codec.encoder_index()].clone();
-                self.lock().video_encoder = Some((video_encoder, codec, input));
+                self.lock().video_encoder = Some((sender.encoder, codec, input));
                 self.apply_send_bitrate();
             }
             MediaKind::Audio => self.lock().audio_input = Some(input),
@@ -853,95 +769,17 @@ impl Inner {
     /// Depayloads a stream the browser sends into the port's encoded tee, and decodes it
     /// into the raw tee while something consumes raw media.
     fn receive(&self, pad: &gst::Pad) -> Result<()> {
-        let caps = pad.current_caps().context("an RTP stream without caps")?;
-        let structure = caps.structure(0).context("empty RTP caps")?;
-        let encoding = structure.get::<String>("encoding-name").unwrap_or_default();
-        let codec = Codec::from_encoding(&encoding)
-            .with_context(|| format!("the browser sends {encoding}, which is not spoken here"))?;
-        let kind = codec.kind();
         let bin = self.bin.upgrade().context("the endpoint is gone")?;
-        let depayloader = codec.depayloader()?;
-        bin.add(&depayloader)?;
-        let encoded = &self.encoded[kind as usize];
-        let encoded_input = encoded.static_pad("sink").context("tee without sink")?;
-        if encoded_input.is_linked() {
-            // A second stream of one kind has nowhere to go: it ends in a fakesink.
-            let drain = objects::make("fakesink")?;
-            drain.set_property("sync", false);
-            bin.add(&drain)?;
-            depayloader.link(&drain)?;
-            drain.sync_state_with_parent()?;
-        } else {
-            depayloader
-                .static_pad("src")
-                .context("depayloader without src")?
-                .link(&encoded_input)?;
-            self.decode_on_demand(&bin, codec)?;
-        }
-        depayloader.sync_state_with_parent()?;
-        pad.link(
-            &depayloader
-                .static_pad("sink")
-                .context("depayloader without sink")?,
-        )?;
+        let depayloader = rtp_common::receive(&bin, pad, &self.encoded, &self.outputs)?;
         self.lock().depayloaders.push(depayloader);
         self.set_media_state(Link::Connected);
-        Ok(())
-    }
-
-    /// Decodes the encoded tee of `codec`'s kind into its raw tee, but only while the raw
-    /// tee feeds someone: until then, and after, frames stop before the decoder, which costs
-    /// nothing. A decoder starting anew waits for a key frame (the consumer that made it
-    /// start asked for one when it linked).
-    fn decode_on_demand(&self, bin: &gst::Bin, codec: Codec) -> Result<()> {
-        let kind = codec.kind();
-        let (encoded, raw) = (&self.encoded[kind as usize], &self.outputs[kind as usize]);
-        let decoder = codec.decoder()?;
-        bin.add_many(&decoder)?;
-        gst::Element::link_many(&decoder)?;
-        let last = decoder.last().context("an empty decoder chain")?;
-        last.link(raw)?;
-        for element in &decoder {
-            element.sync_state_with_parent()?;
-        }
-        let branch = encoded
-            .request_pad_simple("src_%u")
-            .context("cannot add a decoding branch")?;
-        branch.link(
-            &decoder[0]
-                .static_pad("sink")
-                .context("decoder without sink")?,
-        )?;
-        let raw = raw.clone();
-        let starting = std::sync::atomic::AtomicBool::new(true);
-        branch.add_probe(
-            gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
-            move |_, info| {
-                if raw.property::<i32>("num-src-pads") == 0 {
-                    starting.store(true, Ordering::Relaxed);
-                    return gst::PadProbeReturn::Drop;
-                }
-                if starting.load(Ordering::Relaxed) {
-                    let key = !objects::is_delta_unit(info);
-                    if !key {
-                        return gst::PadProbeReturn::Drop;
-                    }
-                    starting.store(false, Ordering::Relaxed);
-                }
-                gst::PadProbeReturn::Ok
-            },
-        );
         Ok(())
     }
 
     /// Asks the browser for a video key frame (an RTCP PLI).
     fn request_key_frame(&self) -> Result<(), RpcError> {
         let depayloaders = self.lock().depayloaders.clone();
-        for depayloader in depayloaders {
-            if let Some(pad) = depayloader.static_pad("src") {
-                objects::request_key_frame(&pad);
-            }
-        }
+        rtp_common::request_key_frame(&depayloaders);
         Ok(())
     }
 
@@ -1301,8 +1139,3 @@ const AUDIO_SHARE: u64 = 56_000;
 /// How long a consumer's bitrate counts after it last said it (consumers repeat theirs with
 /// every estimate of their own browser's, about once a second).
 const CONSUMER_SILENCE: Duration = Duration::from_secs(5);
-
-fn state_change(old: Link, new: Link) -> Map<String, Json> {
-    let fields = json!({"oldState": old.name(), "newState": new.name()});
-    fields.as_object().cloned().unwrap_or_default()
-}

@@ -2,6 +2,7 @@
 
 use super::super::super::rpc::RpcError;
 use gst_sdp::{SDPMessage, SDPMessageRef};
+use serde_json::{Map, Value as Json};
 
 /// Kurento's 40201 for SDP that cannot be used.
 pub fn parse_error(message: impl Into<String>) -> RpcError {
@@ -22,6 +23,18 @@ pub fn parse(text: &str) -> Result<SDPMessage, RpcError> {
         return Err(parse_error("the SDP has no media section (m= line)"));
     }
     Ok(message)
+}
+
+/// A string argument holding SDP; empty or missing is Kurento's 40201.
+pub fn argument(args: &Map<String, Json>, name: &str) -> Result<String, RpcError> {
+    match args.get(name) {
+        Some(Json::String(text)) if !text.trim().is_empty() => Ok(text.clone()),
+        Some(Json::String(_)) => Err(parse_error(format!("the {name} is empty"))),
+        None | Some(Json::Null) => Err(RpcError::invalid_params(format!("missing {name}"))),
+        Some(other) => Err(parse_error(format!(
+            "the {name} must be SDP text, not {other}"
+        ))),
+    }
 }
 
 /// The SDP as text with CRLF line ends.

@@ -1,0 +1,256 @@
+//! What the endpoints that exchange RTP with a peer (WebRtcEndpoint, RtpEndpoint) share:
+//! sending an element's input in the negotiated codec, receiving the peer's streams into the
+//! ports' tees, and the media and connection states of Kurento's BaseRtpEndpoint.
+
+use super::super::objects::{self, ElementMedia, MediaKind, Port};
+use super::encoding_input::EncodingInput;
+use super::webrtc::codecs::Codec;
+use anyhow::{Context, Result};
+use gst::prelude::*;
+use serde_json::{Map, Value as Json, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// `mediaState` and `connectionState` values.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Link {
+    /// No media (or no transport) with the peer.
+    Disconnected,
+    /// Media (or the transport) is up.
+    Connected,
+}
+
+impl Link {
+    /// Kurento's name of the state.
+    pub fn name(self) -> &'static str {
+        match self {
+            Link::Disconnected => "DISCONNECTED",
+            Link::Connected => "CONNECTED",
+        }
+    }
+}
+
+/// The fields of `MediaStateChanged` and `ConnectionStateChanged`.
+pub fn state_change(old: Link, new: Link) -> Map<String, Json> {
+    let fields = json!({"oldState": old.name(), "newState": new.name()});
+    fields.as_object().cloned().unwrap_or_default()
+}
+
+/// The media state a tick finds: connected once what the peer sends comes out of the element,
+/// disconnected once it stopped (a peer that goes away often says nothing: no BYE). `flowed`
+/// is whether it flowed at the previous tick, and is updated. `None` when unchanged.
+pub fn media_state_tick(media: &ElementMedia, flowed: &mut bool, state: Link) -> Option<Link> {
+    let flowing = MediaKind::ALL
+        .iter()
+        .any(|kind| media.port(*kind).flow.output.is_flowing());
+    let before = std::mem::replace(flowed, flowing);
+    match (before, flowing, state) {
+        (true, false, Link::Connected) => Some(Link::Disconnected),
+        (_, true, Link::Disconnected) => Some(Link::Connected),
+        _ => None,
+    }
+}
+
+/// The two ports of an endpoint exchanging media with a peer, and their parts, each as
+/// `[audio, video]`.
+pub struct PeerPorts {
+    /// The audio port.
+    pub audio: Port,
+    /// The video port.
+    pub video: Port,
+    /// The input queues: senders are linked behind them once negotiated.
+    pub inputs: [gst::Element; 2],
+    /// The raw output tees: decoders feed them.
+    pub raw: [gst::Element; 2],
+    /// The encoded output tees: depayloaders feed them.
+    pub encoded: [gst::Element; 2],
+}
+
+/// The ports of an endpoint exchanging media with a peer, in `bin`: what the element receives
+/// waits in an input queue that drops it until negotiation links a sender (and drops the
+/// oldest when the sender falls behind: real time); what the peer sends leaves through an
+/// encoded and a raw tee.
+pub fn peer_ports(bin: &gst::Bin) -> Result<PeerPorts> {
+    let mut ports = Vec::new();
+    let mut inputs = Vec::new();
+    for kind in MediaKind::ALL {
+        let (ghost, queue) = objects::input_queue(bin, kind)?;
+        objects::keep_newest(&queue, gst::ClockTime::from_mseconds(500), 0);
+        let output = queue.static_pad("src").context("queue without src")?;
+        output.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+            |pad, _| {
+                if pad.is_linked() {
+                    gst::PadProbeReturn::Ok
+                } else {
+                    gst::PadProbeReturn::Drop
+                }
+            },
+        );
+        let (tee, encoded) = (objects::output_tee(bin)?, objects::output_tee(bin)?);
+        ports.push(Port::encoding(tee, encoded, ghost));
+        inputs.push(queue);
+    }
+    let video = ports.pop().context("no video port")?;
+    let audio = ports.pop().context("no audio port")?;
+    let encoded = |port: &Port| {
+        port.encoded
+            .clone()
+            .context("a port without encoded output")
+    };
+    Ok(PeerPorts {
+        inputs: [inputs[0].clone(), inputs[1].clone()],
+        raw: [audio.tee.clone(), video.tee.clone()],
+        encoded: [encoded(&audio)?, encoded(&video)?],
+        audio,
+        video,
+    })
+}
+
+/// The sending side of one kind of media, once negotiated.
+pub struct Sender {
+    /// The codec's encoder element, whose bitrate may be set.
+    pub encoder: gst::Element,
+    /// The codec sent.
+    pub codec: Codec,
+    /// The input that passes frames already in `codec` and encodes anything else.
+    pub input: Arc<EncodingInput>,
+}
+
+/// Links the input queue `queue` of `bin` to `sink` (where RTP leaves towards the peer)
+/// through a payloader of `codec` with payload type `payload`, behind an input that encodes
+/// what does not arrive in `codec` already.
+pub fn link_sender(
+    bin: &gst::Bin,
+    queue: &gst::Element,
+    codec: Codec,
+    payload: u32,
+    sink: &gst::Pad,
+) -> Result<Sender> {
+    let encoder = codec.encoder()?;
+    let payloader = codec.payloader(payload)?;
+    bin.add_many(&encoder)?;
+    bin.add(&payloader)?;
+    gst::Element::link_many(&encoder)?;
+    payloader
+        .static_pad("src")
+        .context("payloader without src")?
+        .link(sink)?;
+    for element in encoder.iter().chain([&payloader]) {
+        element.sync_state_with_parent()?;
+    }
+    let input = EncodingInput::new(
+        bin,
+        queue.static_pad("src").context("queue without src")?,
+        &encoder,
+        payloader
+            .static_pad("sink")
+            .context("payloader without sink")?,
+        Some(codec),
+    )?;
+    Ok(Sender {
+        encoder: encoder[codec.encoder_index()].clone(),
+        codec,
+        input,
+    })
+}
+
+/// Depayloads the peer's RTP stream leaving `pad` into the encoded tee of its kind (in
+/// `encoded`, audio then video), and decodes it into the raw tee of its kind (in `raw`) while
+/// something consumes raw media. Returns the depayloader, where key frame requests to the
+/// peer start.
+pub fn receive(
+    bin: &gst::Bin,
+    pad: &gst::Pad,
+    encoded: &[gst::Element; 2],
+    raw: &[gst::Element; 2],
+) -> Result<gst::Element> {
+    let caps = pad.current_caps().context("an RTP stream without caps")?;
+    let structure = caps.structure(0).context("empty RTP caps")?;
+    let encoding = structure.get::<String>("encoding-name").unwrap_or_default();
+    let codec = Codec::from_encoding(&encoding)
+        .with_context(|| format!("the peer sends {encoding}, which is not spoken here"))?;
+    let kind = codec.kind() as usize;
+    let (encoded, raw) = (&encoded[kind], &raw[kind]);
+    let depayloader = codec.depayloader()?;
+    bin.add(&depayloader)?;
+    let encoded_input = encoded.static_pad("sink").context("tee without sink")?;
+    if encoded_input.is_linked() {
+        // A second stream of one kind has nowhere to go: it ends in a fakesink.
+        let drain = objects::make("fakesink")?;
+        drain.set_property("sync", false);
+        bin.add(&drain)?;
+        depayloader.link(&drain)?;
+        drain.sync_state_with_parent()?;
+    } else {
+        depayloader
+            .static_pad("src")
+            .context("depayloader without src")?
+            .link(&encoded_input)?;
+        decode_on_demand(bin, codec, encoded, raw)?;
+    }
+    depayloader.sync_state_with_parent()?;
+    pad.link(
+        &depayloader
+            .static_pad("sink")
+            .context("depayloader without sink")?,
+    )?;
+    Ok(depayloader)
+}
+
+/// Decodes the `encoded` tee into the `raw` tee, but only while the raw tee feeds someone:
+/// until then, and after, frames stop before the decoder, which costs nothing. A decoder
+/// starting anew waits for a key frame (the consumer that made it start asked for one when
+/// it linked).
+fn decode_on_demand(
+    bin: &gst::Bin,
+    codec: Codec,
+    encoded: &gst::Element,
+    raw: &gst::Element,
+) -> Result<()> {
+    let decoder = codec.decoder()?;
+    bin.add_many(&decoder)?;
+    gst::Element::link_many(&decoder)?;
+    let last = decoder.last().context("an empty decoder chain")?;
+    last.link(raw)?;
+    for element in &decoder {
+        element.sync_state_with_parent()?;
+    }
+    let branch = encoded
+        .request_pad_simple("src_%u")
+        .context("cannot add a decoding branch")?;
+    branch.link(
+        &decoder[0]
+            .static_pad("sink")
+            .context("decoder without sink")?,
+    )?;
+    let raw = raw.clone();
+    let starting = AtomicBool::new(true);
+    branch.add_probe(
+        gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+        move |_, info| {
+            if raw.property::<i32>("num-src-pads") == 0 {
+                starting.store(true, Ordering::Relaxed);
+                return gst::PadProbeReturn::Drop;
+            }
+            if starting.load(Ordering::Relaxed) {
+                let key = !objects::is_delta_unit(info);
+                if !key {
+                    return gst::PadProbeReturn::Drop;
+                }
+                starting.store(false, Ordering::Relaxed);
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
+    Ok(())
+}
+
+/// Asks the peer for a video key frame (an RTCP PLI) from each of `depayloaders`.
+pub fn request_key_frame(depayloaders: &[gst::Element]) {
+    for depayloader in depayloaders {
+        if let Some(pad) = depayloader.static_pad("src") {
+            objects::request_key_frame(&pad);
+        }
+    }
+}
