@@ -222,6 +222,12 @@ pub fn make_clip(dir: &Path) -> PathBuf {
 
 /// Decodes a [`WIDTH`]x[`HEIGHT`] video file into its frames' luma planes.
 pub fn decode_luma(video: &Path) -> Vec<Vec<u8>> {
+    decode_luma_sized(video, WIDTH, HEIGHT)
+}
+
+/// Decodes a `width`x`height` video file (`width` a multiple of 4) into its frames' luma
+/// planes.
+pub fn decode_luma_sized(video: &Path, width: usize, height: usize) -> Vec<Vec<u8>> {
     let raw = video.with_extension("gray");
     gst_launch(&format!(
         "filesrc location={} ! decodebin ! videoconvert ! video/x-raw,format=GRAY8 ! filesink location={}",
@@ -229,13 +235,13 @@ pub fn decode_luma(video: &Path) -> Vec<Vec<u8>> {
         raw.display()
     ));
     let bytes = std::fs::read(&raw).expect("decoded frames");
-    // GRAY8 rows of WIDTH bytes need no padding, as WIDTH is a multiple of 4.
+    // GRAY8 rows of a multiple of 4 bytes need no padding.
     assert_eq!(
-        bytes.len() % (WIDTH * HEIGHT),
+        bytes.len() % (width * height),
         0,
-        "decoded size is not a whole number of frames"
+        "decoded size is not a whole number of {width}x{height} frames"
     );
-    bytes.chunks(WIDTH * HEIGHT).map(<[u8]>::to_vec).collect()
+    bytes.chunks(width * height).map(<[u8]>::to_vec).collect()
 }
 
 /// A [`FRAMES`]-frame [`WIDTH`]x[`HEIGHT`] H.264 clip of the still astronaut photo (one

@@ -4,7 +4,7 @@
 
 use super::complex;
 use super::flow;
-use super::objects::{self, MediaKind, Object};
+use super::objects::{self, Media, MediaKind, Object};
 use super::rpc::RpcError;
 use super::server::Server;
 use filmstrip::EmittedEvent;
@@ -108,7 +108,12 @@ fn report_flows(server: &Server, pipeline_id: &str) {
     let Ok(pipeline) = state.object(pipeline_id) else {
         return;
     };
-    for child in &pipeline.children {
+    // A hub's ports are its children, not the pipeline's.
+    let hub_ports = pipeline.children.iter().filter_map(|child| {
+        let hub = state.object(child).ok()?;
+        matches!(hub.media, Media::Hub(_)).then_some(&hub.children)
+    });
+    for child in pipeline.children.iter().chain(hub_ports.flatten()) {
         let Some(media) = state.object(child).ok().and_then(Object::element) else {
             continue;
         };

@@ -36,6 +36,15 @@ pub fn invoke(
             "getGstreamerDot" => Ok(json!(dot(pipeline.upcast_ref()))),
             _ => Err(unknown_operation(object, operation)),
         },
+        Media::Hub(hub) => {
+            if operation == "getGstreamerDot" {
+                return Ok(json!(dot(&hub.bin)));
+            }
+            let port = |id: &str| state.hub_port(object_id, id);
+            hub.behaviour
+                .operation(operation, &args, &port)
+                .unwrap_or_else(|| Err(unknown_operation(object, operation)))
+        }
         Media::Element(media) => {
             let own = media
                 .behaviour
@@ -111,7 +120,7 @@ fn media_object_op(
         }
         "getChildren" => json!(object.children),
         "getParent" => json!(object.parent),
-        "getMediaPipeline" => json!(object.media_pipeline()),
+        "getMediaPipeline" => json!(state.pipeline_of(id)),
         "getCreationTime" => json!(object.creation_time),
         "setName" => {
             let name = arg(args, "name")?.to_string();
@@ -240,11 +249,12 @@ pub fn server_info(server: &Server) -> Json {
             .map(|name| name.to_string()),
     );
     filters.sort();
+    let elements = [endpoints::FACTORIES, endpoints::HUB_FACTORIES].concat();
     let mut modules = vec![
         json!({"name": "core", "version": kurento_version, "generationTime": generation,
-               "factories": ["MediaPipeline"]}),
+               "factories": ["MediaPipeline", "HubPort"]}),
         json!({"name": "elements", "version": kurento_version, "generationTime": generation,
-               "factories": endpoints::FACTORIES}),
+               "factories": elements}),
         json!({"name": "filters", "version": kurento_version, "generationTime": generation,
                "factories": filters}),
     ];

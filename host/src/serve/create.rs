@@ -83,10 +83,23 @@ fn create_object(
             hierarchy: created.hierarchy,
             events: events.map(|event| event.to_string()).collect(),
         };
-        return add_element(server, session, constructor, class, created.media);
+        let pipeline = string_param(constructor, "mediaPipeline")?;
+        return add_element(server, session, pipeline, class, created.media);
+    }
+    if let Some(created) = endpoints::create_hub(bare, &server.gst_name()) {
+        let (hierarchy, hub) = created?;
+        let class = Class {
+            type_name: bare,
+            module: "kurento",
+            hierarchy,
+            events: vec!["Error".to_string()],
+        };
+        let pipeline = string_param(constructor, "mediaPipeline")?;
+        return add_object(server, session, pipeline, class, Media::Hub(Box::new(hub)));
     }
     match bare {
         "MediaPipeline" => create_pipeline(server, session),
+        "HubPort" => create_hub_port(server, session, constructor),
         "ServerManager" => Err(RpcError::type_not_found("ServerManager cannot be created")),
         _ => {
             let not_found = || RpcError::not_available(format!("Factory '{type_name}' not found"));
@@ -131,9 +144,35 @@ fn create_object(
                 ],
                 events,
             };
-            add_element(server, session, constructor, class, media)
+            let pipeline = string_param(constructor, "mediaPipeline")?;
+            add_element(server, session, pipeline, class, media)
         }
     }
+}
+
+/// `HubPort(hub)`: a port made by its hub, which is its parent, as on KMS.
+fn create_hub_port(
+    server: &Arc<Server>,
+    session: &str,
+    constructor: &Map<String, Json>,
+) -> Result<String, RpcError> {
+    let hub_id = string_param(constructor, "hub")?;
+    let hub = match &server.lock().object(hub_id)?.media {
+        Media::Hub(hub) => Arc::clone(&hub.behaviour),
+        _ => return Err(RpcError::illegal_param(format!("{hub_id} is not a Hub"))),
+    };
+    // The port joins the mix with GStreamer's locks only, not the server's.
+    let media = hub.add_port(&server.gst_name())?;
+    let class = Class {
+        type_name: "HubPort",
+        module: "kurento",
+        hierarchy: vec!["kurento.MediaElement", "kurento.MediaObject"],
+        events: ELEMENT_EVENTS
+            .iter()
+            .map(|event| event.to_string())
+            .collect(),
+    };
+    add_element(server, session, hub_id, class, media)
 }
 
 fn create_pipeline(server: &Arc<Server>, session: &str) -> Result<String, RpcError> {
@@ -159,31 +198,60 @@ fn create_pipeline(server: &Arc<Server>, session: &str) -> Result<String, RpcErr
     Ok(id)
 }
 
+/// Adds element `media` under `parent`: its pipeline, or the hub of a `HubPort`.
 fn add_element(
     server: &Server,
     session: &str,
-    constructor: &Map<String, Json>,
+    parent: &str,
     class: Class<'_>,
     media: ElementMedia,
 ) -> Result<String, RpcError> {
-    let pipeline_id = string_param(constructor, "mediaPipeline")?;
-    let pipeline = match &server.lock().object(pipeline_id)?.media {
-        Media::Pipeline { pipeline, .. } => pipeline.clone(),
-        _ => {
-            return Err(RpcError::illegal_param(format!(
-                "{pipeline_id} is not a MediaPipeline"
-            )));
+    add_object(
+        server,
+        session,
+        parent,
+        class,
+        Media::Element(Box::new(media)),
+    )
+}
+
+/// Adds the element or hub `media` under `parent`, its bin into the pipeline.
+fn add_object(
+    server: &Server,
+    session: &str,
+    parent: &str,
+    class: Class<'_>,
+    media: Media,
+) -> Result<String, RpcError> {
+    let bin = match &media {
+        Media::Element(element) => element.bin.clone(),
+        Media::Hub(hub) => hub.bin.clone(),
+        _ => return Err(RpcError::internal("only elements and hubs have a parent")),
+    };
+    let (pipeline_id, pipeline) = {
+        let state = server.lock();
+        let pipeline_id = state.pipeline_of(parent).unwrap_or(parent).to_string();
+        match &state.object(&pipeline_id)?.media {
+            Media::Pipeline { pipeline, .. } => (pipeline_id, pipeline.clone()),
+            _ => {
+                return Err(RpcError::illegal_param(format!(
+                    "{pipeline_id} is not a MediaPipeline"
+                )));
+            }
         }
     };
     // Starting the element takes GStreamer's locks, not the server's: other clients go on.
-    pipeline
-        .add(&media.bin)
-        .map_err(|err| RpcError::unexpected(format!("cannot add the element: {err}")))?;
-    if !media.bin.is_locked_state()
-        && let Err(err) = media.bin.sync_state_with_parent()
-    {
-        // The element shows its failure as an `Error` event once media flows.
-        tracing::warn!(%err, "a new element did not start with its pipeline");
+    // A hub puts its ports into the pipeline itself.
+    if bin.parent().is_none() {
+        pipeline
+            .add(&bin)
+            .map_err(|err| RpcError::unexpected(format!("cannot add the element: {err}")))?;
+        if !bin.is_locked_state()
+            && let Err(err) = bin.sync_state_with_parent()
+        {
+            // The element shows its failure as an `Error` event once media flows.
+            tracing::warn!(%err, "a new element did not start with its pipeline");
+        }
     }
     let id = format!(
         "{pipeline_id}/{}_{}.{}",
@@ -191,7 +259,6 @@ fn add_element(
         class.module,
         class.type_name
     );
-    let bin = media.bin.clone();
     let inserted = server.lock().insert(Object {
         id: id.clone(),
         type_name: class.type_name.to_string(),
@@ -201,10 +268,10 @@ fn add_element(
         name: id.clone(),
         tags: Vec::new(),
         creation_time: unix_seconds(),
-        parent: Some(pipeline_id.to_string()),
+        parent: Some(parent.to_string()),
         children: Vec::new(),
         session: Some(session.to_string()),
-        media: Media::Element(Box::new(media)),
+        media,
     });
     if let Err(error) = inserted {
         // The pipeline was released meanwhile: the element goes with it.

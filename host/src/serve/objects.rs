@@ -70,6 +70,34 @@ pub enum Media {
     },
     /// A media element inside a pipeline.
     Element(Box<ElementMedia>),
+    /// A hub (Composite, Dispatcher...): a media object, not an element, whose children
+    /// are the `HubPort` elements it mixes or routes.
+    Hub(Box<HubMedia>),
+}
+
+/// A hub's bin inside its pipeline and what its class does.
+pub struct HubMedia {
+    /// The bin holding the hub's mixers.
+    pub bin: gst::Bin,
+    /// The class's operations and ports.
+    pub behaviour: Arc<dyn HubBehaviour>,
+}
+
+/// What a hub class does besides mixing: its own operations, which may name its ports.
+pub trait HubBehaviour: Send + Sync {
+    /// Makes a `HubPort` of this hub as element bin `name`, already in the hub's pipeline
+    /// and joined to the mix.
+    fn add_port(&self, name: &str) -> Result<ElementMedia, RpcError>;
+
+    /// Runs the class's `operation`; `port` turns a `HubPort` id given as an argument into
+    /// that port's bin, or refuses a port that is not this hub's. `None` when the class has
+    /// no such operation.
+    fn operation(
+        &self,
+        operation: &str,
+        args: &Map<String, Json>,
+        port: &dyn Fn(&str) -> Result<gst::Bin, RpcError>,
+    ) -> Option<Result<Json, RpcError>>;
 }
 
 /// The two kinds of media that travel between elements.
@@ -307,14 +335,6 @@ impl Object {
                 .map(|(key, value)| json!({"key": key, "value": value}))
                 .collect(),
         )
-    }
-
-    /// The pipeline this object belongs to (itself for a pipeline).
-    pub fn media_pipeline(&self) -> Option<&str> {
-        match &self.media {
-            Media::Pipeline { .. } => Some(&self.id),
-            _ => self.parent.as_deref(),
-        }
     }
 }
 

@@ -32,6 +32,7 @@ errors! {
     method_not_found = -32601, "METHOD_NOT_FOUND";
     invalid_params = -32602, "INVALID_PARAMS";
     internal = -32603, "INTERNAL_ERROR";
+    connect_error = 40002, "CONNECT_ERROR";
     unexpected = 40003, "UNEXPECTED_ERROR";
     invalid_session = 40007, "INVALID_SESSION";
     type_not_found = 40100, "MEDIA_OBJECT_TYPE_NOT_FOUND";

@@ -102,6 +102,7 @@ impl Store {
         let gst_name = match &object.media {
             Media::Pipeline { pipeline, .. } => Some(pipeline.name()),
             Media::Element(media) => Some(media.bin.name()),
+            Media::Hub(hub) => Some(hub.bin.name()),
             Media::Manager => None,
         };
         if let Some(name) = gst_name {
@@ -204,6 +205,36 @@ impl Store {
         None
     }
 
+    /// The pipeline `id` belongs to (itself for a pipeline): a hub port's parent is its
+    /// hub, whose parent is the pipeline.
+    pub fn pipeline_of(&self, id: &str) -> Option<&str> {
+        let mut object = self.objects.get(id)?;
+        loop {
+            match (&object.media, &object.parent) {
+                (Media::Pipeline { .. }, _) => return Some(&object.id),
+                (_, Some(parent)) => object = self.objects.get(parent)?,
+                (_, None) => return None,
+            }
+        }
+    }
+
+    /// The bin of `port`, a `HubPort` of hub `hub`: 40101 when unknown, 40107 when not a
+    /// `HubPort`, and 40002 (Kurento's `CONNECT_ERROR`, as KMS answers a dispatcher asked to
+    /// connect ports it does not hold) for a port of another hub.
+    pub fn hub_port(&self, hub: &str, port: &str) -> Result<gst::Bin, RpcError> {
+        let object = self.object(port)?;
+        let media = object
+            .element()
+            .filter(|_| object.type_name == "HubPort")
+            .ok_or_else(|| RpcError::illegal_param(format!("{port} is not a HubPort")))?;
+        if object.parent.as_deref() != Some(hub) {
+            return Err(RpcError::connect_error(format!(
+                "{port} is a port of another hub"
+            )));
+        }
+        Ok(media.bin.clone())
+    }
+
     /// The object `id`, or 40101.
     pub fn object(&self, id: &str) -> Result<&Object, RpcError> {
         self.objects
@@ -275,13 +306,25 @@ impl Store {
                 self.unsubscribe_where(|sub| sub.object == id);
                 self.dispatch(MANAGER_ID, "ObjectDestroyed", &object_field("objectId", id));
             }
-            Media::Element(_) => self.release_element(id, &mut teardown),
+            Media::Element(_) | Media::Hub(_) => self.release_element(id, &mut teardown),
         }
         Ok(teardown)
     }
 
+    /// Releases element or hub `id`; a hub's ports go first, as KMS releases a hub's
+    /// children with it.
     fn release_element(&mut self, id: &str, teardown: &mut Teardown) {
+        if let Some(hub) = self
+            .objects
+            .get(id)
+            .filter(|o| matches!(o.media, Media::Hub(_)))
+        {
+            for port in hub.children.clone() {
+                self.release_element(&port, teardown);
+            }
+        }
         let Some(media) = self.objects.get(id).and_then(Object::element) else {
+            self.forget(id, teardown);
             return;
         };
         let sources: Vec<String> = MediaKind::ALL
@@ -300,12 +343,19 @@ impl Store {
                 debug!(source = id, %sink, error = %error.message, "cannot unlink a released element");
             }
         }
+        self.forget(id, teardown);
+    }
+
+    /// Takes element or hub `id` out of the books, for `teardown` to stop.
+    fn forget(&mut self, id: &str, teardown: &mut Teardown) {
         let Some(object) = self.objects.remove(id) else {
             return;
         };
-        if let Media::Element(media) = &object.media {
-            self.gst_names.remove(media.bin.name().as_str());
-        }
+        match &object.media {
+            Media::Element(media) => self.gst_names.remove(media.bin.name().as_str()),
+            Media::Hub(hub) => self.gst_names.remove(hub.bin.name().as_str()),
+            _ => None,
+        };
         if let Some(parent) = object.parent.as_ref().and_then(|p| self.objects.get_mut(p)) {
             parent.children.retain(|child| child != id);
         }
@@ -366,7 +416,7 @@ impl Store {
                 sink_object.type_name
             )));
         }
-        if sink_object.parent != source_object.parent {
+        if self.pipeline_of(sink) != self.pipeline_of(source) {
             return Err(RpcError::illegal_param(
                 "an element connects only to another element of its pipeline",
             ));
@@ -526,6 +576,16 @@ impl Drop for Teardown {
                         && let Err(error) = pipeline.remove(&media.bin)
                     {
                         warn!(object = id, %error, "a released element stays in its pipeline");
+                    }
+                }
+                Media::Hub(hub) => {
+                    if let Err(error) = hub.bin.set_state(gst::State::Null) {
+                        warn!(object = id, %error, "a released hub did not stop");
+                    }
+                    if let Some(pipeline) = hub.bin.parent().and_downcast::<gst::Bin>()
+                        && let Err(error) = pipeline.remove(&hub.bin)
+                    {
+                        warn!(object = id, %error, "a released hub stays in its pipeline");
                     }
                 }
                 Media::Manager => {}

@@ -1,10 +1,11 @@
 //! Kurento's built-in element classes that are not modules: `PassThrough`, `PlayerEndpoint`,
 //! `RecorderEndpoint`, `WebRtcEndpoint`, `RtpEndpoint`, `HttpPostEndpoint` and
-//! `GStreamerFilter`, each in its own file.
+//! `GStreamerFilter`, each in its own file, and the hubs (`hub/`).
 
 mod encoding_input;
 mod gstreamer_filter;
 mod http_post;
+mod hub;
 mod player;
 mod recorder;
 mod rtp;
@@ -17,6 +18,7 @@ use super::rpc::RpcError;
 use serde_json::{Map, Value as Json};
 
 pub use http_post::{Intake, Refusal, Stuck, intake, set_base_url};
+pub use hub::{FACTORIES as HUB_FACTORIES, create as create_hub};
 pub use webrtc::{WebRtcDefaults, legacy_event_name};
 
 /// A built-in class, created.

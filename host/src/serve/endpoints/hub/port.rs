@@ -1,0 +1,104 @@
+//! `HubPort(hub)`: an element like any other (connected to and from with both kinds of
+//! media) whose input enters its hub and whose output is what the hub gives it.
+//!
+//! Its bin holds, for audio and video, `queue ! tee` on the way in (the hub takes branches of
+//! that tee: a mixer input, or another port's output in a dispatcher) and the output tee the
+//! hub feeds. The input queue keeps only the newest half second, so a mix never waits on a
+//! port that falls behind, and what enters is restamped on the pipeline's running time.
+
+use super::super::super::objects::{self, Behaviour, ElementMedia, MediaKind, Outcome, Port};
+use super::super::super::rpc::RpcError;
+use super::retime;
+use anyhow::{Context, Result};
+use gst::prelude::*;
+use serde_json::{Map, Value as Json};
+
+/// How much of a port's input waits for the hub at most; older frames go.
+const INPUT_BUFFER: gst::ClockTime = gst::ClockTime::from_mseconds(500);
+
+/// What a hub links to: a port's input tees and the sink pads of its output tees.
+pub struct PortPads {
+    /// The port's number in its hub.
+    pub number: u32,
+    /// The port's bin, in the pipeline.
+    pub bin: gst::Bin,
+    /// The input tees, audio then video.
+    inputs: [gst::Element; 2],
+    /// The output tees' sink pads, audio then video.
+    outputs: [gst::Pad; 2],
+}
+
+impl PortPads {
+    /// A new branch of the port's `kind` input.
+    pub fn input(&self, kind: MediaKind) -> Result<gst::Pad> {
+        self.inputs[index(kind)]
+            .request_pad_simple("src_%u")
+            .context("a hub port's input takes no more branches")
+    }
+
+    /// The pad that feeds the port's `kind` output.
+    pub fn output(&self, kind: MediaKind) -> &gst::Pad {
+        &self.outputs[index(kind)]
+    }
+
+    /// The sink pad of the `kind` input tee, where the input's caps arrive.
+    pub fn input_sink(&self, kind: MediaKind) -> Option<gst::Pad> {
+        self.inputs[index(kind)].static_pad("sink")
+    }
+}
+
+fn index(kind: MediaKind) -> usize {
+    match kind {
+        MediaKind::Audio => 0,
+        MediaKind::Video => 1,
+    }
+}
+
+/// Makes port `number` as bin `name`; it is not in any pipeline yet.
+pub fn build(name: &str, number: u32) -> Result<(ElementMedia, PortPads)> {
+    let bin = gst::Bin::builder().name(name).build();
+    let (audio_in, audio_out, audio) = kind_port(&bin, MediaKind::Audio)?;
+    let (video_in, video_out, video) = kind_port(&bin, MediaKind::Video)?;
+    let pads = PortPads {
+        number,
+        bin: bin.clone(),
+        inputs: [audio_in, video_in],
+        outputs: [audio_out, video_out],
+    };
+    Ok((ElementMedia::new(bin, audio, video), pads))
+}
+
+/// The `kind` side of a port in `bin`: its input tee, its output tee's sink pad, its port.
+fn kind_port(bin: &gst::Bin, kind: MediaKind) -> Result<(gst::Element, gst::Pad, Port)> {
+    let (ghost, queue) = objects::input_queue(bin, kind)?;
+    objects::keep_newest(&queue, INPUT_BUFFER, 0);
+    let input = objects::output_tee(bin)?;
+    queue.link(&input)?;
+    retime::restamp(&input.static_pad("sink").context("tee without sink pad")?);
+    let output = objects::output_tee(bin)?;
+    let feed = output.static_pad("sink").context("tee without sink pad")?;
+    Ok((input, feed, Port::new(output, Some(ghost))))
+}
+
+/// A port's link back to its hub, which it leaves when released.
+pub struct HubPort {
+    /// Takes the port out of its hub's mix.
+    pub leave: Box<dyn Fn() + Send + Sync>,
+}
+
+impl Behaviour for HubPort {
+    /// A HubPort has only the operations of every element.
+    fn operation(
+        &self,
+        _media: &ElementMedia,
+        _operation: &str,
+        _args: &Map<String, Json>,
+    ) -> Option<Result<Outcome, RpcError>> {
+        None
+    }
+
+    /// The hub lets go of the port before its bin stops: the rest of the mix goes on.
+    fn finish(&self) {
+        (self.leave)();
+    }
+}

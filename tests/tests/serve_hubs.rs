@@ -1,0 +1,553 @@
+//! `filmstrip serve`'s hubs: Composite, DispatcherOneToMany, Dispatcher and AlphaBlending,
+//! driven over JSON-RPC with players of solid-colour clips that carry tones, and checked on
+//! the pictures and sounds their ports' recordings hold.
+
+use filmstrip_tests::serve::Client;
+use filmstrip_tests::{Served, decode_luma_sized, gst_launch};
+use serde_json::{Value as Json, json};
+use std::path::{Path, PathBuf};
+use std::thread::sleep;
+use std::time::Duration;
+
+const LONG: Duration = Duration::from_secs(60);
+
+/// The clips' picture: small, so that encoding costs little.
+const CLIP_WIDTH: usize = 160;
+const CLIP_HEIGHT: usize = 120;
+const CLIP_FPS: usize = 30;
+/// KMS's composite picture.
+const COMPOSITE_WIDTH: usize = 800;
+const COMPOSITE_HEIGHT: usize = 600;
+const COMPOSITE_FPS: f64 = 15.0;
+
+/// Solid colours with far apart lumas once decoded (limited range): white 235, green 145,
+/// red 81; the hubs' background is black, 16.
+const WHITE: (u32, u8) = (0xffff_ffff, 235);
+const GREEN: (u32, u8) = (0xff00_ff00, 145);
+const RED: (u32, u8) = (0xffff_0000, 81);
+const BLACK: u8 = 16;
+/// How far a decoded luma may be from the colour's.
+const LUMA_TOLERANCE: u8 = 20;
+
+/// Writes a `seconds` long VP8/Opus WebM clip of one `colour` (ARGB) and a sine tone of
+/// `frequency` Hz, to `dir/<name>.webm`.
+fn clip(dir: &Path, name: &str, colour: u32, frequency: u32, seconds: usize) -> PathBuf {
+    let path = dir.join(format!("{name}.webm"));
+    let frames = seconds * CLIP_FPS;
+    // 1024-sample buffers at 48 kHz: enough of them to cover the video.
+    let buffers = seconds * 48_000 / 1024 + 1;
+    gst_launch(&format!(
+        "webmmux name=mux ! filesink location={} \
+         videotestsrc pattern=solid-color foreground-color={colour} num-buffers={frames} \
+         ! video/x-raw,width={CLIP_WIDTH},height={CLIP_HEIGHT},framerate={CLIP_FPS}/1 \
+         ! vp8enc deadline=1 ! mux. \
+         audiotestsrc freq={frequency} volume=0.3 samplesperbuffer=1024 num-buffers={buffers} \
+         ! audio/x-raw,rate=48000,channels=1 ! opusenc ! mux.",
+        path.display()
+    ));
+    path
+}
+
+/// Decodes the audio of `recording` as 48 kHz mono samples.
+fn decode_audio(recording: &Path) -> Vec<f32> {
+    let raw = recording.with_extension("f32");
+    gst_launch(&format!(
+        "filesrc location={} ! decodebin ! audioconvert ! audioresample \
+         ! audio/x-raw,format=F32LE,channels=1,rate=48000 ! filesink location={}",
+        recording.display(),
+        raw.display()
+    ));
+    std::fs::read(&raw)
+        .expect("decoded audio")
+        .chunks_exact(4)
+        .map(|bytes| f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+        .collect()
+}
+
+/// The amplitude of the `frequency` Hz component of 48 kHz `samples` (Goertzel).
+fn tone_level(samples: &[f32], frequency: f64) -> f64 {
+    let coefficient = 2.0 * (2.0 * std::f64::consts::PI * frequency / 48_000.0).cos();
+    let (mut previous, mut before) = (0.0f64, 0.0f64);
+    for sample in samples {
+        let current = f64::from(*sample) + coefficient * previous - before;
+        before = previous;
+        previous = current;
+    }
+    let power = previous * previous + before * before - coefficient * previous * before;
+    2.0 * power.sqrt() / samples.len() as f64
+}
+
+/// The mean luma of the `size` square around `(x, y)`.
+fn luma_at(frame: &[u8], width: usize, (x, y): (usize, usize), size: usize) -> u8 {
+    let half = size / 2;
+    let mut total = 0u64;
+    for row in y - half..y + half {
+        for column in x - half..x + half {
+            total += u64::from(frame[row * width + column]);
+        }
+    }
+    (total / (size * size) as u64) as u8
+}
+
+/// Whether `luma` is the colour whose luma is `expected`.
+fn is(luma: u8, expected: u8) -> bool {
+    luma.abs_diff(expected) <= LUMA_TOLERANCE
+}
+
+/// A pipeline with a player of each clip, playing from `play`, each connected to a new port
+/// of `hub`; returns the players and the ports.
+fn feed(client: &mut Client, pipeline: &str, hub: &str, clips: &[&Path]) -> Vec<(String, String)> {
+    clips
+        .iter()
+        .map(|clip| {
+            let player = client.player(pipeline, clip);
+            let port = client.create_with("HubPort", json!({"hub": hub}));
+            client.invoke(&player, "connect", json!({"sink": port}));
+            (player, port)
+        })
+        .collect()
+}
+
+/// A WEBM recorder of `port`'s output to `dir/<name>.webm`, recording.
+fn record(client: &mut Client, pipeline: &str, port: &str, path: &Path, profile: &str) -> String {
+    let recorder = client.recorder(pipeline, path, json!({"mediaProfile": profile}));
+    client.invoke(port, "connect", json!({"sink": recorder}));
+    client.subscribe(&recorder, "Recording");
+    client.invoke(&recorder, "record", json!({}));
+    client.event("Recording", LONG);
+    recorder
+}
+
+fn play(client: &mut Client, players: &[(String, String)]) {
+    for (player, _) in players {
+        client.invoke(player, "play", json!({}));
+    }
+}
+
+/// The composite's cell centres for `n` inputs, in port order (KMS's grid).
+fn cell_centres(n: usize) -> Vec<(usize, usize)> {
+    let columns = (1..).find(|c| c * c >= n).unwrap();
+    let rows = n.div_ceil(columns);
+    let (width, height) = (COMPOSITE_WIDTH / columns, COMPOSITE_HEIGHT / rows);
+    (0..n)
+        .map(|i| {
+            (
+                (i % columns) * width + width / 2,
+                (i / columns) * height + height / 2,
+            )
+        })
+        .collect()
+}
+
+/// Whether `frame` shows `colours` in the grid of that many cells, and black in the cells
+/// of the grid left over.
+fn shows_grid(frame: &[u8], colours: &[u8]) -> bool {
+    let columns = (1..).find(|c| c * c >= colours.len()).unwrap();
+    let rows = colours.len().div_ceil(columns);
+    let centres = cell_centres(columns * rows);
+    centres.iter().enumerate().all(|(i, centre)| {
+        let expected = colours.get(i).copied().unwrap_or(BLACK);
+        is(luma_at(frame, COMPOSITE_WIDTH, *centre, 40), expected)
+    })
+}
+
+#[test]
+fn composite_shows_two_inputs_side_by_side_and_mixes_their_audio_without_echo() {
+    let dir = tempfile::tempdir().unwrap();
+    let white = clip(dir.path(), "white", WHITE.0, 600, 3);
+    let green = clip(dir.path(), "green", GREEN.0, 1500, 3);
+    let served = Served::start();
+    let mut client = served.client();
+    let pipeline = client.create("MediaPipeline", None);
+    let composite = client.create("Composite", Some(&pipeline));
+    let inputs = feed(&mut client, &pipeline, &composite, &[&white, &green]);
+    let output = client.create_with("HubPort", json!({"hub": composite}));
+    let mixed = dir.path().join("mixed.webm");
+    let recorder = record(&mut client, &pipeline, &output, &mixed, "WEBM");
+    // What the white port hears: the others only.
+    let heard = dir.path().join("heard.webm");
+    let echo = record(
+        &mut client,
+        &pipeline,
+        &inputs[0].1,
+        &heard,
+        "WEBM_AUDIO_ONLY",
+    );
+    play(&mut client, &inputs);
+    sleep(Duration::from_millis(2500));
+    for recording in [&recorder, &echo] {
+        client.invoke(recording, "stopAndWait", json!({}));
+    }
+    client.ok("release", json!({"object": pipeline}));
+
+    let frames = decode_luma_sized(&mixed, COMPOSITE_WIDTH, COMPOSITE_HEIGHT);
+    let side_by_side = frames
+        .iter()
+        .filter(|frame| shows_grid(frame, &[WHITE.1, GREEN.1]))
+        .count();
+    assert!(
+        side_by_side * 2 > frames.len(),
+        "{side_by_side} of {} frames show white | green",
+        frames.len()
+    );
+    let samples = decode_audio(&mixed);
+    let (low, high, neither) = (
+        tone_level(&samples, 600.0),
+        tone_level(&samples, 1500.0),
+        tone_level(&samples, 1000.0),
+    );
+    println!("mixed: 600 Hz {low:.4}, 1500 Hz {high:.4}, 1000 Hz {neither:.4}");
+    assert!(low > 10.0 * neither && high > 10.0 * neither);
+    let samples = decode_audio(&heard);
+    let (own, other) = (tone_level(&samples, 600.0), tone_level(&samples, 1500.0));
+    println!("white port hears: own 600 Hz {own:.4}, other 1500 Hz {other:.4}");
+    assert!(other > 10.0 * own, "a port hears itself back");
+}
+
+#[test]
+fn composite_layout_follows_ports_joining_and_leaving_mid_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let white = clip(dir.path(), "white", WHITE.0, 600, 4);
+    let green = clip(dir.path(), "green", GREEN.0, 1500, 4);
+    let red = clip(dir.path(), "red", RED.0, 1000, 4);
+    let served = Served::start();
+    let mut client = served.client();
+    let pipeline = client.create("MediaPipeline", None);
+    let composite = client.create("Composite", Some(&pipeline));
+    let inputs = feed(&mut client, &pipeline, &composite, &[&white, &green]);
+    let output = client.create_with("HubPort", json!({"hub": composite}));
+    let path = dir.path().join("layouts.webm");
+    let recorder = record(&mut client, &pipeline, &output, &path, "WEBM_VIDEO_ONLY");
+    play(&mut client, &inputs);
+    let started = std::time::Instant::now();
+    sleep(Duration::from_millis(1000));
+    // A third port joins while media flows: a 2x2 grid.
+    let third = feed(&mut client, &pipeline, &composite, &[&red]);
+    play(&mut client, &third);
+    sleep(Duration::from_millis(1000));
+    // The green one leaves: white and red side by side, the recording goes on.
+    client.ok("release", json!({"object": inputs[1].1}));
+    sleep(Duration::from_millis(1000));
+    client.invoke(&recorder, "stopAndWait", json!({}));
+    let recorded = started.elapsed().as_secs_f64();
+    client.ok("release", json!({"object": pipeline}));
+
+    let frames = decode_luma_sized(&path, COMPOSITE_WIDTH, COMPOSITE_HEIGHT);
+    let layouts: [&[u8]; 3] = [
+        &[WHITE.1, GREEN.1],
+        &[WHITE.1, GREEN.1, RED.1],
+        &[WHITE.1, RED.1],
+    ];
+    let shown: Vec<Option<usize>> = frames
+        .iter()
+        .map(|frame| {
+            layouts
+                .iter()
+                .position(|colours| shows_grid(frame, colours))
+        })
+        .collect();
+    let runs: Vec<(usize, usize)> = shown.iter().flatten().fold(Vec::new(), |mut runs, layout| {
+        match runs.last_mut() {
+            Some((last, count)) if last == layout => *count += 1,
+            _ => runs.push((*layout, 1)),
+        }
+        runs
+    });
+    println!(
+        "layout runs (layout, frames): {runs:?} of {} frames",
+        frames.len()
+    );
+    let order: Vec<usize> = runs
+        .iter()
+        .filter(|(_, n)| *n >= 5)
+        .map(|(l, _)| *l)
+        .collect();
+    assert_eq!(order, [0, 1, 2], "layouts in order, each for a while");
+    let duration = frames.len() as f64 / COMPOSITE_FPS;
+    println!("recorded {duration:.2} s of video in {recorded:.2} s");
+    assert!(
+        (duration - recorded).abs() < 0.5,
+        "a {duration:.2} s recording of {recorded:.2} s"
+    );
+}
+
+/// The share of `frames` whose middle is the colour of luma `expected`.
+fn share_of(frames: &[Vec<u8>], expected: u8) -> f64 {
+    let centre = (CLIP_WIDTH / 2, CLIP_HEIGHT / 2);
+    let matching = frames
+        .iter()
+        .filter(|frame| is(luma_at(frame, CLIP_WIDTH, centre, 20), expected))
+        .count();
+    matching as f64 / frames.len().max(1) as f64
+}
+
+#[test]
+fn dispatcher_one_to_many_sends_the_source_to_every_port_and_switches() {
+    let dir = tempfile::tempdir().unwrap();
+    let white = clip(dir.path(), "white", WHITE.0, 600, 4);
+    let green = clip(dir.path(), "green", GREEN.0, 1500, 4);
+    let served = Served::start();
+    let mut client = served.client();
+    let pipeline = client.create("MediaPipeline", None);
+    let hub = client.create("DispatcherOneToMany", Some(&pipeline));
+    let inputs = feed(&mut client, &pipeline, &hub, &[&white, &green]);
+    let outputs: Vec<String> = (0..2)
+        .map(|_| client.create_with("HubPort", json!({"hub": hub})))
+        .collect();
+    let paths: Vec<PathBuf> = (0..2)
+        .map(|i| dir.path().join(format!("out{i}.webm")))
+        .collect();
+    client.invoke(&hub, "setSource", json!({"source": inputs[0].1}));
+    let recorders: Vec<String> = outputs
+        .iter()
+        .zip(&paths)
+        .map(|(port, path)| record(&mut client, &pipeline, port, path, "WEBM_VIDEO_ONLY"))
+        .collect();
+    play(&mut client, &inputs);
+    sleep(Duration::from_millis(1200));
+    client.invoke(&hub, "setSource", json!({"source": inputs[1].1}));
+    sleep(Duration::from_millis(1200));
+    client.invoke(&hub, "removeSource", json!({}));
+    sleep(Duration::from_millis(1000));
+    for recorder in &recorders {
+        client.invoke(recorder, "stopAndWait", json!({}));
+    }
+    client.ok("release", json!({"object": pipeline}));
+
+    for path in &paths {
+        let frames = decode_luma_sized(path, CLIP_WIDTH, CLIP_HEIGHT);
+        let half = frames.len() / 2;
+        let (first, second) = (&frames[..half - 5], &frames[half + 5..]);
+        let (white_share, green_share) = (share_of(first, WHITE.1), share_of(second, GREEN.1));
+        println!(
+            "{}: {} frames, white {white_share:.2} then green {green_share:.2}",
+            path.display(),
+            frames.len()
+        );
+        assert!(white_share > 0.9 && green_share > 0.9);
+        // Nothing came after removeSource: about 2.4 s of the 3.4 s recorded.
+        let seconds = frames.len() as f64 / CLIP_FPS as f64;
+        assert!((1.9..3.0).contains(&seconds), "{seconds:.2} s recorded");
+    }
+}
+
+#[test]
+fn dispatcher_routes_each_source_port_to_its_sink_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let white = clip(dir.path(), "white", WHITE.0, 600, 2);
+    let green = clip(dir.path(), "green", GREEN.0, 1500, 2);
+    let served = Served::start();
+    let mut client = served.client();
+    let pipeline = client.create("MediaPipeline", None);
+    let hub = client.create("Dispatcher", Some(&pipeline));
+    let inputs = feed(&mut client, &pipeline, &hub, &[&white, &green]);
+    let outputs: Vec<String> = (0..2)
+        .map(|_| client.create_with("HubPort", json!({"hub": hub})))
+        .collect();
+    // Crossed on purpose: the first output shows the second input.
+    client.invoke(
+        &hub,
+        "connect",
+        json!({"source": inputs[1].1, "sink": outputs[0]}),
+    );
+    client.invoke(
+        &hub,
+        "connect",
+        json!({"source": inputs[0].1, "sink": outputs[1]}),
+    );
+    let paths: Vec<PathBuf> = (0..2)
+        .map(|i| dir.path().join(format!("out{i}.webm")))
+        .collect();
+    let recorders: Vec<String> = outputs
+        .iter()
+        .zip(&paths)
+        .map(|(port, path)| record(&mut client, &pipeline, port, path, "WEBM"))
+        .collect();
+    play(&mut client, &inputs);
+    sleep(Duration::from_millis(1500));
+    for recorder in &recorders {
+        client.invoke(recorder, "stopAndWait", json!({}));
+    }
+    client.ok("release", json!({"object": pipeline}));
+
+    for (path, (colour, own, other)) in paths
+        .iter()
+        .zip([(GREEN.1, 1500.0, 600.0), (WHITE.1, 600.0, 1500.0)])
+    {
+        let frames = decode_luma_sized(path, CLIP_WIDTH, CLIP_HEIGHT);
+        assert!(frames.len() > 20, "{} frames", frames.len());
+        assert!(share_of(&frames, colour) > 0.95);
+        let samples = decode_audio(path);
+        assert!(tone_level(&samples, own) > 10.0 * tone_level(&samples, other));
+    }
+}
+
+#[test]
+fn alpha_blending_puts_a_port_in_its_rectangle_over_the_master() {
+    let dir = tempfile::tempdir().unwrap();
+    let white = clip(dir.path(), "white", WHITE.0, 600, 2);
+    let green = clip(dir.path(), "green", GREEN.0, 1500, 2);
+    let served = Served::start();
+    let mut client = served.client();
+    let pipeline = client.create("MediaPipeline", None);
+    let hub = client.create("AlphaBlending", Some(&pipeline));
+    let inputs = feed(&mut client, &pipeline, &hub, &[&white, &green]);
+    let output = client.create_with("HubPort", json!({"hub": hub}));
+    client.invoke(
+        &hub,
+        "setMaster",
+        json!({"source": inputs[0].1, "zOrder": 1}),
+    );
+    let (x, y, w, h) = (0.5, 0.25, 0.25, 0.5);
+    client.invoke(
+        &hub,
+        "setPortProperties",
+        json!({"relativeX": x, "relativeY": y, "zOrder": 2, "relativeWidth": w,
+               "relativeHeight": h, "port": inputs[1].1}),
+    );
+    let path = dir.path().join("blend.webm");
+    let recorder = record(&mut client, &pipeline, &output, &path, "WEBM_VIDEO_ONLY");
+    play(&mut client, &inputs);
+    sleep(Duration::from_millis(1500));
+    client.invoke(&recorder, "stopAndWait", json!({}));
+    client.ok("release", json!({"object": pipeline}));
+
+    // The picture takes the master's size.
+    let frames = decode_luma_sized(&path, CLIP_WIDTH, CLIP_HEIGHT);
+    let last = frames.last().expect("frames");
+    let (left, top) = (
+        (x * CLIP_WIDTH as f64) as usize,
+        (y * CLIP_HEIGHT as f64) as usize,
+    );
+    let (right, bottom) = (
+        left + (w * CLIP_WIDTH as f64) as usize,
+        top + (h * CLIP_HEIGHT as f64) as usize,
+    );
+    // A few pixels either side of an edge are the codec's blur.
+    const EDGE: usize = 4;
+    let mut wrong = Vec::new();
+    for row in 0..CLIP_HEIGHT {
+        for column in 0..CLIP_WIDTH {
+            let near_edge =
+                |a: usize, b: usize, v: usize| v.abs_diff(a) < EDGE || v.abs_diff(b) < EDGE;
+            if near_edge(left, right, column) || near_edge(top, bottom, row) {
+                continue;
+            }
+            let inside = (left..right).contains(&column) && (top..bottom).contains(&row);
+            let expected = if inside { GREEN.1 } else { WHITE.1 };
+            if !is(last[row * CLIP_WIDTH + column], expected) {
+                wrong.push((column, row));
+            }
+        }
+    }
+    assert!(
+        wrong.len() < 10,
+        "{} pixels off, e.g. {:?}",
+        wrong.len(),
+        &wrong[..wrong.len().min(5)]
+    );
+}
+
+#[test]
+fn hubs_refuse_foreign_ports_and_bad_parameters_and_release_their_ports() {
+    let served = Served::start();
+    let mut client = served.client();
+    let pipeline = client.create("MediaPipeline", None);
+    let other_pipeline = client.create("MediaPipeline", None);
+    let composite = client.create("Composite", Some(&pipeline));
+    let dispatcher = client.create("Dispatcher", Some(&pipeline));
+    let alpha = client.create("AlphaBlending", Some(&pipeline));
+    let described = client.ok("describe", json!({"object": composite}));
+    assert_eq!(
+        described["hierarchy"],
+        json!(["kurento.Hub", "kurento.MediaObject"])
+    );
+    let port = client.create_with("HubPort", json!({"hub": composite}));
+    let described = client.ok("describe", json!({"object": port}));
+    assert_eq!(described["qualifiedType"], "kurento.HubPort");
+    assert_eq!(
+        described["hierarchy"],
+        json!(["kurento.MediaElement", "kurento.MediaObject"])
+    );
+    assert_eq!(
+        client.invoke(&port, "getParent", json!({})),
+        json!(composite)
+    );
+    assert_eq!(
+        client.invoke(&port, "getMediaPipeline", json!({})),
+        json!(pipeline)
+    );
+    assert_eq!(
+        client.invoke(&composite, "getChildren", json!({})),
+        json!([port])
+    );
+    let dot = client.invoke(&composite, "getGstreamerDot", json!({}));
+    assert!(dot.as_str().unwrap().contains("compositor"));
+    // A hub is no element.
+    assert_eq!(
+        client.invoke_error(&composite, "connect", json!({"sink": port})),
+        40105
+    );
+
+    // HubPort's constructor takes a hub.
+    let create_port = |client: &mut Client, hub: Json| {
+        client.error_code(
+            "create",
+            json!({"type": "HubPort", "constructorParams": {"hub": hub}}),
+        )
+    };
+    assert_eq!(create_port(&mut client, json!(pipeline)), 40107);
+    assert_eq!(
+        create_port(
+            &mut client,
+            json!(format!("{pipeline}/x_kurento.Composite"))
+        ),
+        40101
+    );
+    assert_eq!(create_port(&mut client, json!(7)), -32602);
+
+    let sink = client.create_with("HubPort", json!({"hub": dispatcher}));
+    let player = client.create("PassThrough", Some(&pipeline));
+    let connect = |client: &mut Client, source: Json| {
+        client.invoke_error(
+            &dispatcher,
+            "connect",
+            json!({"source": source, "sink": sink}),
+        )
+    };
+    // A port of another hub: KMS's CONNECT_ERROR.
+    assert_eq!(connect(&mut client, json!(port)), 40002);
+    assert_eq!(connect(&mut client, json!(player)), 40107);
+    assert_eq!(connect(&mut client, json!(5)), -32602);
+
+    let layer = client.create_with("HubPort", json!({"hub": alpha}));
+    let place = |client: &mut Client, x: Json, z: Json| {
+        client.invoke_error(
+            &alpha,
+            "setPortProperties",
+            json!({"relativeX": x, "relativeY": 0, "zOrder": z, "relativeWidth": 0.5,
+                   "relativeHeight": 0.5, "port": layer}),
+        )
+    };
+    assert_eq!(place(&mut client, json!("left"), json!(1)), -32602);
+    assert_eq!(place(&mut client, json!(0.1), json!(-1)), 40107);
+    assert_eq!(
+        client.invoke_error(&alpha, "setMaster", json!({"source": sink, "zOrder": 1})),
+        40002
+    );
+
+    // An element of another pipeline cannot feed a port.
+    let stranger = client.create("PassThrough", Some(&other_pipeline));
+    assert_eq!(
+        client.invoke_error(&stranger, "connect", json!({"sink": port})),
+        40107
+    );
+
+    // Releasing a hub releases its ports.
+    client.ok("release", json!({"object": composite}));
+    assert_eq!(client.invoke_error(&port, "getName", json!({})), 40101);
+    let children = client.invoke(&pipeline, "getChildren", json!({}));
+    assert!(!children.as_array().unwrap().contains(&json!(composite)));
+    client.ok("release", json!({"object": pipeline}));
+    client.ok("release", json!({"object": other_pipeline}));
+}
