@@ -277,6 +277,52 @@ fn a_posted_webm_is_recorded_with_its_frames_and_sound() {
 }
 
 #[test]
+fn with_use_encoded_media_the_posted_frames_are_recorded_as_they_are() {
+    if !in_loopback_namespace("with_use_encoded_media_the_posted_frames_are_recorded_as_they_are") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let clip = av_clip(dir.path(), false);
+    let recording = dir.path().join("as-is.webm");
+    let served = Served::start();
+    let mut client = served.client();
+    let pipeline = client.create("MediaPipeline", None);
+    let endpoint = client.create_with(
+        "HttpPostEndpoint",
+        json!({"mediaPipeline": pipeline, "useEncodedMedia": true}),
+    );
+    let url = client.invoke(&endpoint, "getUrl", json!({}));
+    let recorder = client.recorder(&pipeline, &recording, json!({}));
+    client.invoke(&endpoint, "connect", json!({"sink": recorder}));
+    client.invoke(&recorder, "record", json!({}));
+    client.subscribe(&endpoint, "EndOfStream");
+    client.subscribe(&endpoint, "Error");
+    let body = std::fs::read(&clip).unwrap();
+    let answer = post(url.as_str().unwrap(), "video/webm", &body, Framing::Length);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    event_of(&mut client, &endpoint, "EndOfStream");
+    client.invoke(&recorder, "stopAndWait", json!({}));
+    // VP8 and Opus in, WebM out: the frames are stored as they came, not encoded again, so
+    // they decode to exactly the clip's pixels.
+    let source = decode_luma(&clip);
+    let recorded = decode_luma(&recording);
+    assert_eq!(recorded.len(), source.len(), "every frame recorded once");
+    for (index, (original, copy)) in source.iter().zip(&recorded).enumerate() {
+        assert_eq!(
+            difference(original, copy),
+            0.0,
+            "frame {index} was encoded again"
+        );
+    }
+    let (seconds, level) = sound(&recording);
+    assert!(
+        (0.8..1.3).contains(&seconds) && level > 0.3,
+        "{seconds:.2} s at {level:.2}"
+    );
+    client.ok("release", json!({"object": pipeline}));
+}
+
+#[test]
 fn a_chunked_mp4_and_a_form_upload_are_recorded() {
     if !in_loopback_namespace("a_chunked_mp4_and_a_form_upload_are_recorded") {
         return;

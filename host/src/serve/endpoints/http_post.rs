@@ -2,9 +2,9 @@
 //! stream a client POSTs to the endpoint's URL (`getUrl`), demuxed and decoded into the
 //! element's audio and video.
 //!
-//! The bin is `appsrc ! decodebin`, then the decoding half the player has (`useEncodedMedia`
-//! is accepted and changes nothing: raw media travels between elements here, and whoever
-//! needs it encoded encodes it), paced on the pipeline clock from the first POST as KMS's own endpoint
+//! The bin is `appsrc ! decodebin`, then the decoding half the player has (with
+//! `useEncodedMedia`, `appsrc ! parsebin` and the streams as they are for the elements that
+//! take encoded media, decoded for the others: see [`encoded_ports`]), paced on the pipeline clock from the first POST as KMS's own endpoint
 //! is. The HTTP side (`serve/http.rs`) finds the endpoint by its URL path in this process's
 //! table of [`Intake`]s and feeds the body through [`Intake::push`]; the appsrc holds at
 //! most [`QUEUED`] bytes, so a client uploads as fast as the media plays.
@@ -14,7 +14,9 @@
 //! before the body's end leaves the stream waiting that long for a POST that carries on
 //! with the rest; without one, the stream ends there.
 
-use super::super::objects::{Behaviour, ElementMedia, Outcome, post_error, post_event};
+use super::super::objects::{
+    Behaviour, ElementMedia, MediaKind, Outcome, make, output_tee, post_error, post_event,
+};
 use super::super::rpc::RpcError;
 use super::super::session::new_uuid;
 use super::player::{Decoding, start_paced};
@@ -103,7 +105,8 @@ pub struct Intake {
     key: String,
     appsrc: gst::Element,
     bin: gst::glib::WeakRef<gst::Bin>,
-    clocksyncs: [gst::Element; 2],
+    /// Pace the output on the pipeline clock.
+    clocksyncs: Vec<gst::Element>,
     timeout: Duration,
     /// The phase, and a count of its changes that lets a timer know whether it is stale.
     phase: Mutex<(Phase, u64)>,
@@ -280,16 +283,17 @@ pub fn create(name: &str, params: &Map<String, Json>) -> Result<ElementMedia, Rp
             ))
         })?,
     };
-    if let Some(other) = params
-        .get("useEncodedMedia")
-        .filter(|value| !value.is_boolean() && !value.is_null())
-    {
-        return Err(RpcError::illegal_param(format!(
-            "useEncodedMedia must be a boolean, not {other}"
-        )));
-    }
+    let encoded = match params.get("useEncodedMedia") {
+        None | Some(Json::Null) => false,
+        Some(Json::Bool(value)) => *value,
+        Some(other) => {
+            return Err(RpcError::illegal_param(format!(
+                "useEncodedMedia must be a boolean, not {other}"
+            )));
+        }
+    };
     let key = new_uuid();
-    let (media, intake) = build(name, &key, Duration::from_secs(timeout))
+    let (media, intake) = build(name, &key, Duration::from_secs(timeout), encoded)
         .map_err(|err| RpcError::unexpected(format!("{err:#}")))?;
     intakes()
         .get_or_insert_with(HashMap::new)
@@ -302,18 +306,26 @@ pub fn create(name: &str, params: &Map<String, Json>) -> Result<ElementMedia, Rp
     Ok(media)
 }
 
-fn build(name: &str, key: &str, timeout: Duration) -> anyhow::Result<(ElementMedia, Arc<Intake>)> {
+fn build(
+    name: &str,
+    key: &str,
+    timeout: Duration,
+    encoded: bool,
+) -> anyhow::Result<(ElementMedia, Arc<Intake>)> {
     let appsrc = gst::ElementFactory::make("appsrc")
         .property("max-bytes", QUEUED)
         .property("block", false)
         .build()
         .context("GStreamer element appsrc is missing")?;
-    let decoder = super::super::objects::make("decodebin")?;
-    let Decoding {
-        media, clocksyncs, ..
-    } = Decoding::new(name, &decoder)?;
-    media.bin.add(&appsrc)?;
-    appsrc.link(&decoder)?;
+    let (media, clocksyncs) = if encoded {
+        encoded_ports(name, &appsrc)?
+    } else {
+        let decoder = make("decodebin")?;
+        let decoding = Decoding::new(name, std::slice::from_ref(&decoder))?;
+        decoding.media.bin.add(&appsrc)?;
+        appsrc.link(&decoder)?;
+        (decoding.media, decoding.clocksyncs.to_vec())
+    };
     let intake = Arc::new(Intake {
         key: key.to_string(),
         appsrc,
@@ -323,6 +335,55 @@ fn build(name: &str, key: &str, timeout: Duration) -> anyhow::Result<(ElementMed
         phase: Mutex::new((Phase::Waiting, 0)),
     });
     Ok((media, intake))
+}
+
+/// With `useEncodedMedia`: `appsrc ! parsebin`, each stream paced as it is (`clocksync`)
+/// into an encoded tee, which the elements taking encoded media (recorders, WebRtcEndpoints)
+/// are fed from without a decode and an encode; a branch of it is decoded into the raw
+/// port, for the others. The element and every clocksync to pace.
+fn encoded_ports(
+    name: &str,
+    appsrc: &gst::Element,
+) -> anyhow::Result<(ElementMedia, Vec<gst::Element>)> {
+    let parser = make("parsebin")?;
+    let decoders = [make("decodebin")?, make("decodebin")?];
+    let Decoding {
+        mut media,
+        clocksyncs,
+        ..
+    } = Decoding::new(name, &decoders)?;
+    media.bin.add_many([appsrc, &parser])?;
+    appsrc.link(&parser)?;
+    let mut paced = clocksyncs.to_vec();
+    let mut entries = Vec::new();
+    for (kind, decoder) in MediaKind::ALL.into_iter().zip(&decoders) {
+        let clock = make("clocksync")?;
+        let queue = make("queue")?;
+        media.bin.add_many([&clock, &queue])?;
+        let tee = output_tee(&media.bin)?;
+        gst::Element::link_many([&clock, &tee, &queue, decoder])?;
+        media.port_mut(kind).encoded = Some(tee);
+        let entry = clock.static_pad("sink").context("clocksync without sink")?;
+        entries.push((kind, entry.downgrade()));
+        paced.push(clock);
+    }
+    parser.connect_pad_added(move |_, pad| {
+        let kind = pad
+            .current_caps()
+            .or_else(|| Some(pad.query_caps(None)))
+            .and_then(|caps| MediaKind::of_caps(&caps));
+        let entry = entries
+            .iter()
+            .find(|(known, _)| Some(*known) == kind)
+            .and_then(|(_, entry)| entry.upgrade());
+        // A second stream of a kind is left out, as when decoding.
+        if let Some(entry) = entry.filter(|entry| !entry.is_linked())
+            && let Err(err) = pad.link(&entry)
+        {
+            tracing::warn!(?err, "cannot link a parsed stream");
+        }
+    });
+    Ok((media, paced))
 }
 
 impl Behaviour for HttpPost {

@@ -112,7 +112,7 @@ fn build(name: &str, uri: &str, network_cache: u32) -> Result<ElementMedia> {
         }
         None
     });
-    let decoding = Decoding::new(name, &decoder)?;
+    let decoding = Decoding::new(name, &[decoder])?;
     let played = Arc::new(AtomicU64::new(0));
     let stamp = Arc::clone(&played);
     let paced = decoding.clocksyncs[1]
@@ -160,8 +160,8 @@ pub(super) struct Decoding {
 }
 
 impl Decoding {
-    /// Bin `name` around `decoder`, an element whose `pad-added` brings raw streams.
-    pub fn new(name: &str, decoder: &gst::Element) -> Result<Self> {
+    /// Bin `name` around `decoders`, elements whose `pad-added` brings raw streams.
+    pub fn new(name: &str, decoders: &[gst::Element]) -> Result<Self> {
         let bin = gst::Bin::builder().name(name).build();
         let video_clock = objects::make("clocksync")?;
         let audio_clock = objects::make("clocksync")?;
@@ -175,7 +175,7 @@ impl Decoding {
         ];
         let audio = objects::port(&bin, MediaKind::Audio, audio_inner, false)?;
         let video = objects::port(&bin, MediaKind::Video, video_inner, false)?;
-        bin.add(decoder)?;
+        bin.add_many(decoders)?;
         let decoded = video_convert
             .static_pad("sink")
             .context("videoconvert without sink")?;
@@ -191,27 +191,29 @@ impl Decoding {
         .map(|(kind, pad)| (kind, pad.downgrade()));
         // How many decoded streams were linked, and how many of them have ended.
         let streams = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
-        let linked = Arc::clone(&streams);
-        decoder.connect_pad_added(move |_, pad| {
-            let kind = pad
-                .current_caps()
-                .or_else(|| Some(pad.query_caps(None)))
-                .and_then(|caps| MediaKind::of_caps(&caps));
-            let input = inputs
-                .iter()
-                .find(|(known, _)| Some(*known) == kind)
-                .and_then(|(_, input)| input.upgrade());
-            // A second stream of a kind is left unlinked; a failed link shows as an `Error`
-            // event.
-            if let Some(sink) = input.filter(|sink| !sink.is_linked()) {
-                match pad.link(&sink) {
-                    Ok(_) => {
-                        linked.0.fetch_add(1, Ordering::Relaxed);
+        for decoder in decoders {
+            let (inputs, linked) = (inputs.clone(), Arc::clone(&streams));
+            decoder.connect_pad_added(move |_, pad| {
+                let kind = pad
+                    .current_caps()
+                    .or_else(|| Some(pad.query_caps(None)))
+                    .and_then(|caps| MediaKind::of_caps(&caps));
+                let input = inputs
+                    .iter()
+                    .find(|(known, _)| Some(*known) == kind)
+                    .and_then(|(_, input)| input.upgrade());
+                // A second stream of a kind is left unlinked; a failed link shows as an
+                // `Error` event.
+                if let Some(sink) = input.filter(|sink| !sink.is_linked()) {
+                    match pad.link(&sink) {
+                        Ok(_) => {
+                            linked.0.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(err) => tracing::warn!(?err, "cannot link a decoded stream"),
                     }
-                    Err(err) => tracing::warn!(?err, "cannot link a decoded stream"),
                 }
-            }
-        });
+            });
+        }
         // The end of every stream becomes `EndOfStream`.
         for port in [&audio, &video] {
             let tee_sink = port.tee.static_pad("sink").context("tee without sink")?;
