@@ -3,8 +3,8 @@
 //! `LoadedModule::invoke`.
 
 use super::complex;
-use super::formats;
 use super::endpoints;
+use super::formats;
 use super::objects::{Media, MediaKind, Object, Outcome};
 use super::rpc::{RpcError, string_param};
 use super::server::Server;
