@@ -226,12 +226,9 @@ fn a_peers_vp8_and_opus_are_recorded_as_they_came() {
     let recording = dir.path().join("peer.webm");
     let (_served, mut client, pipeline) = server();
     let rtp = client.create("RtpEndpoint", Some(&pipeline));
-    let recorder = client.recorder(&pipeline, &recording, json!({"mediaProfile": "WEBM"}));
-    client.invoke(&rtp, "connect", json!({"sink": recorder}));
     for event in ["MediaStateChanged", "ConnectionStateChanged"] {
         client.subscribe(&rtp, event);
     }
-    client.invoke(&recorder, "record", json!({}));
 
     // The peer only sends; it hears the endpoint's reports (and key frame requests) on its
     // RTCP ports.
@@ -281,7 +278,7 @@ fn a_peers_vp8_and_opus_are_recorded_as_they_came() {
         "rtpbin name=rb \
          videotestsrc is-live=true pattern=smpte \
            ! video/x-raw,width={WIDTH},height={HEIGHT},framerate=15/1 \
-           ! vp8enc deadline=1 keyframe-max-dist=30 ! rtpvp8pay pt=97 ! rb.send_rtp_sink_1 \
+           ! vp8enc deadline=1 keyframe-max-dist=3000 ! rtpvp8pay pt=97 ! rb.send_rtp_sink_1 \
          rb.send_rtp_src_1 ! udpsink host=127.0.0.1 port={} \
          rb.send_rtcp_src_1 ! udpsink host=127.0.0.1 port={} sync=false async=false \
          udpsrc port={video_rtcp} ! rb.recv_rtcp_sink_1 \
@@ -305,12 +302,19 @@ fn a_peers_vp8_and_opus_are_recorded_as_they_came() {
         "media connected {:?} after the peer started",
         started.elapsed()
     );
+    // The recorder joins once the peer's only periodic key frame has passed (one in 200 s):
+    // it can start only at the key frame its PLI asks the peer for.
+    std::thread::sleep(Duration::from_secs(1));
+    let recorder = client.recorder(&pipeline, &recording, json!({"mediaProfile": "WEBM"}));
+    client.invoke(&rtp, "connect", json!({"sink": recorder}));
+    client.invoke(&recorder, "record", json!({}));
     std::thread::sleep(Duration::from_secs(3));
     client.invoke(&recorder, "stopAndWait", json!({}));
     peer.set_state(gst::State::Null).unwrap();
 
-    // 15 frames a second for about three seconds, the bars as the peer sent them.
-    assert_bars(&decode_luma(&recording), &smpte_luma(dir.path()), 30);
+    // 15 frames a second for about three seconds, the bars as the peer sent them, from
+    // within a few frames of the recorder's start.
+    assert_bars(&decode_luma(&recording), &smpte_luma(dir.path()), 35);
     let voice = loudness(&decode_audio(&recording));
     assert!(voice > 0.2, "the tone at half scale recorded at {voice:.3}");
 }
@@ -460,8 +464,8 @@ fn hostile_offers_get_an_answer_or_a_named_error_in_bounded_time() {
     let dir = tempfile::tempdir().unwrap();
     let (_served, mut client, pipeline) = server();
     let session = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n";
-    // (what, offer, the error code, or none for an answer; IPv6 may be refused where the
-    // machine has none).
+    // (what, offer, the error codes allowed: none for an answer, 0 where an answer is fine
+    // too, as IPv6 is answered where the machine has it and refused where it has not).
     let cases: Vec<(&str, Json, &[i64])> = vec![
         ("garbage", json!("hello, I am not SDP"), &[40201]),
         (
@@ -483,7 +487,7 @@ fn hostile_offers_get_an_answer_or_a_named_error_in_bounded_time() {
         (
             "IPv6 where only loopback is",
             json!(vp8_offer_to("IP6", "2001:db8::1")),
-            &[40205],
+            &[0, 40205],
         ),
         (
             "an unresolvable name",
@@ -550,7 +554,7 @@ fn hostile_offers_get_an_answer_or_a_named_error_in_bounded_time() {
         match (response.get("result"), response.pointer("/error/code")) {
             (Some(result), _) => {
                 assert!(
-                    !refusals.contains(&40201),
+                    refusals.is_empty() || refusals.contains(&0),
                     "{what}: answered {result}, wanted an error"
                 );
                 let answer = result["value"].as_str().unwrap();
