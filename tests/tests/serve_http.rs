@@ -375,7 +375,7 @@ fn http_post_refusals_and_the_disconnection_timeout() {
     }
     let dir = tempfile::tempdir().unwrap();
     let clip = std::fs::read(av_clip(dir.path(), false)).unwrap();
-    let served = Served::start();
+    let mut served = Served::start();
     let mut client = served.client();
     let (pipeline, endpoint, url, _) =
         endpoint_into_recorder(&mut client, &dir.path().join("unused.webm"));
@@ -473,7 +473,23 @@ fn http_post_refusals_and_the_disconnection_timeout() {
     );
     assert_eq!(released.status, 404, "{}", released.body);
     assert_eq!(client.ok("ping", json!({}))["value"], "pong");
-    client.ok("release", json!({"object": pipeline}));
+
+    // A shutdown in the middle of an upload is as clean as any other.
+    let fourth = client.create_with("HttpPostEndpoint", json!({"mediaPipeline": pipeline}));
+    let fourth_url = client.invoke(&fourth, "getUrl", json!({}));
+    let mut uploading = request(
+        fourth_url.as_str().unwrap(),
+        "POST",
+        &[
+            "Content-Type: video/webm".into(),
+            format!("Content-Length: {}", clip.len()),
+        ],
+    );
+    uploading.write_all(&clip[..half]).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    served.signal("TERM");
+    let status = served.wait_exit(Duration::from_secs(10));
+    assert!(status.is_some_and(|status| status.success()), "{status:?}");
 }
 
 /// A one-request HTTP server on loopback that stores a chunked POST's body in `path`:
