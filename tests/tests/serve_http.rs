@@ -272,6 +272,11 @@ fn a_posted_webm_is_recorded_with_its_frames_and_sound() {
     event_of(&mut client, &endpoint, "MediaSessionTerminated");
     let gone = post(&url, "video/webm", b"late", Framing::Length);
     assert_eq!(gone.status, 404, "{}", gone.body);
+    assert_eq!(
+        client.invoke(&endpoint, "getUrl", json!({})),
+        "",
+        "as KMS, once gone"
+    );
     assert_recorded(&clip, &recording);
     client.ok("release", json!({"object": pipeline}));
 }

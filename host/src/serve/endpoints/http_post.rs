@@ -387,7 +387,7 @@ fn encoded_ports(
 }
 
 impl Behaviour for HttpPost {
-    /// `getUrl`.
+    /// `getUrl`: empty once the URL was taken away, as on KMS.
     fn operation(
         &self,
         _media: &ElementMedia,
@@ -395,7 +395,13 @@ impl Behaviour for HttpPost {
         _args: &Map<String, Json>,
     ) -> Option<Result<Outcome, RpcError>> {
         match operation {
-            "getUrl" => Some(Ok(Outcome::Value(json!(self.url)))),
+            "getUrl" => {
+                let registered = intakes()
+                    .as_ref()
+                    .is_some_and(|table| table.contains_key(&self.intake.key));
+                let url = if registered { self.url.as_str() } else { "" };
+                Some(Ok(Outcome::Value(json!(url))))
+            }
             _ => None,
         }
     }
