@@ -517,6 +517,31 @@ mod tests {
     }
 
     #[test]
+    fn plain_rtp_answers_follow_the_offers_order_and_know_static_pcmu() {
+        gst::init().unwrap();
+        let offer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+            m=audio 5000 RTP/AVP 8 0 111\r\na=rtpmap:111 opus/48000/2\r\n\
+            m=video 5002 RTP/AVP 98 103 104 96\r\na=rtpmap:98 H265/90000\r\n\
+            a=rtpmap:103 H264/90000\r\na=fmtp:103 packetization-mode=0\r\n\
+            a=rtpmap:104 H264/90000\r\na=fmtp:104 packetization-mode=1;profile-level-id=42e01f\r\n\
+            a=rtpmap:96 VP8/90000\r\n";
+        let offer = gst_sdp::SDPMessage::parse_buffer(offer.as_bytes()).unwrap();
+        let audio = offer.media(0).unwrap();
+        let video = offer.media(1).unwrap();
+        assert_eq!(
+            choose_in_order(audio, MediaKind::Audio),
+            Some((Codec::Pcmu, 0)),
+            "PCMA is not spoken; PCMU needs no rtpmap"
+        );
+        assert_eq!(
+            choose_in_order(video, MediaKind::Video),
+            Some((Codec::H264, 104)),
+            "H.264 comes first, in packetization mode 1"
+        );
+        assert_eq!(choose_in_order(video, MediaKind::Audio), None);
+    }
+
+    #[test]
     fn h264_is_chosen_when_vp8_is_not_offered() {
         gst::init().unwrap();
         let offer = CHROME.replace(" 102 96\r\n", " 102\r\n");
