@@ -31,8 +31,9 @@ pub struct WebRtcDefaults {
     /// when unset.
     #[arg(long, value_name = "NAMES")]
     pub network_interfaces: Option<String>,
-    /// Milliseconds of jitter buffer on media from browsers: every one is latency the
-    /// server adds; raise it for networks that reorder or delay packets more [default: 20].
+    /// Milliseconds of jitter buffer on media from browsers and RTP peers: every one is
+    /// latency the server adds; raise it for networks that reorder or delay packets more
+    /// [default: 20].
     #[arg(long = "jitter-buffer-ms", value_name = "MS")]
     pub jitter_buffer_ms: Option<u32>,
 }
