@@ -73,7 +73,8 @@ fn main() {
             None => truth_box,
         };
         let start = std::time::Instant::now();
-        let candidates = finder.find(&picture, share).unwrap();
+        let mut candidates = finder.find(&picture, share).unwrap();
+        candidates.extend(finder.find_light(&picture, share).unwrap());
         let find_ms = start.elapsed().as_secs_f64() * 1000.0;
         println!(
             "{name} {}x{} truth {truth} box {}x{} (share {:.2}): {} candidates in {find_ms:.1} ms",
@@ -114,8 +115,9 @@ fn main() {
                 println!("     {}", alts.join(" "));
             }
             println!(
-                "  {k} {} {:?} h {:.1} chars {} -> {:?} => {:?}",
+                "  {k} {}{} {:?} h {:.1} chars {} -> {:?} => {:?}",
                 if on { "ON " } else { "off" },
+                if c.light { " light" } else { "" },
                 (c.bounds.x, c.bounds.y, c.bounds.width, c.bounds.height),
                 c.char_height,
                 c.chars,

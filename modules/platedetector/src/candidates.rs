@@ -20,7 +20,7 @@
 //! and bottoms, so the reader can rectify rotation and perspective.
 
 use filmstrip::Result;
-use filmstrip::opencv::core::{self, Mat, Point2f, Rect, Size, Vector};
+use filmstrip::opencv::core::{self, Mat, Point2f, Rect, Scalar, Size, Vector};
 use filmstrip::opencv::imgproc;
 use filmstrip::opencv::prelude::*;
 
@@ -70,6 +70,19 @@ pub struct Candidate {
     pub char_height: f32,
     /// How many character blobs it has.
     pub chars: usize,
+    /// Light characters on a dark plate (found by [`Finder::find_light`]).
+    pub light: bool,
+}
+
+/// The bounding box of `quad` within the frame.
+fn bounds(quad: &[Point2f; 4], frame: Size) -> Rect {
+    let xs = quad.map(|p| p.x);
+    let ys = quad.map(|p| p.y);
+    let x0 = xs.iter().copied().fold(f32::MAX, f32::min).floor().max(0.0) as i32;
+    let y0 = ys.iter().copied().fold(f32::MAX, f32::min).floor().max(0.0) as i32;
+    let x1 = (xs.iter().copied().fold(f32::MIN, f32::max).ceil() as i32).min(frame.width);
+    let y1 = (ys.iter().copied().fold(f32::MIN, f32::max).ceil() as i32).min(frame.height);
+    Rect::new(x0, y0, (x1 - x0).max(0), (y1 - y0).max(0))
 }
 
 /// One connected blob of ink, in shrunk-picture pixels.
@@ -123,6 +136,18 @@ impl Finder {
     /// width wide (a hint: plates of [`ALWAYS`] are found too), those nearest that width
     /// first.
     pub fn find(&mut self, picture: &Mat, plate_share: f64) -> Result<Vec<Candidate>> {
+        self.find_ink(picture, plate_share, false)
+    }
+
+    /// The candidates of light characters on a dark plate (white on black), as [`Self::find`]
+    /// finds dark ones: the same search on the picture made grey by each pixel's darkest
+    /// channel and inverted.
+    pub fn find_light(&mut self, picture: &Mat, plate_share: f64) -> Result<Vec<Candidate>> {
+        self.find_ink(picture, plate_share, true)
+    }
+
+    /// The candidates of dark characters, or of `light` ones.
+    fn find_ink(&mut self, picture: &Mat, plate_share: f64, light: bool) -> Result<Vec<Candidate>> {
         let (min_h, max_h) = char_heights(picture.cols(), plate_share);
         let mut found: Vec<Candidate> = Vec::new();
         // Passes from the largest characters down: the last pass leaves the least shrunk
@@ -133,7 +158,7 @@ impl Finder {
             let low = min_h * step.powi(pass);
             // Overlap the passes a little so characters at a boundary are not lost.
             let high = (low * step * 1.1).min(max_h);
-            for candidate in self.find_in(picture, low, high)? {
+            for candidate in self.find_in(picture, low, high, light)? {
                 // One row seen by two passes, or part of it: the row with more characters
                 // (the wider, if as many) stays.
                 let rank = |c: &Candidate| (c.chars, c.bounds.width);
@@ -161,7 +186,13 @@ impl Finder {
     }
 
     /// The candidates whose characters are `min_h` to `max_h` frame pixels tall.
-    fn find_in(&mut self, picture: &Mat, min_h: f64, max_h: f64) -> Result<Vec<Candidate>> {
+    fn find_in(
+        &mut self,
+        picture: &Mat,
+        min_h: f64,
+        max_h: f64,
+        light: bool,
+    ) -> Result<Vec<Candidate>> {
         let scale = (MIN_CHAR_PX / min_h).min(1.0);
         let size = Size::new(
             ((f64::from(picture.cols()) * scale).round() as i32).max(1),
@@ -175,7 +206,7 @@ impl Finder {
             0.0,
             imgproc::INTER_AREA,
         )?;
-        brightest_channel(&self.small, &mut self.channels, &mut self.value)?;
+        ink_grey(&self.small, &mut self.channels, &mut self.value, light)?;
         let (min_h, max_h) = (min_h * scale, max_h * scale);
         // The neighbourhood spans at least a character's strokes and the ground around them.
         let block = ((max_h * 0.5) as i32).clamp(7, 61) | 1;
@@ -221,11 +252,18 @@ impl Finder {
             }
         }
         let value = &self.value;
-        Ok(rows(&mut blobs)
-            .into_iter()
-            .filter(|row| framed(value, row))
-            .filter_map(|row| candidate(&row, scale, picture.size().ok()?))
-            .collect())
+        let mut found = Vec::new();
+        for row in rows(&mut blobs) {
+            let framed = framed(value, &row);
+            let Some(candidate) = candidate(&row, scale, picture.size()?, light) else {
+                continue;
+            };
+            // A dark plate's edge may not show against a dark car: the EU band marks it.
+            if framed || (light && eu_band(picture, &candidate)?) {
+                found.push(candidate);
+            }
+        }
+        Ok(found)
     }
 }
 
@@ -236,14 +274,28 @@ impl Finder {
     }
 }
 
-/// Each pixel's brightest channel: black ink stays dark, the blue band and coloured
-/// surfaces turn light.
-fn brightest_channel(picture: &Mat, channels: &mut Vector<Mat>, out: &mut Mat) -> Result<()> {
+/// Grey picture in which ink is dark: each pixel's brightest channel, so that black ink
+/// stays dark while the blue band and coloured surfaces turn light; for `light` ink, each
+/// pixel's darkest channel inverted, so that white ink turns dark and coloured surfaces
+/// light.
+pub fn ink_grey(
+    picture: &Mat,
+    channels: &mut Vector<Mat>,
+    out: &mut Mat,
+    light: bool,
+) -> Result<()> {
     core::split(picture, channels)?;
     let (b, g, r) = (channels.get(0)?, channels.get(1)?, channels.get(2)?);
     let mut bg = Mat::default();
-    core::max(&b, &g, &mut bg)?;
-    core::max(&bg, &r, out)?;
+    if light {
+        let mut darkest = Mat::default();
+        core::min(&b, &g, &mut bg)?;
+        core::min(&bg, &r, &mut darkest)?;
+        core::bitwise_not(&darkest, out, &core::no_array())?;
+    } else {
+        core::max(&b, &g, &mut bg)?;
+        core::max(&bg, &r, out)?;
+    }
     Ok(())
 }
 
@@ -445,7 +497,7 @@ fn line(row: &[Blob], y: impl Fn(&Blob) -> f64) -> Option<(f64, f64, f64)> {
 }
 
 /// The quadrilateral around `row`, in frame pixels.
-fn candidate(row: &[Blob], scale: f64, frame: Size) -> Option<Candidate> {
+fn candidate(row: &[Blob], scale: f64, frame: Size, light: bool) -> Option<Candidate> {
     let n = row.len() as f64;
     let mean = |f: &dyn Fn(&Blob) -> f64| row.iter().map(f).sum::<f64>() / n;
     // The line through the centres, and the height along it (perspective makes one end
@@ -481,16 +533,72 @@ fn candidate(row: &[Blob], scale: f64, frame: Size) -> Option<Candidate> {
     let (tl, bl) = end(left);
     let (tr, br) = end(right);
     let quad = [tl, tr, br, bl];
-    let xs = quad.map(|p| p.x);
-    let ys = quad.map(|p| p.y);
-    let x0 = xs.iter().copied().fold(f32::MAX, f32::min).floor().max(0.0) as i32;
-    let y0 = ys.iter().copied().fold(f32::MAX, f32::min).floor().max(0.0) as i32;
-    let x1 = (xs.iter().copied().fold(f32::MIN, f32::max).ceil() as i32).min(frame.width);
-    let y1 = (ys.iter().copied().fold(f32::MIN, f32::max).ceil() as i32).min(frame.height);
-    (x1 > x0 && y1 > y0).then(|| Candidate {
+    let bounds = bounds(&quad, frame);
+    (bounds.width > 0 && bounds.height > 0).then(|| Candidate {
         quad,
-        bounds: Rect::new(x0, y0, x1 - x0, y1 - y0),
+        bounds,
         char_height: (mth / scale) as f32,
         chars: row.len(),
+        light,
     })
+}
+
+/// Width beyond the candidate's left end, in character heights, where the EU band is looked
+/// for: the band (40-50 mm wide) and the gap before the first character (10-20 mm) of a
+/// plate whose characters are 75 mm tall.
+const BAND_REACH: f32 = 0.8;
+/// Least share of blue pixels in that area for the band to be there.
+const BAND_BLUE: f64 = 0.3;
+/// Side of the square the area is sampled into.
+const BAND_SAMPLE: i32 = 24;
+
+/// Whether the blue band of an EU plate lies just left of `candidate`'s characters in
+/// `picture` (BGR, BGRx or BGRA): the area [`BAND_REACH`] character heights wide beyond the
+/// candidate's left end, as tall as the candidate, is at least [`BAND_BLUE`] blue.
+///
+/// The band is the plate's own mark, at a set place beside its characters, which text on
+/// signs and walls does not have.
+pub fn eu_band(picture: &Mat, candidate: &Candidate) -> Result<bool> {
+    let [tl, tr, br, bl] = candidate.quad;
+    let dist = |a: Point2f, b: Point2f| (a.x - b.x).hypot(a.y - b.y);
+    let length = (dist(tl, tr) + dist(bl, br)) / 2.0;
+    let height = (dist(tl, bl) + dist(tr, br)) / 2.0;
+    if length < 1.0 || height < 1.0 {
+        return Ok(false);
+    }
+    // The quad spans the characters plus MARGIN above and below.
+    let along = BAND_REACH * height / (1.0 + 2.0 * MARGIN) / length;
+    let beyond =
+        |a: Point2f, b: Point2f| Point2f::new(a.x - (b.x - a.x) * along, a.y - (b.y - a.y) * along);
+    let side = BAND_SAMPLE as f32;
+    let transform = imgproc::get_perspective_transform(
+        &Vector::<Point2f>::from_slice(&[beyond(tl, tr), tl, bl, beyond(bl, br)]),
+        &Vector::<Point2f>::from_slice(&[
+            Point2f::new(0.0, 0.0),
+            Point2f::new(side, 0.0),
+            Point2f::new(side, side),
+            Point2f::new(0.0, side),
+        ]),
+        core::DECOMP_LU,
+    )?;
+    let mut area = Mat::default();
+    imgproc::warp_perspective(
+        picture,
+        &mut area,
+        &transform,
+        Size::new(BAND_SAMPLE, BAND_SAMPLE),
+        imgproc::INTER_AREA,
+        core::BORDER_CONSTANT,
+        Scalar::all(0.0),
+    )?;
+    let channels = area.channels() as usize;
+    let blue = area
+        .data_bytes()?
+        .chunks_exact(channels)
+        .filter(|p| {
+            let (b, g, r) = (i32::from(p[0]), i32::from(p[1]), i32::from(p[2]));
+            b >= 60 && b > r + 40 && b > g + 15
+        })
+        .count();
+    Ok(blue as f64 >= BAND_BLUE * f64::from(BAND_SAMPLE * BAND_SAMPLE))
 }

@@ -14,7 +14,7 @@
 //! * Tesseract reads it as one line of text restricted to [`ALPHABET`], and gives each
 //!   character's alternatives ([`crate::ocr`]); [`crate::text::decode`] makes the plate.
 
-use crate::candidates::{Candidate, MARGIN};
+use crate::candidates::{Candidate, MARGIN, eu_band, ink_grey};
 use crate::ocr::{Engine, Symbol};
 use crate::text::ALPHABET;
 use filmstrip::Result;
@@ -59,66 +59,6 @@ unsafe extern "C" {
 fn single_thread() {
     // SAFETY: a plain setter of an OpenMP control variable, valid on any thread.
     unsafe { omp_set_max_active_levels(0) };
-}
-
-/// Width beyond the candidate's left end, in character heights, where the EU band is looked
-/// for: the band (40-50 mm wide) and the gap before the first character (10-20 mm) of a
-/// plate whose characters are 75 mm tall.
-const BAND_REACH: f32 = 0.8;
-/// Least share of blue pixels in that area for the band to be there.
-const BAND_BLUE: f64 = 0.3;
-/// Side of the square the area is sampled into.
-const BAND_SAMPLE: i32 = 24;
-
-/// Whether the blue band of an EU plate lies just left of `candidate`'s characters in
-/// `picture` (BGR, BGRx or BGRA): the area [`BAND_REACH`] character heights wide beyond the
-/// candidate's left end, as tall as the candidate, is at least [`BAND_BLUE`] blue.
-///
-/// The band is the plate's own mark, at a set place beside its characters, which text on
-/// signs and walls does not have.
-pub fn eu_band(picture: &Mat, candidate: &Candidate) -> Result<bool> {
-    let [tl, tr, br, bl] = candidate.quad;
-    let dist = |a: Point2f, b: Point2f| (a.x - b.x).hypot(a.y - b.y);
-    let length = (dist(tl, tr) + dist(bl, br)) / 2.0;
-    let height = (dist(tl, bl) + dist(tr, br)) / 2.0;
-    if length < 1.0 || height < 1.0 {
-        return Ok(false);
-    }
-    // The quad spans the characters plus MARGIN above and below.
-    let along = BAND_REACH * height / (1.0 + 2.0 * MARGIN) / length;
-    let beyond =
-        |a: Point2f, b: Point2f| Point2f::new(a.x - (b.x - a.x) * along, a.y - (b.y - a.y) * along);
-    let side = BAND_SAMPLE as f32;
-    let transform = imgproc::get_perspective_transform(
-        &Vector::<Point2f>::from_slice(&[beyond(tl, tr), tl, bl, beyond(bl, br)]),
-        &Vector::<Point2f>::from_slice(&[
-            Point2f::new(0.0, 0.0),
-            Point2f::new(side, 0.0),
-            Point2f::new(side, side),
-            Point2f::new(0.0, side),
-        ]),
-        core::DECOMP_LU,
-    )?;
-    let mut area = Mat::default();
-    imgproc::warp_perspective(
-        picture,
-        &mut area,
-        &transform,
-        Size::new(BAND_SAMPLE, BAND_SAMPLE),
-        imgproc::INTER_AREA,
-        core::BORDER_CONSTANT,
-        Scalar::all(0.0),
-    )?;
-    let channels = area.channels() as usize;
-    let blue = area
-        .data_bytes()?
-        .chunks_exact(channels)
-        .filter(|p| {
-            let (b, g, r) = (i32::from(p[0]), i32::from(p[1]), i32::from(p[2]));
-            b >= 60 && b > r + 40 && b > g + 15
-        })
-        .count();
-    Ok(blue as f64 >= BAND_BLUE * f64::from(BAND_SAMPLE * BAND_SAMPLE))
 }
 
 /// What Tesseract read in one candidate.
@@ -301,11 +241,8 @@ impl Reader {
             core::BORDER_REPLICATE,
             Scalar::default(),
         )?;
-        core::split(&self.strip, &mut self.channels)?;
-        let mut bg = Mat::default();
-        core::max(&self.channels.get(0)?, &self.channels.get(1)?, &mut bg)?;
         let mut value = Mat::default();
-        core::max(&bg, &self.channels.get(2)?, &mut value)?;
+        ink_grey(&self.strip, &mut self.channels, &mut value, candidate.light)?;
         core::normalize(
             &value,
             &mut self.value,

@@ -50,6 +50,8 @@ const THUMB: Size = Size {
     width: 16,
     height: 9,
 };
+/// Frames apart of the searches for light characters on dark plates while none is followed.
+pub const LIGHT_EVERY: u64 = 3;
 /// Agreeing reads a decision needs.
 const MIN_VOTES: usize = 2;
 
@@ -215,6 +217,23 @@ impl Tracker {
             }
         }
         self.thumb = thumb;
+        // Light characters on a dark plate are rarer (old plates, some countries): looked
+        // for on one frame in [`LIGHT_EVERY`], and on every frame while one is followed.
+        let mut candidates = candidates;
+        if frame.is_multiple_of(LIGHT_EVERY) || self.tracks.iter().any(|t| t.candidate.light) {
+            let light = self.finder.find_light(picture, plate_share)?;
+            // The light gaps between a dark plate's characters are no light plate.
+            let dark = candidates.len();
+            for candidate in light {
+                let on_dark = candidates[..dark].iter().any(|d| {
+                    let inter = (d.bounds & candidate.bounds).area();
+                    inter * 3 > d.bounds.area().min(candidate.bounds.area())
+                });
+                if !on_dark {
+                    candidates.push(candidate);
+                }
+            }
+        }
         self.associate(frame, candidates);
         self.tracks.retain(|t| frame - t.last_seen <= FORGET_AFTER);
 
@@ -282,7 +301,7 @@ impl Tracker {
             let best = self
                 .tracks
                 .iter_mut()
-                .filter(|t| !t.seen_now)
+                .filter(|t| !t.seen_now && t.candidate.light == candidate.light)
                 .filter(|t| {
                     let (a, b) = (t.candidate.char_height, candidate.char_height);
                     a.max(b) < 1.3 * a.min(b)
