@@ -14,7 +14,8 @@ use gst::prelude::*;
 use serde_json::Value as Json;
 use std::net::SocketAddr;
 
-/// The payload types and codecs the endpoint offers, video then audio preference order.
+/// The sections of the endpoint's offers, audio then video, each with its codecs in the
+/// endpoint's order of preference.
 const OFFERED: [(MediaKind, &[Codec]); 2] = [
     (MediaKind::Audio, &[Codec::Opus, Codec::Pcmu]),
     (MediaKind::Video, &[Codec::Vp8, Codec::H264]),
@@ -23,22 +24,31 @@ const OFFERED: [(MediaKind, &[Codec]); 2] = [
 /// The `a=fmtp` of H.264 in the endpoint's offers: what its payloader and decoder speak.
 const H264_FMTP: &str = "packetization-mode=1;profile-level-id=42e01f";
 
-/// What the endpoint does with one section of a peer's offer it accepts.
+/// What the endpoint does with one section of a peer's offer or answer that it accepts.
 pub(super) struct Plan {
+    /// The section's index, and its RTP session's.
     pub(super) mline: u32,
+    /// Audio or video.
     pub(super) kind: MediaKind,
+    /// The codec both sides speak on it.
     pub(super) codec: Codec,
+    /// The codec's payload type in the peer's description.
     pub(super) payload: u32,
+    /// The peer's `a=fmtp` for it, repeated in an answer.
     pub(super) fmtp: String,
+    /// The transport profile, `RTP/AVP`...
     pub(super) proto: String,
+    /// Whether RTCP shares the RTP port.
     pub(super) mux: bool,
     /// Where the peer receives RTP and RTCP, when its description says.
     pub(super) peer: Option<(SocketAddr, SocketAddr)>,
     /// The endpoint's direction.
     pub(super) direction: Direction,
+    /// The peer's SRTP key, with SRTP.
     pub(super) remote_key: Option<RemoteKey>,
     /// The peer's receive limit for this section, in kbps.
     pub(super) limit: Option<u32>,
+    /// The RTP caps of what the peer sends, for `rtpbin`.
     pub(super) caps: gst::Caps,
 }
 
