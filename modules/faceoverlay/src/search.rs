@@ -7,8 +7,15 @@
 //! the size of the one before, and looks at each level only for faces of 24 to [`BAND_TOP`]
 //! pixels (the overlap between levels lets a face at the boundary of two levels gather all
 //! its hits on one): large faces are found on small levels, where they are cheap. Each level
-//! is padded by half the largest window with its own mirror image, so a face with half its
-//! box out of the picture is completed by its mirrored half and found like a whole face.
+//! is padded by half the largest window: at the sides with its own mirror image, so a face
+//! with half its box out of the picture is completed by its mirrored half and found like a
+//! whole face; at the bottom with its last row repeated, which completes a face cut at the
+//! mouth; at the top with its mirror image too, where the mirrored mouth and nostrils of a
+//! face cut at the nose stand for its eyes and brows. A face cut by the top or bottom border
+//! gathers fewer hits, and is taken with fewer when a third cascade agrees; one less than half
+//! out of the top shows its eyes but no brows, which the first cascade needs, so above a
+//! repeated top row the second cascade looks for it around the faces followed, and the third
+//! must agree.
 //!
 //! Levels at most `detectWidth` wide (the *coarse* levels) are searched whole on every
 //! detection. Finer levels, which only small faces need and which cost several times the
@@ -18,10 +25,10 @@
 //!
 //! Every face the cascade reports must also be found by a second, differently trained cascade
 //! on a close crop of it: the two cascades rarely make the same mistake (the space-shuttle
-//! model of the test photo fools the first, not the second). A box reaching out of the picture
-//! must also show an eye in its visible part, and a box centred out of it is dropped: the
-//! mirrored padding makes symmetric shapes of clothing at a border, and mirror images of the
-//! faces near it.
+//! model of the test photo fools the first, not the second). A box reaching out of a side of
+//! the picture must also show an eye in its visible part, and a box centred out of it is
+//! dropped: the mirrored padding makes symmetric shapes of clothing at a border, and mirror
+//! images of the faces near it.
 
 use crate::detector::FaceBox;
 use filmstrip::opencv::core::{
@@ -37,6 +44,9 @@ use std::path::Path;
 pub const CASCADE: &str = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
 /// The cascade giving the second opinion, from the same package.
 pub const CHECK_CASCADE: &str = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_alt2.xml";
+/// The cascade giving a third opinion on faces cut by the top or bottom border, from the same
+/// package.
+pub const THIRD_CASCADE: &str = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_alt.xml";
 
 /// The eye cascade checking faces cut by a border, from the same package.
 pub const EYE_CASCADE: &str = "/usr/share/opencv4/haarcascades/haarcascade_eye.xml";
@@ -45,6 +55,9 @@ pub const EYE_CASCADE: &str = "/usr/share/opencv4/haarcascades/haarcascade_eye.x
 /// miss faces at some sizes and fire on collars and folds of clothing more often.
 const SCALE_FACTOR: f64 = 1.1;
 const MIN_NEIGHBORS: i32 = 4;
+/// Hits that make a face reaching out of the top or bottom border: half a face, completed by
+/// the padding, gathers fewer hits, so three cascades must agree on it instead.
+const BORDER_NEIGHBORS: i32 = 1;
 /// The cascade's smallest window: the smallest face a level can show.
 const WINDOW: i32 = 24;
 /// Largest window searched on a level but the last: a quarter over twice the smallest, so the
@@ -70,8 +83,28 @@ const EYES_FACE: f64 = 120.0;
 const EYE_LEAST: i32 = 16;
 const EYE_MOST: i32 = 50;
 const EYE_HITS: usize = 12;
+/// How far out of the picture, in shares of its size, the centre of a face box may lie.
+const CENTRE_OUT: f64 = 0.1;
 /// Least overlap of two boxes taken for the same face.
 const SAME_FACE: f64 = 0.3;
+
+/// What fills the padding above the picture.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Fill {
+    /// The picture's mirror image: above a face cut at the nose, the mirrored mouth and
+    /// nostrils stand where eyes and brows would, for all three cascades (measured on faces
+    /// 40 to 250 px wide, half out).
+    Mirror,
+    /// The top row repeated.
+    Repeat,
+}
+
+/// Which cascade gives an opinion on a face the first found.
+#[derive(Clone, Copy)]
+enum CheckBy {
+    Second,
+    Third,
+}
 
 /// One level of the pyramid: the grey picture scaled by `scale`, padded by [`PAD`].
 struct Level {
@@ -85,6 +118,7 @@ struct Level {
 pub struct Search {
     cascade: CascadeClassifier,
     check: CascadeClassifier,
+    third: CascadeClassifier,
     eye: CascadeClassifier,
     /// Counts exploring detections, to choose the band of the fine levels.
     round: usize,
@@ -96,6 +130,7 @@ impl Search {
         Ok(Self {
             cascade: load(CASCADE)?,
             check: load(CHECK_CASCADE)?,
+            third: load(THIRD_CASCADE)?,
             eye: load(EYE_CASCADE)?,
             round: 0,
         })
@@ -115,7 +150,7 @@ impl Search {
         whole: bool,
         explore: bool,
     ) -> Result<Vec<FaceBox>> {
-        let mut found: Vec<(FaceBox, usize)> = Vec::new();
+        let mut found: Vec<(FaceBox, usize, Fill)> = Vec::new();
         let mut levels = Vec::new();
 
         // Coarse levels: the grey copy, then halves while a face can fill the picture.
@@ -199,24 +234,38 @@ impl Search {
         // face may find a part of it.
         found.sort_by(|a, b| b.0.width.total_cmp(&a.0.width));
         let mut faces: Vec<FaceBox> = Vec::new();
-        for (face, index) in found {
+        for (face, index, fill) in found {
             if faces.iter().any(|f| f.iou(&face) > SAME_FACE) {
                 continue;
             }
             let (cx, cy) = (face.x + face.width / 2.0, face.y + face.height / 2.0);
             let (width, height) = (f64::from(picture.cols()), f64::from(picture.rows()));
-            // A box centred out of the picture is a mirror image of what is in it.
-            if cx < 0.0 || cy < 0.0 || cx >= width || cy >= height {
+            // A box centred out of the picture is a mirror image of what is in it (a face half
+            // out may be boxed a little beyond its middle).
+            let (dx, dy) = (CENTRE_OUT * face.width, CENTRE_OUT * face.height);
+            if cx < -dx || cy < -dy || cx >= width + dx || cy >= height + dy {
                 continue;
             }
             let level = &levels[index];
-            let out = face.x < -OUT * face.width
-                || face.y < -OUT * face.height
-                || face.x + face.width > width + OUT * face.width
-                || face.y + face.height > height + OUT * face.height;
-            if (!out || self.has_eyes(level, &face, width, height)?)
-                && self.confirm(level, &face)?
-            {
+            let out_side =
+                face.x < -OUT * face.width || face.x + face.width > width + OUT * face.width;
+            let out_end =
+                face.y < -OUT * face.height || face.y + face.height > height + OUT * face.height;
+            // A face the first cascade found must be found by the second, and by the third
+            // too when cut by the top or bottom border; one the second cascade found above a
+            // repeated top row, by the third, and only where a face is followed already (two
+            // cascades alone box clothing there).
+            let agreed = match fill {
+                Fill::Mirror => {
+                    self.confirm(CheckBy::Second, level, &face, fill)?
+                        && (!out_end || self.confirm(CheckBy::Third, level, &face, fill)?)
+                }
+                Fill::Repeat => {
+                    tracked.iter().any(|t| t.iou(&face) > SAME_FACE)
+                        && self.confirm(CheckBy::Third, level, &face, fill)?
+                }
+            };
+            if (!out_side || self.has_eyes(level, &face, width, height)?) && agreed {
                 faces.push(face);
             }
         }
@@ -229,7 +278,7 @@ impl Search {
         level: &Level,
         index: usize,
         rect: Rect,
-        found: &mut Vec<(FaceBox, usize)>,
+        found: &mut Vec<(FaceBox, usize, Fill)>,
     ) -> Result<()> {
         if rect.width < WINDOW || rect.height < WINDOW {
             return Ok(());
@@ -246,7 +295,66 @@ impl Search {
         )?;
         for hit in hits {
             let hit = Rect::new(hit.x + rect.x, hit.y + rect.y, hit.width, hit.height);
-            found.push((level.to_frame(hit), index));
+            found.push((level.to_frame(hit), index, Fill::Mirror));
+        }
+        // Faces reaching out of the top or bottom border, with fewer hits.
+        let rows = level.image.rows();
+        let reach = PAD + level.top;
+        for zone in [
+            Rect::new(rect.x, 0, rect.width, reach),
+            Rect::new(rect.x, rows - reach, rect.width, reach),
+        ] {
+            let zone = zone & rect;
+            if zone.width < WINDOW || zone.height < WINDOW {
+                continue;
+            }
+            let mut hits = Vector::<Rect>::new();
+            self.cascade.detect_multi_scale(
+                &level.image.roi(zone)?,
+                &mut hits,
+                SCALE_FACTOR,
+                BORDER_NEIGHBORS,
+                0,
+                Size::new(WINDOW, WINDOW),
+                Size::new(level.top, level.top),
+            )?;
+            for hit in hits {
+                let hit = Rect::new(hit.x + zone.x, hit.y + zone.y, hit.width, hit.height);
+                let out = (OUT * f64::from(hit.height)) as i32;
+                if hit.y < PAD - out || hit.y + hit.height > rows - PAD + out {
+                    found.push((level.to_frame(hit), index, Fill::Mirror));
+                }
+            }
+        }
+        // A face with less than half of it out of the top border shows its eyes but not its
+        // brows: above a repeated top row, the second cascade finds it where the first does
+        // not (measured: faces 40 to 250 px wide, 40% out).
+        let zone = Rect::new(rect.x, 0, rect.width, reach) & rect;
+        let picture_rows = rows - 2 * PAD;
+        if zone.width >= WINDOW && zone.height >= WINDOW && picture_rows > 0 {
+            let inside = Rect::new(zone.x, PAD, zone.width, (reach - PAD).min(picture_rows));
+            let repeated = pad_by(
+                &level.image.roi(inside)?.try_clone()?,
+                [PAD, 0, 0, 0],
+                Fill::Repeat,
+            )?;
+            let mut hits = Vector::<Rect>::new();
+            self.check.detect_multi_scale(
+                &repeated,
+                &mut hits,
+                SCALE_FACTOR,
+                BORDER_NEIGHBORS,
+                0,
+                Size::new(WINDOW, WINDOW),
+                Size::new(level.top, level.top),
+            )?;
+            for hit in hits {
+                let out = (OUT * f64::from(hit.height)) as i32;
+                if hit.y < PAD - out {
+                    let hit = Rect::new(hit.x + zone.x, hit.y, hit.width, hit.height);
+                    found.push((level.to_frame(hit), index, Fill::Repeat));
+                }
+            }
         }
         Ok(())
     }
@@ -282,16 +390,36 @@ impl Search {
         Ok(hits.len() >= EYE_HITS)
     }
 
-    /// Whether the second cascade also finds `face` on `level`.
-    fn confirm(&mut self, level: &Level, face: &FaceBox) -> Result<bool> {
-        let Some(rect) = level.to_level(face, CHECK_MARGIN) else {
+    /// Whether the second (or third) cascade also finds `face` on `level`.
+    fn confirm(&mut self, by: CheckBy, level: &Level, face: &FaceBox, fill: Fill) -> Result<bool> {
+        // The face and its margin, padded as the level is but as far as the margin reaches
+        // out of the picture.
+        let rect = padded_rect(face, level.scale, CHECK_MARGIN);
+        let (rows, cols) = (level.image.rows(), level.image.cols());
+        let part = rect & Rect::new(PAD, PAD, cols - 2 * PAD, rows - 2 * PAD);
+        if part.width <= 0 || part.height <= 0 {
             return Ok(false);
-        };
+        }
+        let piece = pad_by(
+            &level.image.roi(part)?.try_clone()?,
+            [
+                part.y - rect.y,
+                (rect.y + rect.height) - (part.y + part.height),
+                part.x - rect.x,
+                (rect.x + rect.width) - (part.x + part.width),
+            ],
+            fill,
+        )?;
         let zoom = CHECK_FACE / (face.width * level.scale);
-        let crop = zoomed(&level.image, rect, zoom)?;
+        let whole = Rect::new(0, 0, piece.cols(), piece.rows());
+        let crop = zoomed(&piece, whole, zoom)?;
         let mut hits = Vector::<Rect>::new();
         let (least, most) = ((CHECK_FACE * 0.7) as i32, (CHECK_FACE * 1.4) as i32);
-        self.check.detect_multi_scale(
+        let cascade = match by {
+            CheckBy::Second => &mut self.check,
+            CheckBy::Third => &mut self.third,
+        };
+        cascade.detect_multi_scale(
             &crop,
             &mut hits,
             SCALE_FACTOR,
@@ -301,8 +429,8 @@ impl Search {
             Size::new(most, most),
         )?;
         // The face's centre in the crop.
-        let cx = (f64::from(rect.width) / 2.0) * zoom;
-        let cy = (f64::from(rect.height) / 2.0) * zoom;
+        let cx = f64::from(crop.cols()) / 2.0;
+        let cy = f64::from(crop.rows()) / 2.0;
         let tolerance = CHECK_FACE * 0.3;
         Ok(hits.iter().any(|h| {
             let hx = f64::from(h.x) + f64::from(h.width) / 2.0;
@@ -361,14 +489,44 @@ fn zoomed(image: &Mat, rect: Rect, zoom: f64) -> Result<Mat> {
 /// `image` padded by [`PAD`] with its mirror image; the `last` level searches every window
 /// size up to the whole picture.
 fn pad(image: &Mat, scale: f64, last: bool) -> Result<Level> {
-    // Mirrored rows above or below a face make no face (a face is not symmetric top to
-    // bottom), repeated rows complete one cut at the chin better.
-    let mut tall = Mat::default();
+    let padded = pad_by(image, [PAD; 4], Fill::Mirror)?;
+    let top = if last {
+        padded.cols().min(padded.rows())
+    } else {
+        BAND_TOP
+    };
+    Ok(Level {
+        scale,
+        image: padded,
+        top,
+    })
+}
+
+/// `image` padded by `[top, bottom, left, right]` pixels: with its mirror image at the
+/// sides, since faces are symmetric left to right; below a face cut at the chin or mouth,
+/// repeated rows complete it for the cascades; above it as `fill` says.
+fn pad_by(image: &Mat, [top, bottom, left, right]: [i32; 4], fill: Fill) -> Result<Mat> {
+    let mut above = Mat::default();
+    let top_border = match fill {
+        Fill::Mirror => BORDER_REFLECT_101,
+        Fill::Repeat => BORDER_REPLICATE,
+    };
     copy_make_border(
         image,
+        &mut above,
+        top,
+        0,
+        0,
+        0,
+        top_border,
+        Scalar::default(),
+    )?;
+    let mut tall = Mat::default();
+    copy_make_border(
+        &above,
         &mut tall,
-        PAD,
-        PAD,
+        0,
+        bottom,
         0,
         0,
         BORDER_REPLICATE,
@@ -380,21 +538,12 @@ fn pad(image: &Mat, scale: f64, last: bool) -> Result<Level> {
         &mut padded,
         0,
         0,
-        PAD,
-        PAD,
+        left,
+        right,
         BORDER_REFLECT_101,
         Scalar::default(),
     )?;
-    let top = if last {
-        padded.cols().min(padded.rows())
-    } else {
-        BAND_TOP
-    };
-    Ok(Level {
-        scale,
-        image: padded,
-        top,
-    })
+    Ok(padded)
 }
 
 /// The cascade's work on a picture of `size`, in pixels.

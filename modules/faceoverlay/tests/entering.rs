@@ -1,7 +1,7 @@
-//! A face entering the picture: the astronaut slides in across the left border of a 640x480
-//! clip through FaceOverlayFilter, and the overlay must cover the visible part of the face from
-//! the frame after the one where half of the face box came into view (that one frame is the
-//! confirmation every new face waits for).
+//! A face entering the picture: the astronaut slides in across the left, top or bottom border
+//! of a 640x480 clip through FaceOverlayFilter, and the overlay must cover the visible part of
+//! the face from the frame after the one where half of the face box came into view (that one
+//! frame is the confirmation every new face waits for).
 
 mod common;
 
@@ -26,6 +26,22 @@ const COVERED: f64 = 0.9;
 
 #[test]
 fn a_face_entering_from_the_left_is_overlaid_once_half_visible() {
+    enters("left");
+}
+
+#[test]
+fn a_face_entering_from_the_top_is_overlaid_once_half_visible() {
+    enters("top");
+}
+
+#[test]
+fn a_face_entering_from_the_bottom_is_overlaid_once_half_visible() {
+    enters("bottom");
+}
+
+/// Slides the face in across `border` (`left`, `top` or `bottom`), from one face size out of
+/// the frame to one in, and checks the overlay from the frame after it is half visible.
+fn enters(border: &str) {
     let dir = tempfile::tempdir().unwrap();
     let png = write_file(
         dir.path(),
@@ -42,19 +58,30 @@ fn a_face_entering_from_the_left_is_overlaid_once_half_visible() {
     h.invoke("setDetectionPolicy", json!(["EVERY_FRAME"]))
         .unwrap();
     let scenes = Scenes::new(W, H);
+    let (w, hh) = (f64::from(W), f64::from(H));
     let mut half_visible_at = None;
     let mut first_covered = None;
-    // The face's centre from one face width out of the frame to one in.
+    // The face's centre from one face size out of the frame to one in.
     for frame in 0..=(2.0 * FACE / STEP) as usize {
-        let cx = -FACE + STEP * frame as f64;
-        let scene = scenes.face(FACE, cx, f64::from(H) / 2.0, "entering");
+        let travel = -FACE + STEP * frame as f64;
+        let (cx, cy) = match border {
+            "left" => (travel, hh / 2.0),
+            "top" => (w / 2.0, travel),
+            "bottom" => (w / 2.0, hh - travel),
+            _ => panic!("no border {border}"),
+        };
+        let scene = scenes.face(FACE, cx, cy, "entering");
         let truth = scene.faces[0];
-        let visible = ((truth.x + truth.w).min(f64::from(W)) - truth.x.max(0.0)).max(0.0);
+        let visible_w = ((truth.x + truth.w).min(w) - truth.x.max(0.0)).max(0.0);
+        let visible_h = ((truth.y + truth.h).min(hh) - truth.y.max(0.0)).max(0.0);
         let out = h.push(&frame_bytes(&scene.frame, 4)).unwrap();
         let painted = count_color(&out, (W as usize, H as usize), 4, truth, MAGENTA);
-        let covered = visible > 0.0 && painted as f64 >= COVERED * visible * truth.h;
-        println!("frame {frame}: {visible:.0} px of the face visible, {painted} px painted");
-        if visible >= truth.w / 2.0 {
+        let covered = painted > 0 && painted as f64 >= COVERED * visible_w * visible_h;
+        println!(
+            "frame {frame}: {:.0}% of the face visible, {painted} px painted",
+            100.0 * visible_w * visible_h / (truth.w * truth.h)
+        );
+        if visible_w * visible_h >= truth.w * truth.h / 2.0 {
             half_visible_at.get_or_insert(frame);
         }
         if covered {
