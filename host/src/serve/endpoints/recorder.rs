@@ -493,17 +493,19 @@ fn gate_branch(
     match info.event() {
         Some(event) if event.type_() == gst::EventType::Eos => {
             drop(phase);
+            // An end of stream that must not reach the muxer is `Handled`, not `Drop`: with
+            // `Drop`, gstreamer-rs has already taken the event and GStreamer unrefs NULL.
             if current == Phase::Stopping {
                 // Stopping waited for this track's last frames: they have all come.
                 track.end();
-                return gst::PadProbeReturn::Drop;
+                return gst::PadProbeReturn::Handled;
             }
             if !(stop_on_eos && matches!(current, Phase::Recording | Phase::Paused)) {
-                return gst::PadProbeReturn::Drop;
+                return gst::PadProbeReturn::Handled;
             }
             tracks.decide(shared);
             if !track.included.load(Ordering::SeqCst) || track.ended.swap(true, Ordering::SeqCst) {
-                return gst::PadProbeReturn::Drop;
+                return gst::PadProbeReturn::Handled;
             }
             let all_ended = tracks.list.iter().all(|track| {
                 !track.included.load(Ordering::SeqCst) || track.ended.load(Ordering::SeqCst)
