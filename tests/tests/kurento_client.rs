@@ -167,6 +167,31 @@ fn official_client_drives_module_and_built_in_filters_in_strict_mode() {
             .is_some_and(|url| url.starts_with("http://127.0.0.1:") && url.len() > 50),
         "{http_post}"
     );
+
+    // Hubs: the client's Composite and HubPort classes, a port connected to another.
+    let hubs = lines.step("hubs");
+    let ports = hubs["ports"].as_array().unwrap();
+    assert!(
+        hubs["composite"]
+            .as_str()
+            .is_some_and(|id| id.ends_with("_kurento.Composite")),
+        "{hubs}"
+    );
+    assert!(
+        ports.iter().all(|port| port
+            .as_str()
+            .is_some_and(|id| id.ends_with("_kurento.HubPort"))),
+        "{hubs}"
+    );
+    assert_eq!(&hubs["children"], &hubs["ports"], "{hubs}");
+    assert_eq!(hubs["parent"], hubs["composite"], "{hubs}");
+    // One connection per media type.
+    assert_eq!(hubs["sinks"], 2, "{hubs}");
+    assert_eq!(hubs["dot"], true, "{hubs}");
+    // Released with its hub: the port is gone.
+    let released = lines.step("hubs-released");
+    assert_eq!(released["before"], ports[1], "{released}");
+    assert!(released["after"].is_null(), "{released}");
     assert_eq!(lines.step("released")["pipelines"], json!([]));
 }
 

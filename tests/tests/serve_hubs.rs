@@ -469,6 +469,7 @@ fn hubs_refuse_foreign_ports_and_bad_parameters_and_release_their_ports() {
         described["hierarchy"],
         json!(["kurento.MediaElement", "kurento.MediaObject"])
     );
+    let second = client.create_with("HubPort", json!({"hub": composite}));
     assert_eq!(
         client.invoke(&port, "getParent", json!({})),
         json!(composite)
@@ -479,10 +480,13 @@ fn hubs_refuse_foreign_ports_and_bad_parameters_and_release_their_ports() {
     );
     assert_eq!(
         client.invoke(&composite, "getChildren", json!({})),
-        json!([port])
+        json!([port, second])
     );
     let dot = client.invoke(&composite, "getGstreamerDot", json!({}));
     assert!(dot.as_str().unwrap().contains("compositor"));
+    // Ports of one hub may feed each other, the mix going round.
+    client.invoke(&port, "connect", json!({"sink": second}));
+    client.invoke(&second, "connect", json!({"sink": port}));
     // A hub is no element.
     assert_eq!(
         client.invoke_error(&composite, "connect", json!({"sink": port})),

@@ -40,6 +40,15 @@ pub fn create(
 /// Sets property `name` of the new object `id` as its setter would.
 fn apply_property(server: &Server, id: &str, name: &str, value: Json) -> Result<(), RpcError> {
     let (operation, args) = match (name, value) {
+        // kurento-client's `pipeline.create('HubPort', {hub})` sends the pipeline (as the
+        // whole client object) as a property, HubPort's constructor having no such
+        // parameter: it is where the port is anyway.
+        ("mediaPipeline", value)
+            if server.lock().pipeline_of(id)
+                == value.get("id").or(Some(&value)).and_then(Json::as_str) =>
+        {
+            return Ok(());
+        }
         ("name", value) => ("setName".to_string(), json!({"name": value})),
         ("tags", Json::Array(tags)) => {
             for tag in tags {

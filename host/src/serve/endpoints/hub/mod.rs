@@ -103,9 +103,16 @@ impl Ports<'_> {
         self.map.values()
     }
 
-    /// The port the `HubPort` id in argument `name` names.
+    /// The port the `HubPort` id in argument `name` names. kurento-client 7.3 sends a port
+    /// made by `createHubPort` as the object itself (`{"id": ..., "_events": ...}`, as it
+    /// fails its own `instanceof MediaObject` test), so an object's `id` names it too.
     fn arg(&self, args: &Map<String, Json>, name: &str) -> Result<Arc<PortPads>, RpcError> {
-        let id = string_param(args, name)?;
+        let id = match args.get(name) {
+            Some(Json::Object(object)) => string_param(object, "id").map_err(|_| {
+                RpcError::invalid_params(format!("parameter {name} must be a HubPort id"))
+            })?,
+            _ => string_param(args, name)?,
+        };
         let bin = (self.resolve)(id)?;
         self.all()
             .find(|port| port.bin == bin)

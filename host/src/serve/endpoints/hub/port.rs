@@ -77,7 +77,55 @@ fn kind_port(bin: &gst::Bin, kind: MediaKind) -> Result<(gst::Element, gst::Pad,
     retime::restamp(&input.static_pad("sink").context("tee without sink pad")?);
     let output = objects::output_tee(bin)?;
     let feed = output.static_pad("sink").context("tee without sink pad")?;
+    boundary(&feed, kind);
     Ok((input, feed, Port::new(output, Some(ghost))))
+}
+
+/// Makes `pad`, where the hub feeds a port's output, a boundary that queries and upstream
+/// events do not cross. Ports may feed each other (one port's output into another port of
+/// the same hub): without it, a query or an upstream event would go round that loop on one
+/// thread until the stack overflows. Downstream, the port's consumers take any raw media of
+/// its `kind` (each converts what it gets), and nothing needs their buffer pools; upstream, a
+/// port's output is live, and a consumer's requests (key frames, QoS) concern the hub's
+/// mixers, which make every frame anew, or a routed port's source, which makes its own
+/// request when connected to that port.
+fn boundary(pad: &gst::Pad, kind: MediaKind) {
+    let raw = gst::Caps::builder(match kind {
+        MediaKind::Audio => "audio/x-raw",
+        MediaKind::Video => "video/x-raw",
+    })
+    .any_features()
+    .build();
+    pad.add_probe(
+        gst::PadProbeType::QUERY_BOTH | gst::PadProbeType::EVENT_UPSTREAM,
+        move |_, info| {
+            // An upstream event ends here: `Handled` consumes it (`Drop` would have GStreamer
+            // unref it a second time).
+            let Some(query) = info.query_mut() else {
+                return gst::PadProbeReturn::Handled;
+            };
+            match query.view_mut() {
+                gst::QueryViewMut::Caps(caps) => {
+                    let answer = match caps.filter() {
+                        Some(filter) => filter.intersect(&raw),
+                        None => raw.clone(),
+                    };
+                    caps.set_result(&answer);
+                }
+                gst::QueryViewMut::AcceptCaps(accept) => {
+                    let accepted = accept.caps().can_intersect(&raw);
+                    accept.set_result(accepted);
+                }
+                gst::QueryViewMut::Latency(latency) => {
+                    latency.set(true, gst::ClockTime::ZERO, gst::ClockTime::NONE);
+                }
+                // Consumers allocate their own buffers.
+                gst::QueryViewMut::Allocation(_) => {}
+                _ => return gst::PadProbeReturn::Drop,
+            }
+            gst::PadProbeReturn::Handled
+        },
+    );
 }
 
 /// A port's link back to its hub, which it leaves when released.
