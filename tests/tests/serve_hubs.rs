@@ -205,6 +205,47 @@ fn composite_shows_two_inputs_side_by_side_and_mixes_their_audio_without_echo() 
 }
 
 #[test]
+fn composite_keeps_mixing_when_an_input_stalls() {
+    let dir = tempfile::tempdir().unwrap();
+    let white = clip(dir.path(), "white", WHITE.0, 600, 3);
+    let green = clip(dir.path(), "green", GREEN.0, 1500, 3);
+    let served = Served::start();
+    let mut client = served.client();
+    let pipeline = client.create("MediaPipeline", None);
+    let composite = client.create("Composite", Some(&pipeline));
+    let inputs = feed(&mut client, &pipeline, &composite, &[&white, &green]);
+    let output = client.create_with("HubPort", json!({"hub": composite}));
+    let path = dir.path().join("stalled.webm");
+    let recorder = record(&mut client, &pipeline, &output, &path, "WEBM");
+    play(&mut client, &inputs);
+    let started = std::time::Instant::now();
+    sleep(Duration::from_millis(700));
+    // The green input stops sending, its port stays.
+    client.invoke(&inputs[1].0, "pause", json!({}));
+    sleep(Duration::from_millis(1500));
+    client.invoke(&recorder, "stopAndWait", json!({}));
+    let recorded = started.elapsed().as_secs_f64();
+    client.ok("release", json!({"object": pipeline}));
+
+    // The picture goes on at its rate, the stalled input's last frame in its cell, and the
+    // white input's tone with it.
+    let frames = decode_luma_sized(&path, COMPOSITE_WIDTH, COMPOSITE_HEIGHT);
+    let duration = frames.len() as f64 / COMPOSITE_FPS;
+    println!("recorded {duration:.2} s of video in {recorded:.2} s");
+    assert!(
+        (duration - recorded).abs() < 0.5,
+        "a {duration:.2} s recording of {recorded:.2} s"
+    );
+    let last = frames.last().expect("frames");
+    assert!(shows_grid(last, &[WHITE.1, GREEN.1]));
+    let samples = decode_audio(&path);
+    let tail = &samples[samples.len() * 2 / 3..];
+    let (white_tone, green_tone) = (tone_level(tail, 600.0), tone_level(tail, 1500.0));
+    println!("last third: 600 Hz {white_tone:.4}, 1500 Hz {green_tone:.4}");
+    assert!(white_tone > 10.0 * green_tone);
+}
+
+#[test]
 fn composite_layout_follows_ports_joining_and_leaving_mid_recording() {
     let dir = tempfile::tempdir().unwrap();
     let white = clip(dir.path(), "white", WHITE.0, 600, 4);
