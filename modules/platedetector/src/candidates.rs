@@ -258,8 +258,15 @@ impl Finder {
             let Some(candidate) = candidate(&row, scale, picture.size()?, light) else {
                 continue;
             };
-            // A dark plate's edge may not show against a dark car: the EU band marks it.
-            if framed || (light && eu_band(picture, &candidate)?) {
+            // A dark plate's edge may not show against a dark car: the EU band marks it. Its
+            // ground is black or grey, where signs with light letters are coloured.
+            let plate = if light {
+                (framed || eu_band(picture, &candidate)?)
+                    && share(picture, candidate.quad, coloured)? < MAX_COLOURED
+            } else {
+                framed
+            };
+            if plate {
                 found.push(candidate);
             }
         }
@@ -549,12 +556,16 @@ fn candidate(row: &[Blob], scale: f64, frame: Size, light: bool) -> Option<Candi
 const BAND_REACH: f32 = 0.8;
 /// Least share of blue pixels in that area for the band to be there.
 const BAND_BLUE: f64 = 0.3;
-/// Side of the square the area is sampled into.
+/// Most share of strongly coloured pixels on a plate of light characters: its ground is
+/// black or grey.
+const MAX_COLOURED: f64 = 0.2;
+/// Side of the square an area is sampled into.
 const BAND_SAMPLE: i32 = 24;
 
 /// Whether the blue band of an EU plate lies just left of `candidate`'s characters in
 /// `picture` (BGR, BGRx or BGRA): the area [`BAND_REACH`] character heights wide beyond the
-/// candidate's left end, as tall as the candidate, is at least [`BAND_BLUE`] blue.
+/// candidate's left end, as tall as the candidate, is at least [`BAND_BLUE`] blue, and the
+/// candidate itself less than a third of that.
 ///
 /// The band is the plate's own mark, at a set place beside its characters, which text on
 /// signs and walls does not have.
@@ -570,9 +581,27 @@ pub fn eu_band(picture: &Mat, candidate: &Candidate) -> Result<bool> {
     let along = BAND_REACH * height / (1.0 + 2.0 * MARGIN) / length;
     let beyond =
         |a: Point2f, b: Point2f| Point2f::new(a.x - (b.x - a.x) * along, a.y - (b.y - a.y) * along);
+    let band = share(picture, [beyond(tl, tr), tl, bl, beyond(bl, br)], blue)?;
+    // A blue sign is blue behind its characters too; a plate's ground is not.
+    Ok(band >= BAND_BLUE && share(picture, candidate.quad, blue)? < BAND_BLUE / 3.0)
+}
+
+/// Whether a BGR pixel is the EU band's blue.
+fn blue(b: i32, g: i32, r: i32) -> bool {
+    b >= 60 && b > r + 40 && b > g + 15
+}
+
+/// Whether a BGR pixel has a strong colour (not black, grey or white).
+fn coloured(b: i32, g: i32, r: i32) -> bool {
+    b.max(g).max(r) - b.min(g).min(r) >= 40
+}
+
+/// The share of the pixels of the quadrilateral `corners` (top-left, top-right,
+/// bottom-right, bottom-left) of `picture` for which `test` holds.
+fn share(picture: &Mat, corners: [Point2f; 4], test: fn(i32, i32, i32) -> bool) -> Result<f64> {
     let side = BAND_SAMPLE as f32;
     let transform = imgproc::get_perspective_transform(
-        &Vector::<Point2f>::from_slice(&[beyond(tl, tr), tl, bl, beyond(bl, br)]),
+        &Vector::<Point2f>::from_slice(&corners),
         &Vector::<Point2f>::from_slice(&[
             Point2f::new(0.0, 0.0),
             Point2f::new(side, 0.0),
@@ -592,13 +621,10 @@ pub fn eu_band(picture: &Mat, candidate: &Candidate) -> Result<bool> {
         Scalar::all(0.0),
     )?;
     let channels = area.channels() as usize;
-    let blue = area
+    let count = area
         .data_bytes()?
         .chunks_exact(channels)
-        .filter(|p| {
-            let (b, g, r) = (i32::from(p[0]), i32::from(p[1]), i32::from(p[2]));
-            b >= 60 && b > r + 40 && b > g + 15
-        })
+        .filter(|p| test(i32::from(p[0]), i32::from(p[1]), i32::from(p[2])))
         .count();
-    Ok(blue as f64 >= BAND_BLUE * f64::from(BAND_SAMPLE * BAND_SAMPLE))
+    Ok(count as f64 / f64::from(BAND_SAMPLE * BAND_SAMPLE))
 }
