@@ -148,8 +148,11 @@ impl Shared {
 
     fn leave(&self, number: u32) {
         let mut state = self.lock();
-        state.ports.remove(&number);
+        let port = state.ports.remove(&number);
         state.router.leave(number);
+        if let Some(port) = port {
+            port.remove_outputs(&self.bin);
+        }
     }
 
     fn video_caps(&self, number: u32, size: (i32, i32)) {
@@ -168,16 +171,17 @@ impl HubBehaviour for Hub {
             state.next += 1;
             state.next
         };
-        let (mut media, pads) = port::build(name, number).map_err(unexpected)?;
         let pipeline = self
             .0
             .bin
             .parent()
             .and_downcast::<gst::Bin>()
             .ok_or_else(|| RpcError::object_not_found("the hub was released meanwhile"))?;
-        pipeline
-            .add(&media.bin)
-            .map_err(|err| RpcError::unexpected(format!("cannot add the port: {err}")))?;
+        let (mut media, pads) = port::build(name, number, &self.0.bin).map_err(unexpected)?;
+        if let Err(err) = pipeline.add(&media.bin) {
+            pads.remove_outputs(&self.0.bin);
+            return Err(RpcError::unexpected(format!("cannot add the port: {err}")));
+        }
         if let Err(err) = media.bin.sync_state_with_parent() {
             tracing::warn!(%err, "a new hub port did not start with its pipeline");
         }
@@ -198,6 +202,7 @@ impl HubBehaviour for Hub {
         };
         if let Err(err) = joined {
             self.0.lock().router.leave(number);
+            pads.remove_outputs(&self.0.bin);
             if let Err(error) = media.bin.set_state(gst::State::Null) {
                 tracing::warn!(%error, "a refused hub port did not stop");
             }

@@ -2,9 +2,12 @@
 //! media) whose input enters its hub and whose output is what the hub gives it.
 //!
 //! Its bin holds, for audio and video, `queue ! tee` on the way in (the hub takes branches of
-//! that tee: a mixer input, or another port's output in a dispatcher) and the output tee the
-//! hub feeds. The input queue keeps only the newest half second, so a mix never waits on a
-//! port that falls behind, and what enters is restamped on the pipeline's running time.
+//! that tee: a mixer input, or another port's output in a dispatcher). The output tee the hub
+//! feeds sits in the hub's bin, the port's bin reaching it through its ghost pads: were it in
+//! the port's bin, the port would be upstream and downstream of the hub at once, a loop in
+//! the pipeline's graph that GStreamer warns about whenever the pipeline changes state. The
+//! input queue keeps only the newest half second, so a mix never waits on a port that falls
+//! behind, and what enters is restamped on the pipeline's running time.
 
 use super::super::super::objects::{self, Behaviour, ElementMedia, MediaKind, Outcome, Port};
 use super::super::super::rpc::RpcError;
@@ -26,6 +29,8 @@ pub struct PortPads {
     inputs: [gst::Element; 2],
     /// The output tees' sink pads, audio then video.
     outputs: [gst::Pad; 2],
+    /// The output tees, in the hub's bin.
+    output_tees: [gst::Element; 2],
 }
 
 impl PortPads {
@@ -41,6 +46,18 @@ impl PortPads {
         &self.outputs[index(kind)]
     }
 
+    /// Stops the output tees and takes them out of the hub's bin `hub`.
+    pub fn remove_outputs(&self, hub: &gst::Bin) {
+        for tee in &self.output_tees {
+            if let Err(err) = tee.set_state(gst::State::Null) {
+                tracing::warn!(%err, "a hub port's output did not stop");
+            }
+            if let Err(err) = hub.remove(tee) {
+                tracing::debug!(%err, "a hub port's output had already left");
+            }
+        }
+    }
+
     /// The sink pad of the `kind` input tee, where the input's caps arrive.
     pub fn input_sink(&self, kind: MediaKind) -> Option<gst::Pad> {
         self.inputs[index(kind)].static_pad("sink")
@@ -54,28 +71,35 @@ fn index(kind: MediaKind) -> usize {
     }
 }
 
-/// Makes port `number` as bin `name`; it is not in any pipeline yet.
-pub fn build(name: &str, number: u32) -> Result<(ElementMedia, PortPads)> {
+/// Makes port `number` as bin `name`, not in any pipeline yet, with its output tees in the
+/// hub's bin `hub`, playing.
+pub fn build(name: &str, number: u32, hub: &gst::Bin) -> Result<(ElementMedia, PortPads)> {
     let bin = gst::Bin::builder().name(name).build();
-    let (audio_in, audio_out, audio) = kind_port(&bin, MediaKind::Audio)?;
-    let (video_in, video_out, video) = kind_port(&bin, MediaKind::Video)?;
+    let (audio_in, audio_out, audio) = kind_port(&bin, hub, MediaKind::Audio)?;
+    let (video_in, video_out, video) = kind_port(&bin, hub, MediaKind::Video)?;
     let pads = PortPads {
         number,
         bin: bin.clone(),
         inputs: [audio_in, video_in],
-        outputs: [audio_out, video_out],
+        outputs: [audio_out.clone(), video_out.clone()],
+        output_tees: [audio.tee.clone(), video.tee.clone()],
     };
     Ok((ElementMedia::new(bin, audio, video), pads))
 }
 
 /// The `kind` side of a port in `bin`: its input tee, its output tee's sink pad, its port.
-fn kind_port(bin: &gst::Bin, kind: MediaKind) -> Result<(gst::Element, gst::Pad, Port)> {
+fn kind_port(
+    bin: &gst::Bin,
+    hub: &gst::Bin,
+    kind: MediaKind,
+) -> Result<(gst::Element, gst::Pad, Port)> {
     let (ghost, queue) = objects::input_queue(bin, kind)?;
     objects::keep_newest(&queue, INPUT_BUFFER, 0);
     let input = objects::output_tee(bin)?;
     queue.link(&input)?;
     retime::restamp(&input.static_pad("sink").context("tee without sink pad")?);
-    let output = objects::output_tee(bin)?;
+    let output = objects::output_tee(hub)?;
+    output.sync_state_with_parent()?;
     let feed = output.static_pad("sink").context("tee without sink pad")?;
     boundary(&feed, kind);
     Ok((input, feed, Port::new(output, Some(ghost))))
