@@ -3,6 +3,7 @@
 //! ports' tees, and the media and connection states of Kurento's BaseRtpEndpoint.
 
 use super::super::objects::{self, ElementMedia, MediaKind, Port};
+use super::super::rpc::RpcError;
 use super::encoding_input::EncodingInput;
 use super::webrtc::codecs::Codec;
 use anyhow::{Context, Result};
@@ -28,6 +29,46 @@ impl Link {
             Link::Connected => "CONNECTED",
         }
     }
+}
+
+/// Where an endpoint's SDP negotiation is.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Phase {
+    /// Nothing negotiated yet.
+    Idle,
+    /// A request is negotiating right now.
+    Busy,
+    /// `generateOffer` made an offer; the answer is awaited.
+    OfferGenerated,
+    /// Both descriptions are set.
+    Negotiated,
+}
+
+impl Phase {
+    /// Takes the negotiation for one request (the phase becomes `Busy`), if `allowed` says
+    /// the phase permits it; returns the phase it was in. A request while another negotiates
+    /// is 40207.
+    pub fn take(
+        &mut self,
+        allowed: impl FnOnce(Phase) -> Result<(), RpcError>,
+    ) -> Result<Phase, RpcError> {
+        let phase = *self;
+        if phase == Phase::Busy {
+            return Err(RpcError::sdp_configuration(
+                "another negotiation of this endpoint is under way",
+            ));
+        }
+        allowed(phase)?;
+        *self = Phase::Busy;
+        Ok(phase)
+    }
+}
+
+/// The fields of an `Error` event for what went wrong with the peer's media.
+pub fn error_fields(description: &str) -> Map<String, Json> {
+    let fields =
+        json!({"description": description, "errorCode": 40003, "type": "UNEXPECTED_ERROR"});
+    fields.as_object().cloned().unwrap_or_default()
 }
 
 /// The fields of `MediaStateChanged` and `ConnectionStateChanged`.

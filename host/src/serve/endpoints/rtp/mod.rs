@@ -23,7 +23,7 @@ use super::super::objects::Behaviour;
 use super::super::objects::{ElementMedia, MediaKind, Outcome, post_event};
 use super::super::rpc::RpcError;
 use super::WebRtcDefaults;
-use super::rtp_common::{self, Link, Sender, state_change};
+use super::rtp_common::{self, Link, Phase, Sender, error_fields, state_change};
 use super::webrtc::codecs::Codec;
 use super::webrtc::sdp;
 use super::webrtc::settings::{self, Settings};
@@ -53,15 +53,6 @@ const PROPERTIES: &[&str] = &[
     "MaxVideoSendBandwidth",
     "Mtu",
 ];
-
-/// Where the SDP negotiation is.
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Phase {
-    Idle,
-    Busy,
-    OfferGenerated,
-    Negotiated,
-}
 
 /// One media section the endpoint carries, once its sockets are open.
 struct Section {
@@ -211,12 +202,6 @@ fn connect_signals(inner: &Arc<Inner>) {
             inner.post("Error", error_fields(&format!("{err:#}")));
         }
     });
-}
-
-fn error_fields(description: &str) -> Map<String, Json> {
-    let fields =
-        json!({"description": description, "errorCode": 40003, "type": "UNEXPECTED_ERROR"});
-    fields.as_object().cloned().unwrap_or_default()
 }
 
 impl Behaviour for Rtp {

@@ -3,13 +3,13 @@
 
 use super::super::super::objects::MediaKind;
 use super::super::super::rpc::RpcError;
-use super::super::rtp_common::Link;
+use super::super::rtp_common::{Link, Phase};
 use super::super::webrtc::codecs::{self, Codec};
 use super::super::webrtc::sdp;
 use super::description::{self, Direction, Local, Remote};
 use super::sdes::RemoteKey;
 use super::transport::{self, Transport};
-use super::{Inner, Phase, Section};
+use super::{Inner, Section};
 use gst::prelude::*;
 use serde_json::Value as Json;
 use std::net::SocketAddr;
@@ -58,16 +58,7 @@ impl Inner {
         &self,
         allowed: impl FnOnce(Phase) -> Result<(), RpcError>,
     ) -> Result<Phase, RpcError> {
-        let mut session = self.lock();
-        let phase = session.phase;
-        if phase == Phase::Busy {
-            return Err(RpcError::sdp_configuration(
-                "another negotiation of this endpoint is under way",
-            ));
-        }
-        allowed(phase)?;
-        session.phase = Phase::Busy;
-        Ok(phase)
+        self.lock().phase.take(allowed)
     }
 
     fn end(&self, phase: Phase) {

@@ -32,7 +32,7 @@ use super::super::objects::{Behaviour, Outcome};
 use super::super::objects::{ElementMedia, MediaKind, post_event};
 use super::super::rpc::RpcError;
 use super::encoding_input::{Branch, EncodingInput};
-use super::rtp_common::{self, Link, state_change};
+use super::rtp_common::{self, Link, Phase, error_fields, state_change};
 use anyhow::{Context, Result};
 use candidate::Candidate;
 use codecs::Codec;
@@ -91,19 +91,6 @@ const MAX_PENDING_CANDIDATES: usize = 256;
 
 /// How long a `webrtcbin` promise may take before the request fails.
 const PROMISE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Where the SDP negotiation is.
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Phase {
-    /// Nothing negotiated yet.
-    Idle,
-    /// A request is negotiating right now.
-    Busy,
-    /// `generateOffer` made an offer; the answer is awaited.
-    OfferGenerated,
-    /// Both descriptions are set.
-    Negotiated,
-}
 
 /// What changes during a call, behind the endpoint's lock.
 struct Session {
@@ -343,12 +330,6 @@ fn connect_signals(inner: &Arc<Inner>) {
     }
 }
 
-fn error_fields(description: &str) -> Map<String, Json> {
-    let fields =
-        json!({"description": description, "errorCode": 40003, "type": "UNEXPECTED_ERROR"});
-    fields.as_object().cloned().unwrap_or_default()
-}
-
 /// A `webrtcbin` promise's reply, waited for at most [`PROMISE_TIMEOUT`].
 fn promised(
     what: &str,
@@ -501,16 +482,7 @@ impl Inner {
         &self,
         allowed: impl FnOnce(Phase) -> Result<(), RpcError>,
     ) -> Result<Phase, RpcError> {
-        let mut session = self.lock();
-        let phase = session.phase;
-        if phase == Phase::Busy {
-            return Err(RpcError::sdp_configuration(
-                "another negotiation of this endpoint is under way",
-            ));
-        }
-        allowed(phase)?;
-        session.phase = Phase::Busy;
-        Ok(phase)
+        self.lock().phase.take(allowed)
     }
 
     /// Ends a request's negotiation in `phase`.
