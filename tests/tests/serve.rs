@@ -107,7 +107,10 @@ fn server_manager_describes_itself_and_the_modules() {
         let module = module(name);
         assert!(module["version"].is_string() && module["generationTime"].is_string());
     }
-    assert_eq!(module("core")["factories"], json!(["MediaPipeline"]));
+    assert_eq!(
+        module("core")["factories"],
+        json!(["MediaPipeline", "HubPort"])
+    );
     assert!(
         module("filters")["factories"]
             .as_array()

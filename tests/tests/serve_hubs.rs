@@ -550,6 +550,9 @@ fn hubs_refuse_foreign_ports_and_bad_parameters_and_release_their_ports() {
         40101
     );
     assert_eq!(create_port(&mut client, json!(7)), -32602);
+    // And nothing else does.
+    let in_hub = json!({"type": "PassThrough", "constructorParams": {"mediaPipeline": composite}});
+    assert_eq!(client.error_code("create", in_hub), 40107);
 
     let sink = client.create_with("HubPort", json!({"hub": dispatcher}));
     let player = client.create("PassThrough", Some(&pipeline));

@@ -239,14 +239,21 @@ fn add_object(
     };
     let (pipeline_id, pipeline) = {
         let state = server.lock();
+        // A HubPort's parent is its hub; every other element's and hub's, its pipeline.
+        let expected = match (&state.object(parent)?.media, class.type_name) {
+            (Media::Hub(_), "HubPort") | (Media::Pipeline { .. }, _) => None,
+            (_, "HubPort") => Some("Hub"),
+            _ => Some("MediaPipeline"),
+        };
+        if let Some(expected) = expected {
+            return Err(RpcError::illegal_param(format!(
+                "{parent} is not a {expected}"
+            )));
+        }
         let pipeline_id = state.pipeline_of(parent).unwrap_or(parent).to_string();
         match &state.object(&pipeline_id)?.media {
             Media::Pipeline { pipeline, .. } => (pipeline_id, pipeline.clone()),
-            _ => {
-                return Err(RpcError::illegal_param(format!(
-                    "{pipeline_id} is not a MediaPipeline"
-                )));
-            }
+            _ => return Err(RpcError::internal(format!("{parent} is in no pipeline"))),
         }
     };
     // Starting the element takes GStreamer's locks, not the server's: other clients go on.
