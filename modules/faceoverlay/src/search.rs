@@ -35,7 +35,7 @@ use filmstrip::opencv::core::{
     BORDER_REFLECT_101, BORDER_REPLICATE, Mat, Rect, Scalar, Size, Vector, copy_make_border,
 };
 use filmstrip::opencv::imgproc;
-use filmstrip::opencv::objdetect::CascadeClassifier;
+use filmstrip::opencv::objdetect::{CascadeClassifier, group_rectangles};
 use filmstrip::opencv::prelude::*;
 use filmstrip::{Error, Result};
 use std::path::Path;
@@ -85,6 +85,8 @@ const EYE_MOST: i32 = 50;
 const EYE_HITS: usize = 12;
 /// How far out of the picture, in shares of its size, the centre of a face box may lie.
 const CENTRE_OUT: f64 = 0.1;
+/// How close hits must be to be grouped into one face, as OpenCV's cascade groups them.
+const GROUP_EPS: f64 = 0.2;
 /// Least overlap of two boxes taken for the same face.
 const SAME_FACE: f64 = 0.3;
 
@@ -174,13 +176,17 @@ impl Search {
         }
         for (index, level) in levels.iter().enumerate() {
             let size = Size::new(level.image.cols() - 2 * PAD, level.image.rows() - 2 * PAD);
+            let near = hints(size, level.scale, level.top, tracked);
             let rects = if whole {
                 vec![Rect::new(0, 0, level.image.cols(), level.image.rows())]
             } else {
-                hints(size, level.scale, level.top, tracked)
+                near.clone()
             };
             for rect in rects {
                 self.detect(level, index, rect, &mut found)?;
+            }
+            for rect in near {
+                self.detect_below_repeated_top(level, index, rect, &mut found)?;
             }
         }
 
@@ -218,7 +224,8 @@ impl Search {
                 Some(b) => band = Some(b - bands),
                 None => {}
             }
-            rects.extend(hints(size, s, BAND_TOP, tracked));
+            let near = hints(size, s, BAND_TOP, tracked);
+            rects.extend(near.iter().copied());
             if rects.is_empty() {
                 continue;
             }
@@ -226,6 +233,9 @@ impl Search {
             let index = levels.len();
             for rect in rects {
                 self.detect(&level, index, rect, &mut found)?;
+            }
+            for rect in near {
+                self.detect_below_repeated_top(&level, index, rect, &mut found)?;
             }
             levels.push(level);
         }
@@ -272,7 +282,9 @@ impl Search {
         Ok(faces)
     }
 
-    /// Runs the cascade on `rect` of `level` and adds what it finds, in frame pixels.
+    /// Runs the cascade on `rect` of `level` and adds what it finds, in frame pixels: the
+    /// faces with [`MIN_NEIGHBORS`] hits, and those reaching out of the top or bottom border
+    /// with [`BORDER_NEIGHBORS`].
     fn detect(
         &mut self,
         level: &Level,
@@ -283,77 +295,84 @@ impl Search {
         if rect.width < WINDOW || rect.height < WINDOW {
             return Ok(());
         }
-        let mut hits = Vector::<Rect>::new();
+        // Every hit, grouped below as the cascade would with each count of neighbours.
+        let mut raw = Vector::<Rect>::new();
         self.cascade.detect_multi_scale(
             &level.image.roi(rect)?,
+            &mut raw,
+            SCALE_FACTOR,
+            0,
+            0,
+            Size::new(WINDOW, WINDOW),
+            Size::new(level.top, level.top),
+        )?;
+        let rows = level.image.rows();
+        let at = |hit: Rect| Rect::new(hit.x + rect.x, hit.y + rect.y, hit.width, hit.height);
+        let mut faces = raw.clone();
+        group_rectangles(&mut faces, MIN_NEIGHBORS, GROUP_EPS)?;
+        for hit in faces {
+            found.push((level.to_frame(at(hit)), index, Fill::Mirror));
+        }
+        let mut cut = raw;
+        group_rectangles(&mut cut, BORDER_NEIGHBORS, GROUP_EPS)?;
+        for hit in cut {
+            let hit = at(hit);
+            let out = (OUT * f64::from(hit.height)) as i32;
+            if hit.y < PAD - out || hit.y + hit.height > rows - PAD + out {
+                found.push((level.to_frame(hit), index, Fill::Mirror));
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the second cascade on `rect` of `level` with its top row repeated above it, and
+    /// adds what reaches out of the top border.
+    ///
+    /// A face with less than half of it out of the top border shows its eyes but not its
+    /// brows, which the first cascade needs; above a repeated top row the second cascade finds
+    /// it (measured: faces 40 to 250 px wide, 40% out). Two cascades alone box clothing
+    /// there, so this runs only around the faces followed.
+    fn detect_below_repeated_top(
+        &mut self,
+        level: &Level,
+        index: usize,
+        rect: Rect,
+        found: &mut Vec<(FaceBox, usize, Fill)>,
+    ) -> Result<()> {
+        let zone = Rect::new(rect.x, 0, rect.width, PAD + level.top) & rect;
+        let picture_rows = level.image.rows() - 2 * PAD;
+        if zone.width < WINDOW || zone.height < WINDOW || zone.y > 0 || picture_rows <= 0 {
+            return Ok(());
+        }
+        let inside = Rect::new(
+            zone.x,
+            PAD,
+            zone.width,
+            (zone.height - PAD).min(picture_rows),
+        );
+        if inside.height <= 0 {
+            return Ok(());
+        }
+        let repeated = pad_by(
+            &level.image.roi(inside)?.try_clone()?,
+            [PAD, 0, 0, 0],
+            Fill::Repeat,
+        )?;
+        let mut hits = Vector::<Rect>::new();
+        self.check.detect_multi_scale(
+            &repeated,
             &mut hits,
             SCALE_FACTOR,
-            MIN_NEIGHBORS,
+            BORDER_NEIGHBORS,
             0,
             Size::new(WINDOW, WINDOW),
             Size::new(level.top, level.top),
         )?;
         for hit in hits {
-            let hit = Rect::new(hit.x + rect.x, hit.y + rect.y, hit.width, hit.height);
-            found.push((level.to_frame(hit), index, Fill::Mirror));
-        }
-        // Faces reaching out of the top or bottom border, with fewer hits.
-        let rows = level.image.rows();
-        let reach = PAD + level.top;
-        for zone in [
-            Rect::new(rect.x, 0, rect.width, reach),
-            Rect::new(rect.x, rows - reach, rect.width, reach),
-        ] {
-            let zone = zone & rect;
-            if zone.width < WINDOW || zone.height < WINDOW {
-                continue;
-            }
-            let mut hits = Vector::<Rect>::new();
-            self.cascade.detect_multi_scale(
-                &level.image.roi(zone)?,
-                &mut hits,
-                SCALE_FACTOR,
-                BORDER_NEIGHBORS,
-                0,
-                Size::new(WINDOW, WINDOW),
-                Size::new(level.top, level.top),
-            )?;
-            for hit in hits {
-                let hit = Rect::new(hit.x + zone.x, hit.y + zone.y, hit.width, hit.height);
-                let out = (OUT * f64::from(hit.height)) as i32;
-                if hit.y < PAD - out || hit.y + hit.height > rows - PAD + out {
-                    found.push((level.to_frame(hit), index, Fill::Mirror));
-                }
-            }
-        }
-        // A face with less than half of it out of the top border shows its eyes but not its
-        // brows: above a repeated top row, the second cascade finds it where the first does
-        // not (measured: faces 40 to 250 px wide, 40% out).
-        let zone = Rect::new(rect.x, 0, rect.width, reach) & rect;
-        let picture_rows = rows - 2 * PAD;
-        if zone.width >= WINDOW && zone.height >= WINDOW && picture_rows > 0 {
-            let inside = Rect::new(zone.x, PAD, zone.width, (reach - PAD).min(picture_rows));
-            let repeated = pad_by(
-                &level.image.roi(inside)?.try_clone()?,
-                [PAD, 0, 0, 0],
-                Fill::Repeat,
-            )?;
-            let mut hits = Vector::<Rect>::new();
-            self.check.detect_multi_scale(
-                &repeated,
-                &mut hits,
-                SCALE_FACTOR,
-                BORDER_NEIGHBORS,
-                0,
-                Size::new(WINDOW, WINDOW),
-                Size::new(level.top, level.top),
-            )?;
-            for hit in hits {
-                let out = (OUT * f64::from(hit.height)) as i32;
-                if hit.y < PAD - out {
-                    let hit = Rect::new(hit.x + zone.x, hit.y, hit.width, hit.height);
-                    found.push((level.to_frame(hit), index, Fill::Repeat));
-                }
+            let out = (OUT * f64::from(hit.height)) as i32;
+            if hit.y < PAD - out {
+                let hit = Rect::new(hit.x + zone.x, hit.y, hit.width, hit.height);
+                found.push((level.to_frame(hit), index, Fill::Repeat));
             }
         }
         Ok(())
