@@ -26,6 +26,30 @@ impl LoadedModule {
     ) -> filmstrip::Result<Json> {
         filmstrip::abi::invoke(self.module, element, op, params)
     }
+
+    /// Runs the constructor of `class` on its new `element` with those of `params` it
+    /// declares after `mediaPipeline`; others are ignored, as KMS ignores them. A missing
+    /// required parameter or a bad value fails naming it.
+    pub fn construct(
+        &self,
+        element: &gst::Element,
+        class: &ClassDescriptor,
+        params: &serde_json::Map<String, Json>,
+    ) -> filmstrip::Result<()> {
+        let declared: serde_json::Map<String, Json> = class
+            .constructor
+            .params
+            .iter()
+            .filter(|param| param.name != "mediaPipeline")
+            .filter_map(|param| Some((param.name.clone(), params.get(&param.name)?.clone())))
+            .collect();
+        self.invoke(
+            element,
+            filmstrip::abi::CONSTRUCTOR,
+            &Json::Object(declared),
+        )
+        .map(drop)
+    }
 }
 
 /// A file or directory on the search path that provided no module, and why.

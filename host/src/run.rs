@@ -63,7 +63,22 @@ fn create_filter(registry: &Registry, spec: &FilterSpec) -> Result<gst::Element>
     let element = gst::ElementFactory::make(&class.filmstrip.factory)
         .build()
         .with_context(|| format!("cannot create a {} element", class.name))?;
-    for (name, value) in &spec.properties {
+    // Constructor parameters given run the constructor first, as a Kurento `create` does;
+    // without any, the element is as GStreamer makes it (as in `gst-launch-1.0`).
+    let (constructor, properties): (Vec<_>, Vec<_>) = spec
+        .properties
+        .iter()
+        .partition(|(name, _)| constructor_param(class, name).is_some());
+    if !constructor.is_empty() {
+        let params = constructor
+            .into_iter()
+            .filter_map(|(name, value)| Some((constructor_param(class, name)?, value.clone())))
+            .collect();
+        module
+            .construct(&element, class, &params)
+            .map_err(|err| anyhow!("{err}"))?;
+    }
+    for (name, value) in properties {
         let property = property_name(class, name)?;
         // Going through the setter gives the same validation as a Kurento client gets.
         module
@@ -78,9 +93,24 @@ fn create_filter(registry: &Registry, spec: &FilterSpec) -> Result<gst::Element>
     Ok(element)
 }
 
+/// The same name written in camelCase, kebab-case or snake_case.
+fn key(name: &str) -> String {
+    name.replace(['-', '_'], "").to_ascii_lowercase()
+}
+
+/// The descriptor's name of the constructor parameter the user wrote, if it is one.
+fn constructor_param(class: &ClassDescriptor, written: &str) -> Option<String> {
+    let wanted = key(written);
+    class
+        .constructor
+        .params
+        .iter()
+        .find(|param| param.name != "mediaPipeline" && key(&param.name) == wanted)
+        .map(|param| param.name.clone())
+}
+
 /// The descriptor's name of the property the user wrote in camelCase, kebab-case or snake_case.
 fn property_name<'a>(class: &'a ClassDescriptor, written: &str) -> Result<&'a str> {
-    let key = |name: &str| name.replace(['-', '_'], "").to_ascii_lowercase();
     let wanted = key(written);
     match class
         .properties

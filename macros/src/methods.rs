@@ -1,4 +1,5 @@
-//! `#[filmstrip::methods]`: `transform_frame` and the `#[method]`s of a filter.
+//! `#[filmstrip::methods]`: `transform_frame`, the `#[method]`s and the `#[constructor]` of a
+//! filter.
 //!
 //! [`Methods::parse`] reads the impl block into a model, collecting every error;
 //! [`Methods::generate`] writes the `FilterMethods` impl from the model alone.
@@ -9,15 +10,30 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, LitStr, Pat, ReturnType, Type};
 
+/// A parameter of a method or of the constructor: its name is its API name.
+struct Param {
+    ident: syn::Ident,
+    ty: Type,
+    /// Its doc comment, which the macro strips (Rust has no doc on parameters).
+    doc: String,
+}
+
 /// One `#[method]`.
 struct Method {
     rust_name: syn::Ident,
     name: String,
     doc: String,
-    params: Vec<(syn::Ident, Type)>,
+    params: Vec<Param>,
     output: Type,
     /// Frames pass through untouched while it runs instead of waiting.
     slow: bool,
+}
+
+/// The `#[constructor]`: Kurento's constructor parameters after the implicit `mediaPipeline`.
+struct Constructor {
+    rust_name: syn::Ident,
+    doc: String,
+    params: Vec<Param>,
 }
 
 /// The impl block as the user declared it.
@@ -27,6 +43,117 @@ struct Methods {
     /// `transform_frame` takes `&Frame`: buffers pass through uncopied.
     analysis_only: bool,
     methods: Vec<Method>,
+    constructor: Option<Constructor>,
+}
+
+/// The named parameters of `sig` after the receiver, their doc comments stripped.
+fn take_params(sig: &mut syn::Signature, errors: &mut Errors) -> Vec<Param> {
+    let mut params = Vec::new();
+    for input in &mut sig.inputs {
+        let FnArg::Typed(typed) = input else {
+            continue;
+        };
+        let doc = doc(&typed.attrs);
+        typed.attrs.retain(|a| !a.path().is_ident("doc"));
+        match &*typed.pat {
+            Pat::Ident(pat) => params.push(Param {
+                ident: pat.ident.clone(),
+                ty: (*typed.ty).clone(),
+                doc,
+            }),
+            other => errors.push(syn::Error::new_spanned(
+                other,
+                "method parameters need plain names; they are their names in the API",
+            )),
+        }
+    }
+    params
+}
+
+/// Whether `ty` is written `Result<()>` (any path ending in `Result`): what the constructor
+/// returns. The generated call checks it is the SDK's `Result`.
+fn returns_unit_result(output: &ReturnType) -> bool {
+    let ReturnType::Type(_, ty) = output else {
+        return false;
+    };
+    let Type::Path(path) = &**ty else {
+        return false;
+    };
+    let Some(last) = path.path.segments.last() else {
+        return false;
+    };
+    if last.ident != "Result" {
+        return false;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(args) => matches!(
+            args.args.first(),
+            Some(syn::GenericArgument::Type(Type::Tuple(unit))) if unit.elems.is_empty()
+        ),
+        _ => false,
+    }
+}
+
+/// Reads and strips `#[constructor]`; `None` for other functions and for a constructor with
+/// errors, which go to `errors`.
+fn take_constructor(function: &mut ImplItemFn, errors: &mut Errors) -> Option<Constructor> {
+    let position = function
+        .attrs
+        .iter()
+        .position(|a| a.path().is_ident("constructor"))?;
+    let attr = function.attrs.remove(position);
+    let mut own = Errors::default();
+    if !matches!(attr.meta, syn::Meta::Path(_)) {
+        own.push(syn::Error::new_spanned(
+            &attr.meta,
+            "`#[constructor]` takes no arguments; its parameters are the function's",
+        ));
+    }
+    if let Some(method) = function.attrs.iter().find(|a| a.path().is_ident("method")) {
+        own.push(syn::Error::new_spanned(
+            method,
+            "a function is either the `#[constructor]` or a `#[method]`, not both",
+        ));
+    }
+    let sig = &mut function.sig;
+    if !sig.generics.params.is_empty() {
+        own.push(syn::Error::new_spanned(
+            &sig.generics,
+            "the constructor cannot be generic",
+        ));
+    }
+    if !matches!(sig.inputs.first(), Some(FnArg::Receiver(r)) if r.reference.is_some() && r.mutability.is_some())
+    {
+        own.push(syn::Error::new_spanned(
+            &sig.ident,
+            "the constructor takes `&mut self`: it configures the filter `Default` made",
+        ));
+    }
+    if !returns_unit_result(&sig.output) {
+        let span: &dyn quote::ToTokens = match &sig.output {
+            ReturnType::Type(_, ty) => ty,
+            ReturnType::Default => &sig.ident,
+        };
+        own.push(syn::Error::new_spanned(
+            span,
+            "the constructor returns `filmstrip::Result<()>`",
+        ));
+    }
+    let params = take_params(sig, &mut own);
+    for param in &params {
+        if camel(&param.ident) == "mediaPipeline" {
+            own.push(syn::Error::new_spanned(
+                &param.ident,
+                "`mediaPipeline` is every constructor's implicit first parameter; declare only the ones after it",
+            ));
+        }
+    }
+    errors.ok(own.finish())?;
+    Some(Constructor {
+        rust_name: function.sig.ident.clone(),
+        doc: doc(&function.attrs),
+        params,
+    })
 }
 
 /// Reads and strips `#[method]` / `#[method(name = "...", slow)]`; `None` for other functions
@@ -68,19 +195,8 @@ fn take_method(function: &mut ImplItemFn, errors: &mut Errors) -> Option<Method>
             "methods take `&mut self` or `&self`",
         ));
     }
-    let mut params = Vec::new();
-    for input in &sig.inputs {
-        let FnArg::Typed(typed) = input else {
-            continue;
-        };
-        match &*typed.pat {
-            Pat::Ident(pat) => params.push((pat.ident.clone(), (*typed.ty).clone())),
-            other => method_errors.push(syn::Error::new_spanned(
-                other,
-                "method parameters need plain names; they are their names in the API",
-            )),
-        }
-    }
+    let params = take_params(&mut function.sig, &mut method_errors);
+    let sig = &function.sig;
     let output = match &sig.output {
         ReturnType::Type(_, output) => Some((**output).clone()),
         ReturnType::Default => {
@@ -164,12 +280,24 @@ impl Methods {
         }
         let mut analysis_only = None;
         let mut methods: Vec<Method> = Vec::new();
+        let mut constructor: Option<Constructor> = None;
         for impl_item in &mut item.items {
             let ImplItem::Fn(function) = impl_item else {
                 continue;
             };
             if function.sig.ident == "transform_frame" {
                 analysis_only = Some(check_transform(function, &mut errors));
+            } else if let Some(found) = take_constructor(function, &mut errors) {
+                match &constructor {
+                    Some(first) => errors.push(syn::Error::new_spanned(
+                        &found.rust_name,
+                        format!(
+                            "a filter has one constructor, and `{}` is already it",
+                            first.rust_name
+                        ),
+                    )),
+                    None => constructor = Some(found),
+                }
             } else if let Some(method) = take_method(function, &mut errors) {
                 if let Some(previous) = methods.iter().find(|m| m.name == method.name) {
                     errors.push(syn::Error::new_spanned(
@@ -197,6 +325,7 @@ impl Methods {
             item,
             analysis_only: analysis_only.unwrap_or_default(),
             methods,
+            constructor,
         })
     }
 
@@ -206,31 +335,51 @@ impl Methods {
             item,
             analysis_only,
             methods,
+            constructor,
         } = self;
         let self_ty = &item.self_ty;
         let arms = methods.iter().map(|m| {
             let (rust_name, name) = (&m.rust_name, &m.name);
-            let names: Vec<String> = m.params.iter().map(|(ident, _)| camel(ident)).collect();
-            let idents: Vec<_> = m.params.iter().map(|(ident, _)| ident).collect();
-            let types: Vec<_> = m.params.iter().map(|(_, ty)| ty).collect();
+            let bind = bind_params(krate, &m.params);
+            let idents = m.params.iter().map(|p| &p.ident);
             let output = &m.output;
             let krate_at = krate.at(output.span());
             let call = quote_spanned!(output.span()=> #krate_at::types::MethodReturn::into_json(self.#rust_name(#(#idents),*)));
             quote! {
                 #name => ::std::option::Option::Some((|| {
-                    let [#(#idents),*] = params.bind([#((#names, <#types as #krate::types::Type>::OPTIONAL)),*])?;
-                    #(let #idents: #types = params.get(#names, #idents)?;)*
+                    #bind
                     #call
                 })())
+            }
+        });
+        let construct = constructor.as_ref().map(|c| {
+            let rust_name = &c.rust_name;
+            let bind = bind_params(krate, &c.params);
+            let idents = c.params.iter().map(|p| &p.ident);
+            let (doc, params) = (&c.doc, params_descriptors(krate, &c.params));
+            quote! {
+                fn construct(
+                    &mut self,
+                    params: &#krate::Params<'_>,
+                ) -> ::std::option::Option<#krate::Result<()>> {
+                    ::std::option::Option::Some((|| -> #krate::Result<()> {
+                        #bind
+                        self.#rust_name(#(#idents),*)
+                    })())
+                }
+
+                fn constructor_descriptor() -> ::std::option::Option<#krate::descriptor::ConstructorDescriptor> {
+                    ::std::option::Option::Some(#krate::descriptor::ConstructorDescriptor {
+                        doc: #doc.to_string(),
+                        params: ::std::vec![#(#params),*],
+                    })
+                }
             }
         });
         let slow_names = methods.iter().filter(|m| m.slow).map(|m| &m.name);
         let descriptors = methods.iter().map(|m| {
             let (name, doc, output) = (&m.name, &m.doc, &m.output);
-            let params = m
-                .params
-                .iter()
-                .map(|(ident, ty)| param_descriptor(krate, &camel(ident), "", ty));
+            let params = params_descriptors(krate, &m.params);
             quote! {
                 #krate::descriptor::MethodDescriptor {
                     name: #name.to_string(),
@@ -244,11 +393,18 @@ impl Methods {
             let output = &m.output;
             m.params
                 .iter()
-                .map(|(_, ty)| quote!(<#ty as #krate::types::Type>::complex_types(out);))
+                .map(|p| {
+                    let ty = &p.ty;
+                    quote!(<#ty as #krate::types::Type>::complex_types(out);)
+                })
                 .chain(std::iter::once(quote!(
                     <<#output as #krate::types::MethodReturn>::Value as #krate::types::Type>::complex_types(out);
                 )))
                 .collect::<Vec<_>>()
+        });
+        let constructor_complex = constructor.iter().flat_map(|c| &c.params).map(|p| {
+            let ty = &p.ty;
+            quote!(<#ty as #krate::types::Type>::complex_types(out);)
         });
         quote! {
             #item
@@ -285,11 +441,33 @@ impl Methods {
                 }
 
                 fn complex_types(out: &mut ::std::vec::Vec<#krate::descriptor::ComplexTypeDescriptor>) {
+                    #(#constructor_complex)*
                     #(#complex)*
                 }
+
+                #construct
             }
         }
     }
+}
+
+/// Statements binding `params` (a `Params` in scope) to local variables of their names.
+fn bind_params(krate: &Krate, params: &[Param]) -> TokenStream {
+    let names: Vec<String> = params.iter().map(|p| camel(&p.ident)).collect();
+    let idents: Vec<_> = params.iter().map(|p| &p.ident).collect();
+    let types: Vec<_> = params.iter().map(|p| &p.ty).collect();
+    quote! {
+        let [#(#idents),*] = params.bind([#((#names, <#types as #krate::types::Type>::OPTIONAL)),*])?;
+        #(let #idents: #types = params.get(#names, #idents)?;)*
+    }
+}
+
+/// `ParamDescriptor` expressions of `params`.
+fn params_descriptors(krate: &Krate, params: &[Param]) -> Vec<TokenStream> {
+    params
+        .iter()
+        .map(|p| param_descriptor(krate, &camel(&p.ident), &p.doc, &p.ty))
+        .collect()
 }
 
 /// `err`, plus the user's impl block and a placeholder `FilterMethods` impl.
@@ -306,7 +484,14 @@ fn error_with_stub(err: syn::Error, krate: &Krate, input: TokenStream) -> TokenS
     }
     for impl_item in &mut item.items {
         if let ImplItem::Fn(function) = impl_item {
-            function.attrs.retain(|a| !a.path().is_ident("method"));
+            function
+                .attrs
+                .retain(|a| !a.path().is_ident("method") && !a.path().is_ident("constructor"));
+            for input in &mut function.sig.inputs {
+                if let FnArg::Typed(typed) = input {
+                    typed.attrs.retain(|a| !a.path().is_ident("doc"));
+                }
+            }
         }
     }
     let self_ty = &item.self_ty;

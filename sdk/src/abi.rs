@@ -40,6 +40,13 @@ impl RootModule for ModuleRef {
 /// The SDK version modules and hosts must agree on (semver-compatible, as abi_stable checks).
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// The operation that runs a filter's `#[constructor]` through `invoke`, with the
+/// constructor parameters after `mediaPipeline` as a JSON object. Hosts invoke it once, when
+/// they create an element for a Kurento `create`, before it joins a pipeline; the element
+/// refuses it afterwards. A filter without a `#[constructor]` accepts it without parameters.
+/// Not an identifier, so no method can take its name.
+pub const CONSTRUCTOR: &str = "#constructor";
+
 /// Host side: calls a module's `invoke` entry point on `element`.
 pub fn invoke(module: ModuleRef, element: &gst::Element, op: &str, params: &Json) -> Result<Json> {
     use gst::glib::translate::ToGlibPtr;

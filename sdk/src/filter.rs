@@ -1,6 +1,7 @@
 //! The traits `#[filmstrip::filter]` and `#[filmstrip::methods]` implement, and the generic
 //! logic built on them: descriptors and invocation by name.
 
+use crate::abi::CONSTRUCTOR;
 use crate::descriptor::{
     ClassDescriptor, ClassExtras, ComplexTypeDescriptor, ConstructorDescriptor, EventDescriptor,
     MethodDescriptor, ParamDescriptor,
@@ -99,8 +100,17 @@ pub trait FilterMethods {
     fn is_slow(_name: &str) -> bool {
         false
     }
-    /// Adds the complex types used by methods to `out`.
+    /// Adds the complex types used by methods and the constructor to `out`.
     fn complex_types(out: &mut Vec<ComplexTypeDescriptor>);
+    /// Calls the `#[constructor]` with `params`; `None` when the filter declares none.
+    fn construct(&mut self, _params: &Params<'_>) -> Option<Result<()>> {
+        None
+    }
+    /// The `#[constructor]`'s doc and parameters (those after the implicit `mediaPipeline`);
+    /// `None` when the filter declares none.
+    fn constructor_descriptor() -> Option<ConstructorDescriptor> {
+        None
+    }
 }
 
 /// The class descriptor of `F`.
@@ -109,18 +119,7 @@ pub fn class_descriptor<F: Filter>() -> ClassDescriptor {
         name: F::CLASS.to_string(),
         extends: "Filter".to_string(),
         doc: F::DOC.to_string(),
-        constructor: ConstructorDescriptor {
-            doc: format!("Create an element of type {}", F::CLASS),
-            params: vec![ParamDescriptor {
-                name: "mediaPipeline".to_string(),
-                doc: "the parent MediaPipeline".to_string(),
-                type_name: "MediaPipeline".to_string(),
-                optional: false,
-                default_value: None,
-                minimum: None,
-                maximum: None,
-            }],
-        },
+        constructor: constructor_descriptor::<F>(),
         properties: F::property_descriptors(),
         methods: F::method_descriptors(),
         events: F::event_descriptors().into_iter().map(|e| e.name).collect(),
@@ -131,6 +130,30 @@ pub fn class_descriptor<F: Filter>() -> ClassDescriptor {
             kurento_module: F::KURENTO_MODULE.map(str::to_string),
         },
     }
+}
+
+/// `F`'s constructor: Kurento's implicit `mediaPipeline`, then the `#[constructor]`'s
+/// parameters.
+fn constructor_descriptor<F: Filter>() -> ConstructorDescriptor {
+    let declared = F::constructor_descriptor();
+    let (doc, declared) = match declared {
+        Some(declared) if !declared.doc.is_empty() => (declared.doc, declared.params),
+        other => (
+            format!("Create an element of type {}", F::CLASS),
+            other.map(|c| c.params).unwrap_or_default(),
+        ),
+    };
+    let mut params = vec![ParamDescriptor {
+        name: "mediaPipeline".to_string(),
+        doc: "the parent MediaPipeline".to_string(),
+        type_name: "MediaPipeline".to_string(),
+        optional: false,
+        default_value: None,
+        minimum: None,
+        maximum: None,
+    }];
+    params.extend(declared);
+    ConstructorDescriptor { doc, params }
 }
 
 /// The complex types `F` uses anywhere in its API.
@@ -149,8 +172,21 @@ pub(crate) struct Invoked {
     pub property_set: Option<usize>,
 }
 
-/// Runs operation `op` on `filter`: a `#[method]`, or a property getter or setter.
+/// Runs operation `op` on `filter`: the constructor ([`CONSTRUCTOR`]), a `#[method]`, or a
+/// property getter or setter.
 pub(crate) fn invoke<F: Filter>(filter: &mut F, op: &str, params: &Json) -> Result<Invoked> {
+    if op == CONSTRUCTOR {
+        let name = format!("{} constructor", F::CLASS);
+        let params = Params::new(&name, params)?;
+        match filter.construct(&params) {
+            Some(result) => result?,
+            None => drop(params.bind([])?),
+        }
+        return Ok(Invoked {
+            value: Json::Null,
+            property_set: None,
+        });
+    }
     let params = Params::new(op, params)?;
     if let Some(result) = filter.call(op, &params) {
         return result.map(|value| Invoked {

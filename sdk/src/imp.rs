@@ -42,6 +42,8 @@ pub struct Core<F> {
     /// thread must never wait for a host reading statistics.
     processing_ns: AtomicU64,
     panicked: AtomicBool,
+    /// The constructor ran (or was refused): it runs once.
+    constructed: AtomicBool,
     /// This filter's debug category, named after its factory (`GST_DEBUG=pixelatefilter:5`).
     category: gst::DebugCategory,
 }
@@ -53,6 +55,7 @@ impl<F: Filter> Default for Core<F> {
             frames: AtomicU64::new(0),
             processing_ns: AtomicU64::new(0),
             panicked: AtomicBool::new(false),
+            constructed: AtomicBool::new(false),
             turn: Turn::default(),
             // GStreamer hands back the existing category when the name is taken, so every
             // element of one filter shares one.
@@ -240,8 +243,18 @@ impl<F: Filter> Core<F> {
         element.set_passthrough(F::ANALYSIS_ONLY);
     }
 
-    /// Runs an operation by name: a method, or a property getter or setter.
+    /// Runs an operation by name: the constructor (once), a method, or a property getter or
+    /// setter.
     pub fn invoke(&self, element: &gst::Element, op: &str, params: &Json) -> Result<Json> {
+        if op == crate::abi::CONSTRUCTOR && self.constructed.swap(true, Ordering::AcqRel) {
+            return Err(Error::with_kind(
+                ErrorKind::UnknownOperation,
+                format!(
+                    "{} has no operation {op:?}: its constructor ran when it was created",
+                    F::CLASS
+                ),
+            ));
+        }
         let access = if F::is_slow(op) {
             Access::SlowCall
         } else {

@@ -80,6 +80,13 @@ impl<F: Filter> Harness<F> {
             .invoke(&self.element, operation, &params)
     }
 
+    /// Runs the filter's `#[constructor]` with Kurento's constructor parameters after
+    /// `mediaPipeline`, as a JSON object by name (`{"window": {..}}`), as a host does when it
+    /// creates the element; call it before the first frame.
+    pub fn construct(&self, params: Json) -> Result<()> {
+        self.invoke(crate::abi::CONSTRUCTOR, params).map(drop)
+    }
+
     /// Pushes one frame laid out as [`Self::info`] says and returns the output frame's bytes.
     ///
     /// On failure the error is the message the element posted (filter error or panic).

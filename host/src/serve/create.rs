@@ -4,6 +4,7 @@
 use super::bus;
 use super::classes;
 use super::clock::unix_seconds;
+use super::complex;
 use super::endpoints;
 use super::objects::{self, ELEMENT_EVENTS, ElementMedia, Media, Object};
 use super::rpc::{RpcError, string_param};
@@ -139,6 +140,13 @@ fn create_object(
             let element = gst::ElementFactory::make(&class.filmstrip.factory)
                 .build()
                 .map_err(|err| RpcError::unexpected(format!("cannot create {bare}: {err}")))?;
+            // Its constructor runs before it joins the pipeline, so before any frame; when
+            // it refuses its parameters nothing is created.
+            if let Json::Object(params) = complex::untag(Json::Object(constructor.clone())) {
+                module
+                    .construct(&element, class, &params)
+                    .map_err(|err| RpcError::from_module(&err))?;
+            }
             let media = objects::filter_element(&server.gst_name(), index, element)
                 .map_err(|err| RpcError::unexpected(format!("{err:#}")))?;
             let mut events = class.events.clone();

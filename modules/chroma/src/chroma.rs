@@ -26,8 +26,7 @@ struct Background {
 /// is outlined in blue meanwhile). Without a background image frames pass unchanged.
 #[filmstrip::filter(class = "ChromaFilter", formats(Bgr, Bgrx, Bgra))]
 pub struct Chroma {
-    /// Where the key colour is learnt; Kurento's constructor parameter `window`, see
-    /// `setWindow`.
+    /// Where the key colour is learnt: Kurento's constructor parameter `window`.
     window: Option<WindowParam>,
     histogram: Histogram,
     calibrated_frames: u32,
@@ -100,33 +99,30 @@ impl Chroma {
         Ok(())
     }
 
-    /// Kurento's constructor parameter `window` as the setter kurento-client calls for
-    /// constructor parameters a module's descriptor does not declare (Filmstrip modules cannot
-    /// declare them yet): learns the key colour again, from this window over the next second.
-    /// Until it is called the window is Kurento's tutorial one, 30x30 pixels at (5, 5).
-    #[method]
-    fn set_window(&mut self, window: WindowParam) -> Result<()> {
-        self.window = Some(window.checked("setWindow")?);
-        self.histogram = Histogram::default();
-        self.calibrated_frames = 0;
-        self.key = None;
-        Ok(())
-    }
-
-    /// Kurento's constructor parameter `backgroundImage`, as `setWindow` is `window`: as
-    /// `setBackground`, where an empty URI (Kurento's default) means no background.
-    #[method(slow)]
-    fn set_background_image(&mut self, background_image: String) -> Result<()> {
-        if background_image.is_empty() {
-            self.background = None;
-            return Ok(());
+    /// Kurento's constructor: the calibration window, and the background shown from the start.
+    /// An element made without it (`gst-launch-1.0`) learns from Kurento's tutorial window,
+    /// 30x30 pixels at (5, 5), and shows no background until `setBackground`.
+    #[constructor]
+    fn create(
+        &mut self,
+        /// Where the key colour is learnt over the first second of video.
+        window: WindowParam,
+        /// The image (a path, `file://` or `http(s)://`) shown wherever the key colour is; none
+        /// when left out or empty.
+        background_image: Option<String>,
+    ) -> Result<()> {
+        self.window = Some(window.checked("ChromaFilter constructor: parameter window")?);
+        match background_image.filter(|uri| !uri.is_empty()) {
+            Some(uri) => {
+                self.load_background("ChromaFilter constructor: parameter backgroundImage", &uri)
+            }
+            None => Ok(()),
         }
-        self.load_background("setBackgroundImage", &background_image)
     }
 }
 
 impl Chroma {
-    /// Loads the background at `uri` for the method `operation`, naming it in errors.
+    /// Loads the background at `uri` for `operation`, naming it in errors.
     fn load_background(&mut self, operation: &str, uri: &str) -> Result<()> {
         let image = overlayimage::load(uri)
             .map_err(|e| Error::with_kind(e.kind(), format!("{operation}: {}", e.message())))?;

@@ -104,13 +104,12 @@ fn the_green_screen_is_replaced_by_the_background_and_the_subject_kept() {
 fn the_calibration_window_chooses_the_colour_keyed_out() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness();
-    h.invoke(
-        "setWindow",
-        json!([{ "topRightCornerX": LO + 5, "topRightCornerY": LO - 15, "width": 20, "height": 20 }]),
-    )
-    .unwrap();
     let uri = png(dir.path(), BACKGROUND).to_str().unwrap().to_string();
-    h.invoke("setBackground", json!([uri])).unwrap();
+    h.construct(json!({
+        "window": { "topRightCornerX": LO + 5, "topRightCornerY": LO - 15, "width": 20, "height": 20 },
+        "backgroundImage": uri,
+    }))
+    .unwrap();
     let input = scene();
     calibrate(&mut h, &input);
     let out = h.push(&input).unwrap();
@@ -140,14 +139,33 @@ fn bad_backgrounds_and_windows_are_refused() {
         "{}",
         err.message()
     );
-    let err = h
-        .invoke(
-            "setWindow",
-            json!([{ "topRightCornerX": 0, "topRightCornerY": 0, "width": 10, "height": 0 }]),
-        )
-        .unwrap_err();
+    let refused = |params: Value| harness().construct(params).unwrap_err();
+    let err = refused(
+        json!({ "window": { "topRightCornerX": 0, "topRightCornerY": 0, "width": 10, "height": 0 } }),
+    );
     assert_eq!(err.kind(), ErrorKind::InvalidParam);
-    assert_eq!(err.message(), "setWindow: width and height must be above 0");
-    let err = h.invoke("setWindow", json!([{ "width": 10 }])).unwrap_err();
+    assert_eq!(
+        err.message(),
+        "ChromaFilter constructor: parameter window: width and height must be above 0"
+    );
+    let err = refused(json!({ "window": { "width": 10 } }));
     assert_eq!(err.kind(), ErrorKind::InvalidParam, "{}", err.message());
+    let err = refused(json!({ "backgroundImage": "" }));
+    assert_eq!(err.kind(), ErrorKind::InvalidParam);
+    assert_eq!(
+        err.message(),
+        "ChromaFilter constructor: missing parameter window"
+    );
+    let window = json!({ "topRightCornerX": 0, "topRightCornerY": 0, "width": 10, "height": 10 });
+    let err = refused(json!({ "window": window, "backgroundImage": "/nonexistent/bg.png" }));
+    assert!(
+        err.message()
+            .starts_with("ChromaFilter constructor: parameter backgroundImage: cannot open"),
+        "{}",
+        err.message()
+    );
+    // The constructor runs once, when the element is created.
+    h.construct(json!({ "window": window })).unwrap();
+    let err = h.construct(json!({ "window": window })).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnknownOperation, "{}", err.message());
 }

@@ -161,15 +161,20 @@ impl CrowdDetector {
         self.analyzer.finish()
     }
 
-    /// Kurento's constructor parameter `rois` as the setter kurento-client calls for
-    /// constructor parameters a module's descriptor does not declare (Filmstrip modules cannot
-    /// declare them yet): replaces the regions of interest (levels start again at 0). Without
-    /// regions the filter raises nothing.
-    #[method]
-    fn set_rois(&mut self, rois: Vec<RegionOfInterest>) -> Result<()> {
+    /// Kurento's constructor: the regions of interest, each with its own levels. An element
+    /// made without it (`gst-launch-1.0`) watches no region and raises nothing.
+    #[constructor]
+    fn create(
+        &mut self,
+        /// The regions to watch; their ids must differ.
+        rois: Vec<RegionOfInterest>,
+    ) -> Result<()> {
         for roi in &rois {
-            roi.validate()
-                .map_err(|e| Error::invalid_param(format!("setRois: {e}")))?;
+            roi.validate().map_err(|e| {
+                Error::invalid_param(format!(
+                    "CrowdDetectorFilter constructor: parameter rois: {e}"
+                ))
+            })?;
         }
         if let Some(twice) = rois
             .iter()
@@ -177,7 +182,7 @@ impl CrowdDetector {
             .find(|(i, roi)| rois[..*i].iter().any(|other| other.id == roi.id))
         {
             return Err(Error::invalid_param(format!(
-                "setRois: region id {:?} is used twice",
+                "CrowdDetectorFilter constructor: parameter rois: region id {:?} is used twice",
                 twice.1.id
             )));
         }

@@ -75,11 +75,8 @@ fn push(
 #[test]
 fn a_crowd_arriving_flowing_stopping_and_leaving_raises_each_event_once() {
     let mut h = Harness::<CrowdDetector>::new(PixelFormat::Gray8, WIDTH as u32, HEIGHT as u32);
-    h.invoke(
-        "setRois",
-        json!([[region("left", 0.0, 0.5), region("right", 0.5, 1.0)]]),
-    )
-    .unwrap();
+    h.construct(json!({ "rois": [region("left", 0.0, 0.5), region("right", 0.5, 1.0)] }))
+        .unwrap();
     let mut events = Vec::new();
     let mut index = 0;
     let mut run = |h: &mut Harness<CrowdDetector>, frames: usize, crowd: bool, moving: bool| {
@@ -129,7 +126,7 @@ fn levels_thresholds_and_angle_offset_come_from_the_region_config() {
         "sendOpticalFlowEvent": true, "opticalFlowNumFramesToEvent": 2,
         "opticalFlowAngleOffset": 90,
     });
-    h.invoke("setRois", json!([[roi]])).unwrap();
+    h.construct(json!({ "rois": [roi] })).unwrap();
     let mut events = Vec::new();
     for i in 0..12 {
         let input = frame(i > 0, 3 * i);
@@ -156,35 +153,47 @@ fn levels_thresholds_and_angle_offset_come_from_the_region_config() {
 
 #[test]
 fn regions_are_checked() {
-    let h = Harness::<CrowdDetector>::new(PixelFormat::Gray8, 64, 48);
+    let harness = || Harness::<CrowdDetector>::new(PixelFormat::Gray8, 64, 48);
+    let refused = |rois: Value| harness().construct(json!({ "rois": rois })).unwrap_err();
+    let prefix = "CrowdDetectorFilter constructor: parameter rois: ";
     let mut bad_id = region("9lives", 0.0, 1.0);
-    let err = h.invoke("setRois", json!([[bad_id.clone()]])).unwrap_err();
+    let err = refused(json!([bad_id.clone()]));
     assert_eq!(err.kind(), ErrorKind::InvalidParam);
     assert_eq!(
         err.message(),
-        r#"setRois: region id "9lives" must be a letter followed by letters, digits or /-_.:+"#
+        format!(
+            r#"{prefix}region id "9lives" must be a letter followed by letters, digits or /-_.:+"#
+        )
     );
     bad_id["id"] = json!("a");
     bad_id["points"] = json!([{"x": 0.0, "y": 0.0}, {"x": 1.5, "y": 0.0}, {"x": 1.0, "y": 1.0}]);
-    let err = h.invoke("setRois", json!([[bad_id]])).unwrap_err();
+    let err = refused(json!([bad_id]));
     assert_eq!(
         err.message(),
-        r#"setRois: region "a": point (1.5, 0) is outside 0..1"#
+        format!(r#"{prefix}region "a": point (1.5, 0) is outside 0..1"#)
     );
     let twice = region("twice", 0.0, 1.0);
-    let err = h
-        .invoke("setRois", json!([[twice.clone(), twice]]))
-        .unwrap_err();
-    assert_eq!(err.message(), r#"setRois: region id "twice" is used twice"#);
-    let mut levels = region("levels", 0.0, 1.0);
-    levels["regionOfInterestConfig"] = json!({"fluidityLevelMin": 50, "fluidityLevelMed": 20});
-    let err = h.invoke("setRois", json!([[levels]])).unwrap_err();
+    let err = refused(json!([twice.clone(), twice]));
     assert_eq!(
         err.message(),
-        r#"setRois: region "levels": fluidity levels must satisfy 0 <= min <= med <= max <= 100"#
+        format!(r#"{prefix}region id "twice" is used twice"#)
+    );
+    let mut levels = region("levels", 0.0, 1.0);
+    levels["regionOfInterestConfig"] = json!({"fluidityLevelMin": 50, "fluidityLevelMed": 20});
+    let err = refused(json!([levels]));
+    assert_eq!(
+        err.message(),
+        format!(
+            r#"{prefix}region "levels": fluidity levels must satisfy 0 <= min <= med <= max <= 100"#
+        )
+    );
+    let err = harness().construct(Value::Null).unwrap_err();
+    assert_eq!(
+        err.message(),
+        "CrowdDetectorFilter constructor: missing parameter rois"
     );
     assert_eq!(
-        h.invoke("getProcessingWidth", Value::Null).unwrap(),
+        harness().invoke("getProcessingWidth", Value::Null).unwrap(),
         json!(320)
     );
 }

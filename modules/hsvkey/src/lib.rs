@@ -42,11 +42,11 @@ impl WindowParam {
         )
     }
 
-    /// The window, unless it is empty: the error names `method`, the setter it came to.
-    pub fn checked(self, method: &str) -> Result<Self> {
+    /// The window, unless it is empty: the error starts with `what`, where it came from.
+    pub fn checked(self, what: &str) -> Result<Self> {
         if self.width <= 0 || self.height <= 0 {
             return Err(Error::invalid_param(format!(
-                "{method}: width and height must be above 0"
+                "{what}: width and height must be above 0"
             )));
         }
         Ok(self)

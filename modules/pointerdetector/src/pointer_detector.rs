@@ -108,8 +108,8 @@ impl Window {
     events(WindowIn, WindowOut)
 )]
 pub struct PointerDetector {
-    /// Where `trackColorFromCalibrationRegion` learns the colour; Kurento's constructor
-    /// parameter `calibrationRegion`, see `setCalibrationRegion`.
+    /// Where `trackColorFromCalibrationRegion` learns the colour: Kurento's constructor
+    /// parameter `calibrationRegion`.
     calibration: Option<WindowParam>,
     /// Set by `trackColorFromCalibrationRegion`: learn the colour from the next frame.
     calibrate_next: bool,
@@ -170,21 +170,6 @@ impl PointerDetector {
         Ok(())
     }
 
-    /// Kurento's constructor parameter `windows` as the setter kurento-client calls for
-    /// constructor parameters a module's descriptor does not declare (Filmstrip modules cannot
-    /// declare them yet): replaces every window. On error the windows stay as they were.
-    #[method(slow)]
-    fn set_windows(&mut self, windows: Vec<PointerDetectorWindowMediaParam>) -> Result<()> {
-        let mut loaded: Vec<Window> = Vec::with_capacity(windows.len());
-        for window in windows {
-            let window = Window::load("setWindows", window)?;
-            loaded.retain(|w| w.id != window.id);
-            loaded.push(window);
-        }
-        self.windows = loaded;
-        Ok(())
-    }
-
     /// Removes the window `windowId`; an unknown id changes nothing.
     #[method]
     fn remove_window(&mut self, window_id: String) -> Result<()> {
@@ -206,11 +191,25 @@ impl PointerDetector {
         Ok(())
     }
 
-    /// Kurento's constructor parameter `calibrationRegion`, as `setWindows` is `windows`; until
-    /// it is called the region is Kurento's tutorial one, 30x30 pixels at (5, 5).
-    #[method]
-    fn set_calibration_region(&mut self, calibration_region: WindowParam) -> Result<()> {
-        self.calibration = Some(calibration_region.checked("setCalibrationRegion")?);
+    /// Kurento's constructor: the calibration region, and the first windows. An element made
+    /// without it (`gst-launch-1.0`) calibrates from Kurento's tutorial region, 30x30 pixels at
+    /// (5, 5), and has no windows until `addWindow`.
+    #[constructor]
+    fn create(
+        &mut self,
+        /// Where `trackColorFromCalibrationRegion` learns the pointer's colour.
+        calibration_region: WindowParam,
+        /// The windows to watch from the start; a later one replaces an earlier one of the
+        /// same id.
+        windows: Option<Vec<PointerDetectorWindowMediaParam>>,
+    ) -> Result<()> {
+        const WHAT: &str = "PointerDetectorFilter constructor: parameter";
+        self.calibration = Some(calibration_region.checked(&format!("{WHAT} calibrationRegion"))?);
+        for window in windows.unwrap_or_default() {
+            let window = Window::load(&format!("{WHAT} windows"), window)?;
+            self.windows.retain(|w| w.id != window.id);
+            self.windows.push(window);
+        }
         Ok(())
     }
 }

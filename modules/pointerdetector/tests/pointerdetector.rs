@@ -106,17 +106,15 @@ fn losing_the_pointer_inside_a_window_is_leaving_it() {
 #[test]
 fn nothing_is_tracked_before_calibration_and_other_colours_are_not_the_pointer() {
     let mut h = Harness::<PointerDetector>::new(PixelFormat::Bgr, WIDTH as u32, HEIGHT as u32);
-    h.invoke("addWindow", json!([window("w", 100, 100, 80, 80)]))
-        .unwrap();
+    // A calibration region of its own, on a green square, and a window from the start.
+    h.construct(json!({
+        "calibrationRegion": { "topRightCornerX": 250, "topRightCornerY": 10, "width": 20, "height": 20 },
+        "windows": [window("w", 100, 100, 80, 80)],
+    }))
+    .unwrap();
     h.push(&frame_with_square(140, 140, SIDE)).unwrap();
     assert!(events(&h).is_empty(), "no colour learnt yet");
 
-    // Calibrated on a region of its own, on a green square.
-    h.invoke(
-        "setCalibrationRegion",
-        json!([{ "topRightCornerX": 250, "topRightCornerY": 10, "width": 20, "height": 20 }]),
-    )
-    .unwrap();
     h.invoke("trackColorFromCalibrationRegion", Value::Null)
         .unwrap();
     let mut green = frame_with_square(0, 0, 0);
@@ -191,39 +189,50 @@ fn bad_windows_and_regions_are_refused() {
         "{}",
         err.message()
     );
-    let err = h
-        .invoke(
-            "setCalibrationRegion",
-            json!([{ "topRightCornerX": 0, "topRightCornerY": 0, "width": 0, "height": 5 }]),
-        )
-        .unwrap_err();
+    let refused = |params: Value| {
+        Harness::<PointerDetector>::new(PixelFormat::Bgr, WIDTH as u32, HEIGHT as u32)
+            .construct(params)
+            .unwrap_err()
+    };
+    let region = json!({ "topRightCornerX": 0, "topRightCornerY": 0, "width": 0, "height": 5 });
+    let err = refused(json!({ "calibrationRegion": region }));
     assert_eq!(err.kind(), ErrorKind::InvalidParam);
+    assert_eq!(
+        err.message(),
+        "PointerDetectorFilter constructor: parameter calibrationRegion: width and height must be above 0"
+    );
+    let err = refused(json!({ "windows": [] }));
+    assert_eq!(
+        err.message(),
+        "PointerDetectorFilter constructor: missing parameter calibrationRegion"
+    );
+    let region = json!({ "topRightCornerX": 0, "topRightCornerY": 0, "width": 5, "height": 5 });
+    let err =
+        refused(json!({ "calibrationRegion": region, "windows": [window("", 0, 0, 10, 10)] }));
+    assert_eq!(
+        err.message(),
+        "PointerDetectorFilter constructor: parameter windows: the window id is empty"
+    );
 }
 
 #[test]
-fn set_windows_replaces_every_window_or_none() {
-    let mut h = calibrated();
-    h.invoke("addWindow", json!([window("old", 100, 100, 80, 80)]))
+fn constructor_windows_are_watched_from_the_first_frame() {
+    let mut h = Harness::<PointerDetector>::new(PixelFormat::Bgr, WIDTH as u32, HEIGHT as u32);
+    // Kurento's tutorial region; the second "w" replaces the first.
+    h.construct(json!({
+        "calibrationRegion": { "topRightCornerX": 5, "topRightCornerY": 5, "width": 30, "height": 30 },
+        "windows": [window("w", 0, 200, 10, 10), window("w", 100, 100, 80, 80)],
+    }))
+    .unwrap();
+    h.invoke("trackColorFromCalibrationRegion", Value::Null)
         .unwrap();
-    let err = h
-        .invoke(
-            "setWindows",
-            json!([[window("a", 0, 0, 10, 10), window("", 0, 0, 10, 10)]]),
-        )
-        .unwrap_err();
-    assert_eq!(err.message(), "setWindows: the window id is empty");
+    h.push(&frame_with_square(20, 20, 40)).unwrap();
     h.push(&frame_with_square(140, 140, SIDE)).unwrap();
+    assert_eq!(events(&h), [("WindowIn".into(), "w".into())]);
+    h.push(&frame_with_square(5, 205, SIDE)).unwrap();
     assert_eq!(
         events(&h),
-        [("WindowIn".into(), "old".into())],
-        "kept on error"
-    );
-    h.invoke("setWindows", json!([[window("new", 100, 100, 80, 80)]]))
-        .unwrap();
-    h.push(&frame_with_square(140, 140, SIDE)).unwrap();
-    assert_eq!(
-        events(&h),
-        [("WindowIn".into(), "new".into())],
-        "old is gone"
+        [("WindowOut".into(), "w".into())],
+        "the first w is gone"
     );
 }
