@@ -39,17 +39,19 @@ function complex(name, fields) {
 const WINDOW = { topRightCornerX: 5, topRightCornerY: 5, width: 30, height: 30 };
 
 async function chroma(pipeline) {
-  // Created as Kurento's chroma tutorial does, constructor parameters included: the client
-  // sends the ones the descriptor lacks as properties, which their setters apply.
+  // Created as Kurento's chroma tutorial does: the generated class checks the constructor
+  // parameters and sends them in constructorParams.
   const window = complex('chroma.WindowParam', WINDOW);
   const filter = await pipeline.create('ChromaFilter', { window, backgroundImage: config.image });
   const checks = {
-    badWindow: await failure(() => filter.setWindow({ width: 'wide' })),
+    badWindow: await failure(() => pipeline.create('ChromaFilter', { window: { width: 'wide' } })),
+    missingWindow: await failure(() => pipeline.create('ChromaFilter', { backgroundImage: config.image })),
+    missingImageCreate: await failure(() =>
+      pipeline.create('ChromaFilter', { window, backgroundImage: '/nonexistent/background.png' })),
     missingImage: await failure(() => filter.setBackground('/nonexistent/background.png')),
   };
   await filter.setBackground(config.image);
   await filter.unsetBackground();
-  await filter.setWindow(window);
   report('chroma', { id: filter.id, generatedClass: generated(filter, 'chroma.ChromaFilter'), checks });
   await filter.release();
 }
@@ -58,8 +60,9 @@ async function pointerDetector(pipeline) {
   const fields = { id: 'button', upperRightX: 200, upperRightY: 80, width: 60, height: 60 };
   const windowParam = (extra) =>
     complex('pointerdetector.PointerDetectorWindowMediaParam', Object.assign({}, fields, extra));
+  const calibrationRegion = complex('pointerdetector.WindowParam', WINDOW);
   const filter = await pipeline.create('PointerDetectorFilter', {
-    calibrationRegion: complex('pointerdetector.WindowParam', WINDOW),
+    calibrationRegion,
     windows: [windowParam({})],
   });
   await filter.addWindow(windowParam({ image: config.image, imageTransparency: 0.5 }));
@@ -67,6 +70,9 @@ async function pointerDetector(pipeline) {
   const checks = {
     missingId: await failure(() => filter.addWindow({ width: 5, height: 5, upperRightX: 0, upperRightY: 0 })),
     emptyId: await failure(() => filter.addWindow(windowParam({ id: '' }))),
+    missingRegion: await failure(() => pipeline.create('PointerDetectorFilter', { windows: [] })),
+    emptyIdCreate: await failure(() =>
+      pipeline.create('PointerDetectorFilter', { calibrationRegion, windows: [windowParam({ id: '' })] })),
   };
   await filter.removeWindow('button');
   await filter.clearWindows();
@@ -88,11 +94,10 @@ async function crowdDetector(pipeline) {
   });
   const rois = [roi('door')];
   const filter = await pipeline.create('CrowdDetectorFilter', { rois });
-  await filter.setRois(rois);
   await filter.setProcessingWidth(160);
   const checks = {
-    badId: await failure(() => filter.setRois([roi('1door')])),
-    badCreate: await failure(() => pipeline.create('CrowdDetectorFilter', { rois: [roi('2door')] })),
+    badId: await failure(() => pipeline.create('CrowdDetectorFilter', { rois: [roi('1door')] })),
+    missingRois: await failure(() => pipeline.create('CrowdDetectorFilter', {})),
   };
   report('crowddetector', {
     id: filter.id,

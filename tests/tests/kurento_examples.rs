@@ -2,13 +2,16 @@
 //! reading a QR clip made by GStreamer's `qroverlay` (through `filmstrip run`, raw JSON-RPC and
 //! the official kurento-client), and every class of the `filters`, `chroma`,
 //! `pointerdetector` and `crowddetector` modules created and driven over the protocol, the
-//! last three through the packages `filmstrip js-client` writes for them; and a pointer
-//! entering and leaving a window of PointerDetectorFilter in a played clip.
+//! last three through the packages `filmstrip js-client` writes for them; ChromaFilter made
+//! from Kurento's constructor parameters keying a played clip (and refused without them); and
+//! a pointer entering and leaving a window of PointerDetectorFilter in a played clip.
 //!
 //! The pixel-level behaviour of each filter is tested in its own crate on generated frames.
 
 use filmstrip_tests::kurento_js::{client_package, file_uri, run_script};
-use filmstrip_tests::{FRAMES, HEIGHT, Served, WIDTH, filmstrip, green_png, gst_launch};
+use filmstrip_tests::{
+    FRAMES, HEIGHT, Served, WIDTH, decode_luma, filmstrip, green_png, gst_launch,
+};
 use serde_json::{Value as Json, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -91,11 +94,15 @@ fn every_class_over_raw_json_rpc() {
         json!({"mediaPipeline": pipeline, "window": window}),
     );
     assert!(chroma.ends_with("_chroma.ChromaFilter"), "{chroma}");
-    client.invoke(&chroma, "setWindow", json!({"window": window}));
     client.invoke(&chroma, "setBackground", json!({"uri": image}));
     client.invoke(&chroma, "unsetBackground", json!({}));
 
-    let pointer = client.create("PointerDetectorFilter", Some(&pipeline));
+    let region = json!({"__module__": "pointerdetector", "__type__": "WindowParam",
+        "topRightCornerX": 5, "topRightCornerY": 5, "width": 30, "height": 30});
+    let pointer = client.create_with(
+        "PointerDetectorFilter",
+        json!({"mediaPipeline": pipeline, "calibrationRegion": region}),
+    );
     client.invoke(
         &pointer,
         "addWindow",
@@ -110,10 +117,12 @@ fn every_class_over_raw_json_rpc() {
         40107
     );
 
-    let crowd = client.create("crowddetector.CrowdDetectorFilter", Some(&pipeline));
     let roi = json!({"id": "door", "points": [{"x": 0, "y": 0}, {"x": 1, "y": 0}, {"x": 1, "y": 1}],
                      "regionOfInterestConfig": {"occupancyLevelMin": 20}});
-    client.invoke(&crowd, "setRois", json!({"rois": [roi]}));
+    let crowd = client.create_with(
+        "crowddetector.CrowdDetectorFilter",
+        json!({"mediaPipeline": pipeline, "rois": [roi]}),
+    );
     client.invoke(
         &crowd,
         "setProcessingWidth",
@@ -146,34 +155,125 @@ fn every_class_over_raw_json_rpc() {
     client.ok("release", json!({"object": pipeline}));
 }
 
-/// A [`WIDTH`]x[`HEIGHT`] H.264 clip of a blue square on grey: still over the pointer
-/// detector's default calibration region (30x30 at 5, 5) for 10 frames, then moving right
-/// along y = 120 from x = 20 to x = 300, 7 pixels a frame.
-fn pointer_clip(dir: &Path) -> PathBuf {
-    let centres = (0..10)
-        .map(|_| (20, 20))
-        .chain((20..=300).step_by(7).map(|x| (x, 120)));
-    let mut raw = Vec::new();
-    for (cx, cy) in centres {
-        let mut frame = [60u8, 60, 60].repeat(WIDTH * HEIGHT);
-        for y in cy - 20..cy + 20 {
-            for x in (cx as i64 - 20).max(0) as usize..(cx + 20).min(WIDTH) {
-                frame[(y * WIDTH + x) * 3..][..3].copy_from_slice(&[210, 70, 20]);
-            }
-        }
-        raw.extend(frame);
-    }
-    let frames = dir.join("pointer.bgr");
-    std::fs::write(&frames, raw).unwrap();
-    let clip = dir.join("pointer.mp4");
+/// A [`WIDTH`]x[`HEIGHT`] 30 fps H.264 clip `name` of `frames`, each BGR.
+fn bgr_clip(dir: &Path, name: &str, frames: impl Iterator<Item = Vec<u8>>) -> PathBuf {
+    let raw = dir.join(format!("{name}.bgr"));
+    std::fs::write(&raw, frames.flatten().collect::<Vec<u8>>()).unwrap();
+    let clip = dir.join(format!("{name}.mp4"));
     gst_launch(&format!(
         "filesrc location={} ! rawvideoparse format=bgr width={WIDTH} height={HEIGHT} \
          framerate=30/1 ! videoconvert ! video/x-raw,format=I420 ! x264enc ! mp4mux \
          ! filesink location={}",
-        frames.display(),
+        raw.display(),
         clip.display()
     ));
     clip
+}
+
+/// A BGR frame of `background` with a 40x40 square of `square` centred on `(cx, cy)`,
+/// clipped to the frame.
+fn square_frame(background: [u8; 3], square: [u8; 3], (cx, cy): (usize, usize)) -> Vec<u8> {
+    let mut frame = background.repeat(WIDTH * HEIGHT);
+    for y in cy.saturating_sub(20)..(cy + 20).min(HEIGHT) {
+        for x in cx.saturating_sub(20)..(cx + 20).min(WIDTH) {
+            frame[(y * WIDTH + x) * 3..][..3].copy_from_slice(&square);
+        }
+    }
+    frame
+}
+
+/// A clip of a blue square on grey: still over the pointer detector's default calibration
+/// region (30x30 at 5, 5) for 10 frames, then moving right along y = 120 from x = 20 to
+/// x = 300, 7 pixels a frame.
+fn pointer_clip(dir: &Path) -> PathBuf {
+    let centres = (0..10)
+        .map(|_| (20, 20))
+        .chain((20..=300).step_by(7).map(|x| (x, 120)));
+    let frames = centres.map(|centre| square_frame([60, 60, 60], [210, 70, 20], centre));
+    bgr_clip(dir, "pointer", frames)
+}
+
+/// The mean luma of the 10x10 block at `(x, y)` of a [`WIDTH`]-wide frame.
+fn luma_at(frame: &[u8], x: usize, y: usize) -> f64 {
+    let block = (y..y + 10).flat_map(|row| &frame[row * WIDTH + x..][..10]);
+    block.map(|&v| f64::from(v)).sum::<f64>() / 100.0
+}
+
+#[test]
+fn chroma_constructor_parameters_over_json_rpc() {
+    let dir = tempfile::tempdir().unwrap();
+    // Blue (luma 73) with a white square (235) over Kurento's tutorial window (5, 5): only
+    // the constructor's window, on the blue, makes blue the key colour.
+    let frames = (0..60).map(|_| square_frame([200, 60, 30], [255, 255, 255], (20, 20)));
+    let clip = bgr_clip(dir.path(), "screen", frames);
+    let image = file_uri(&green_png(dir.path()));
+    let served = Served::start();
+    let mut client = served.client();
+    let pipeline = client.create("MediaPipeline", None);
+    let children = |client: &mut filmstrip_tests::serve::Client| {
+        client.invoke(&pipeline, "getChildren", json!({}))
+    };
+    let before = children(&mut client);
+
+    // As Kurento's Java client sends it: every parameter in constructorParams, tagged.
+    let window = json!({"__module__": "chroma", "__type__": "WindowParam",
+        "topRightCornerX": 200, "topRightCornerY": 150, "width": 30, "height": 30});
+    for (params, message) in [
+        (
+            json!({"mediaPipeline": pipeline, "backgroundImage": image}),
+            "ChromaFilter constructor: missing parameter window",
+        ),
+        (
+            json!({"mediaPipeline": pipeline, "window": {"width": "wide"}}),
+            "ChromaFilter constructor: parameter window: ",
+        ),
+    ] {
+        let refused = client.call(
+            "create",
+            json!({"type": "ChromaFilter", "constructorParams": params}),
+        );
+        assert_eq!(refused["error"]["code"], 40107, "{refused}");
+        let text = refused["error"]["message"].as_str().unwrap();
+        assert!(text.starts_with(message), "{refused}");
+    }
+    assert_eq!(children(&mut client), before, "nothing was created");
+
+    let chroma = client.create_with(
+        "ChromaFilter",
+        json!({"mediaPipeline": pipeline, "window": window, "backgroundImage": image}),
+    );
+    let recording = dir.path().join("chroma.webm");
+    let recorder = client.recorder(
+        &pipeline,
+        &recording,
+        json!({"mediaProfile": "WEBM_VIDEO_ONLY", "stopOnEndOfStream": true}),
+    );
+    let player = client.player(&pipeline, &clip);
+    client.invoke(&chroma, "connect", json!({"sink": recorder}));
+    client.invoke(&player, "connect", json!({"sink": chroma}));
+    client.subscribe(&recorder, "Stopped");
+    client.invoke(&recorder, "record", json!({}));
+    client.invoke(&player, "play", json!({}));
+    client.event("Stopped", Duration::from_secs(30));
+    client.ok("release", json!({"object": pipeline}));
+
+    let frames = decode_luma(&recording);
+    assert!(frames.len() >= 50, "{} frames recorded", frames.len());
+    // While the key colour is learnt (30 frames) the picture is as it came; then the
+    // background image (green, luma 145) replaces the blue, and the white square stays.
+    let (first, last) = (&frames[0], &frames[frames.len() - 1]);
+    assert!((luma_at(first, 100, 150) - 73.0).abs() < 15.0);
+    assert!(
+        (luma_at(last, 100, 150) - 145.0).abs() < 15.0,
+        "{}",
+        luma_at(last, 100, 150)
+    );
+    assert!(
+        (luma_at(last, 280, 40) - 145.0).abs() < 15.0,
+        "{}",
+        luma_at(last, 280, 40)
+    );
+    assert!(luma_at(last, 15, 15) > 220.0, "{}", luma_at(last, 15, 15));
 }
 
 #[test]
@@ -183,12 +283,13 @@ fn pointer_window_events_over_json_rpc() {
     let served = Served::start();
     let mut client = served.client();
     let pipeline = client.create("MediaPipeline", None);
-    let pointer = client.create("pointerdetector.PointerDetectorFilter", Some(&pipeline));
-    client.invoke(
-        &pointer,
-        "addWindow",
-        json!({"window": {"id": "button", "upperRightX": 200, "upperRightY": 90,
-                          "width": 60, "height": 60}}),
+    // Kurento's tutorial calibration region, and the window, as constructor parameters.
+    let pointer = client.create_with(
+        "pointerdetector.PointerDetectorFilter",
+        json!({"mediaPipeline": pipeline,
+               "calibrationRegion": {"topRightCornerX": 5, "topRightCornerY": 5, "width": 30, "height": 30},
+               "windows": [{"id": "button", "upperRightX": 200, "upperRightY": 90,
+                            "width": 60, "height": 60}]}),
     );
     // Learnt from the first frame, where the square covers the calibration region.
     client.invoke(&pointer, "trackColorFromCalibrationRegion", json!({}));
@@ -269,12 +370,20 @@ fn the_official_client_drives_the_example_modules_and_the_built_ins() {
             .unwrap()
             .ends_with("_chroma.ChromaFilter")
     );
-    // The generated client checks the complex type; the server refuses a missing file.
-    assert_eq!(
-        chroma["checks"]["badWindow"]["name"], "SyntaxError",
+    // The generated class checks constructor parameters (types, required ones) and sends them
+    // in constructorParams, where the constructor refuses a missing background image.
+    let checks = &chroma["checks"];
+    assert_eq!(checks["badWindow"]["name"], "SyntaxError", "{chroma}");
+    assert_eq!(checks["missingWindow"]["name"], "SyntaxError", "{chroma}");
+    assert_eq!(checks["missingImageCreate"]["code"], 40003, "{chroma}");
+    assert!(
+        checks["missingImageCreate"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("ChromaFilter constructor: parameter backgroundImage: cannot open"),
         "{chroma}"
     );
-    assert_eq!(chroma["checks"]["missingImage"]["code"], 40003, "{chroma}");
+    assert_eq!(checks["missingImage"]["code"], 40003, "{chroma}");
 
     let pointer = step("pointerdetector");
     assert_eq!(pointer["generatedClass"], true, "{pointer}");
@@ -283,13 +392,25 @@ fn the_official_client_drives_the_example_modules_and_the_built_ins() {
         "{pointer}"
     );
     assert_eq!(pointer["checks"]["emptyId"]["code"], 40107, "{pointer}");
+    assert_eq!(
+        pointer["checks"]["missingRegion"]["name"], "SyntaxError",
+        "{pointer}"
+    );
+    assert_eq!(
+        pointer["checks"]["emptyIdCreate"]["message"],
+        "PointerDetectorFilter constructor: parameter windows: the window id is empty",
+        "{pointer}"
+    );
 
     let crowd = step("crowddetector");
     assert_eq!(crowd["generatedClass"], true, "{crowd}");
     assert_eq!(crowd["processingWidth"], 160, "{crowd}");
+    // A region the constructor refuses fails the creation.
     assert_eq!(crowd["checks"]["badId"]["code"], 40107, "{crowd}");
-    // A region refused by its setter fails the creation, as a bad constructor parameter would.
-    assert_eq!(crowd["checks"]["badCreate"]["code"], 40107, "{crowd}");
+    assert_eq!(
+        crowd["checks"]["missingRois"]["name"], "SyntaxError",
+        "{crowd}"
+    );
 
     let zbar = step("zbar");
     assert!(
