@@ -94,8 +94,16 @@ fn returns_unit_result(output: &ReturnType) -> bool {
     }
 }
 
-/// Reads and strips `#[constructor]`; `None` for other functions and for a constructor with
-/// errors, which go to `errors`.
+/// Whether `function` has `#[constructor]`.
+fn is_constructor(function: &ImplItemFn) -> bool {
+    function
+        .attrs
+        .iter()
+        .any(|a| a.path().is_ident("constructor"))
+}
+
+/// Reads and strips `#[constructor]` (and a `#[method]` wrongly beside it); `None` for other
+/// functions and for a constructor with errors, which go to `errors`.
 fn take_constructor(function: &mut ImplItemFn, errors: &mut Errors) -> Option<Constructor> {
     let position = function
         .attrs
@@ -115,6 +123,7 @@ fn take_constructor(function: &mut ImplItemFn, errors: &mut Errors) -> Option<Co
             "a function is either the `#[constructor]` or a `#[method]`, not both",
         ));
     }
+    function.attrs.retain(|a| !a.path().is_ident("method"));
     let sig = &mut function.sig;
     if !sig.generics.params.is_empty() {
         own.push(syn::Error::new_spanned(
@@ -287,7 +296,10 @@ impl Methods {
             };
             if function.sig.ident == "transform_frame" {
                 analysis_only = Some(check_transform(function, &mut errors));
-            } else if let Some(found) = take_constructor(function, &mut errors) {
+            } else if is_constructor(function) {
+                let Some(found) = take_constructor(function, &mut errors) else {
+                    continue;
+                };
                 match &constructor {
                     Some(first) => errors.push(syn::Error::new_spanned(
                         &found.rust_name,

@@ -50,6 +50,19 @@ impl StandIn {
         Ok(())
     }
 
+    /// Kurento's constructor parameters.
+    #[constructor]
+    fn create(
+        &mut self,
+        /// Where to look.
+        area: Area,
+        /// How loud; low when left out.
+        level: Option<Level>,
+    ) -> Result<()> {
+        self.width_share = area.width_px as f32 * f32::from(level.unwrap_or_default() as u8);
+        Ok(())
+    }
+
     /// Sets how loud, and where.
     #[method]
     fn set_level(&mut self, level: Level, area: Option<Area>) -> Result<i64> {
@@ -63,8 +76,16 @@ fn class_descriptor_has_the_kmd_shape() {
     assert_eq!(class["name"], "StandInFilter");
     assert_eq!(class["extends"], "Filter");
     assert_eq!(class["doc"], "Stands in for a Kurento built-in.");
-    assert_eq!(class["constructor"]["params"][0]["name"], "mediaPipeline");
-    assert_eq!(class["constructor"]["params"][0]["type"], "MediaPipeline");
+    let constructor = &class["constructor"];
+    assert_eq!(constructor["doc"], "Kurento's constructor parameters.");
+    assert_eq!(
+        constructor["params"],
+        json!([
+            {"name": "mediaPipeline", "doc": "the parent MediaPipeline", "type": "MediaPipeline"},
+            {"name": "area", "doc": "Where to look.", "type": "Area"},
+            {"name": "level", "doc": "How loud; low when left out.", "type": "Level", "optional": true},
+        ])
+    );
     let property = &class["properties"][0];
     assert_eq!(property["name"], "widthShare");
     assert_eq!(property["type"], "float");

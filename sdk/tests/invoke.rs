@@ -1,5 +1,6 @@
 //! Operations by name (`harness.invoke`): property getters and setters staying in sync with
-//! the GObject properties, method parameter binding and its error messages.
+//! the GObject properties, method parameter binding and its error messages, and the
+//! constructor (`harness.construct`).
 
 use filmstrip::gst::glib;
 use filmstrip::gst::prelude::*;
@@ -65,6 +66,17 @@ impl Knobs {
     #[method]
     fn get_names(&self) -> Result<Vec<String>> {
         Ok(self.names.clone())
+    }
+
+    /// Kurento's constructor: the names to start with, and the level.
+    #[constructor]
+    fn create(&mut self, names: Vec<String>, level: Option<i32>) -> Result<()> {
+        if names.is_empty() {
+            return Err(Error::invalid_param("Knobs constructor: no names"));
+        }
+        self.names = names;
+        self.level = level.unwrap_or(self.level);
+        Ok(())
     }
 
     /// Fails on purpose, to check a method's own error reaches the caller unchanged.
@@ -321,4 +333,49 @@ fn enum_properties_are_glib_enums_with_kebab_case_nicks() {
     invoke(&h, "setEffort", json!(["LOW"]));
     let effort = e.property_value("effort");
     assert_eq!(glib::EnumValue::from_value(&effort).unwrap().1.value(), 0);
+}
+
+#[test]
+fn the_constructor_binds_its_parameters_by_name_once() {
+    let h = harness();
+    h.construct(json!({"names": ["a", "b"]})).unwrap();
+    assert_eq!(invoke(&h, "getNames", Value::Null), json!(["a", "b"]));
+    assert_eq!(invoke(&h, "getLevel", Value::Null), json!(10), "left out");
+    let err = h.construct(json!({"names": ["c"]})).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnknownOperation);
+    assert_eq!(
+        err.message(),
+        "Knobs has no operation \"#constructor\": its constructor ran when it was created"
+    );
+    assert_eq!(invoke(&h, "getNames", Value::Null), json!(["a", "b"]));
+
+    let h = harness();
+    h.construct(json!({"names": ["z"], "level": 42})).unwrap();
+    assert_eq!(invoke(&h, "getLevel", Value::Null), json!(42));
+}
+
+#[test]
+fn constructor_errors_name_the_class_and_the_parameter() {
+    let refused = |params: Value| harness().construct(params).unwrap_err();
+    for (params, message) in [
+        (json!({}), "Knobs constructor: missing parameter names"),
+        (
+            json!({"names": "a"}),
+            r#"Knobs constructor: parameter names: expected a list, got string "a""#,
+        ),
+        (
+            json!({"names": ["a"], "color": 1}),
+            "Knobs constructor has no parameter \"color\"",
+        ),
+        (json!({"names": []}), "Knobs constructor: no names"),
+    ] {
+        let err = refused(params);
+        assert_eq!(err.kind(), ErrorKind::InvalidParam, "{message}");
+        assert_eq!(err.message(), message);
+    }
+    // The constructor is not a method: clients reach it only through creation.
+    assert_eq!(
+        invoke_err(&harness(), "create", json!({"names": ["a"]})).kind(),
+        ErrorKind::UnknownOperation
+    );
 }
