@@ -204,8 +204,7 @@ fn chroma_constructor_parameters_over_json_rpc() {
     let dir = tempfile::tempdir().unwrap();
     // Blue (luma 73) with a white square (235) over Kurento's tutorial window (5, 5): only
     // the constructor's window, on the blue, makes blue the key colour.
-    let frames = (0..60).map(|_| square_frame([200, 60, 30], [255, 255, 255], (20, 20)));
-    let clip = bgr_clip(dir.path(), "screen", frames);
+    let clip = screen_clip(dir.path());
     let image = file_uri(&green_png(dir.path()));
     let served = Served::start();
     let mut client = served.client();
@@ -274,6 +273,118 @@ fn chroma_constructor_parameters_over_json_rpc() {
         luma_at(last, 280, 40)
     );
     assert!(luma_at(last, 15, 15) > 220.0, "{}", luma_at(last, 15, 15));
+}
+
+/// The blue screen with a white square over Kurento's tutorial window (5, 5), see
+/// [`chroma_constructor_parameters_over_json_rpc`].
+fn screen_clip(dir: &Path) -> PathBuf {
+    let frames = (0..60).map(|_| square_frame([200, 60, 30], [255, 255, 255], (20, 20)));
+    bgr_clip(dir, "screen", frames)
+}
+
+#[test]
+fn constructor_parameters_are_described_after_the_pipeline() {
+    let names = |params: &Json| -> Vec<String> {
+        let params = params.as_array().unwrap().iter();
+        params
+            .map(|p| {
+                let optional = if p["optional"] == true { "?" } else { "" };
+                format!(
+                    "{}{optional}: {}",
+                    p["name"].as_str().unwrap(),
+                    p["type"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let chroma = filmstrip(&["describe", "ChromaFilter"])
+        .assert_success()
+        .json();
+    assert_eq!(
+        names(&chroma["constructor"]["params"]),
+        [
+            "mediaPipeline: MediaPipeline",
+            "window: WindowParam",
+            "backgroundImage?: String"
+        ]
+    );
+    assert!(
+        chroma["constructor"]["params"][1]["doc"]
+            .as_str()
+            .unwrap()
+            .contains("key colour")
+    );
+    // The exported module file (what `cargo xtask kmd` writes) has them, with their types.
+    for (module, expected, complex) in [
+        (
+            "chroma",
+            vec!["window: WindowParam", "backgroundImage?: String"],
+            "WindowParam",
+        ),
+        (
+            "pointerdetector",
+            vec![
+                "calibrationRegion: WindowParam",
+                "windows?: PointerDetectorWindowMediaParam[]",
+            ],
+            "PointerDetectorWindowMediaParam",
+        ),
+        (
+            "crowddetector",
+            vec!["rois: RegionOfInterest[]"],
+            "RegionOfInterest",
+        ),
+    ] {
+        let kmd = filmstrip(&["describe", "--kmd", module])
+            .assert_success()
+            .json();
+        let constructor = &kmd["remoteClasses"][0]["constructor"];
+        assert_eq!(names(&constructor["params"])[1..], expected, "{module}");
+        assert!(!constructor["doc"].as_str().unwrap().is_empty(), "{module}");
+        let types = kmd["complexTypes"].as_array().unwrap();
+        assert!(
+            types.iter().any(|t| t["name"] == complex),
+            "{module}: {complex}"
+        );
+    }
+}
+
+#[test]
+fn filmstrip_run_passes_constructor_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = screen_clip(dir.path());
+    let image = green_png(dir.path());
+    let out = dir.path().join("out.webm");
+    let filter = format!(
+        "ChromaFilter,window={{\"topRightCornerX\":200,\"topRightCornerY\":150,\"width\":30,\"height\":30}},background_image={}",
+        image.display()
+    );
+    let run = |filter: &str, output: &str| {
+        filmstrip(&[
+            "run",
+            "--input",
+            clip.to_str().unwrap(),
+            "--filter",
+            filter,
+            "--output",
+            output,
+        ])
+    };
+    run(&filter, out.to_str().unwrap()).assert_success();
+    let last = decode_luma(&out).pop().unwrap();
+    assert!(
+        (luma_at(&last, 100, 150) - 145.0).abs() < 15.0,
+        "{}",
+        luma_at(&last, 100, 150)
+    );
+    assert!(luma_at(&last, 15, 15) > 220.0, "{}", luma_at(&last, 15, 15));
+
+    let refused = run("ChromaFilter,backgroundImage=x.png", "null");
+    assert_eq!(refused.code, Some(1));
+    assert_eq!(
+        refused.stderr,
+        "filmstrip: ChromaFilter constructor: missing parameter window\n"
+    );
 }
 
 #[test]
