@@ -841,3 +841,89 @@ fn the_official_client_negotiates_plain_and_secure_endpoints() {
     );
     assert_eq!(steps.step("released")["pipelines"], json!([]));
 }
+
+#[test]
+fn a_comedia_peer_behind_a_nat_is_answered_where_its_packets_come_from() {
+    if !in_loopback_namespace("a_comedia_peer_behind_a_nat_is_answered_where_its_packets_come_from")
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (_served, mut client, pipeline) = server();
+    let rtp = client.create("RtpEndpoint", Some(&pipeline));
+    client.invoke(&rtp, "connect", json!({"sink": rtp}));
+    // The peer names an address it cannot be reached on, as one behind a NAT does.
+    let offered = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n\
+        m=video 5000 RTP/AVPF 96\r\na=rtpmap:96 VP8/90000\r\na=direction:active\r\n";
+    let answer = client.invoke(&rtp, "processOffer", json!({"offer": offered}));
+    let answer = answer.as_str().unwrap();
+    let (_, answered) = sections(answer);
+    let video = &answered[0];
+    assert_eq!(video.value("direction"), Some("passive"), "{answer}");
+
+    // It sends RTP and RTCP from the sockets it receives on (symmetric RTP).
+    let peer = peer(&format!(
+        "rtpbin name=rb \
+         videotestsrc is-live=true pattern=smpte \
+           ! video/x-raw,width={WIDTH},height={HEIGHT},framerate=15/1 \
+           ! vp8enc deadline=1 keyframe-max-dist=10 ! rtpvp8pay pt=96 ! rb.send_rtp_sink_0 \
+         rb.send_rtp_src_0 ! udpsink name=rtp_out host=127.0.0.1 port={} async=false \
+         rb.send_rtcp_src_0 ! udpsink name=rtcp_out host=127.0.0.1 port={} sync=false async=false \
+         udpsrc name=rtp_in port=0 \
+           caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=VP8,payload=96\" \
+           ! rtpjitterbuffer latency=100 ! rtpvp8depay ! vp8dec ! videoconvert \
+           ! video/x-raw,format=GRAY8 ! fakesink name=video signal-handoffs=true sync=false async=false \
+         udpsrc name=rtcp_in port=0 ! rb.recv_rtcp_sink_0",
+        video.port,
+        video.rtcp_port(),
+    ));
+    // A source binds its socket on its way to READY; a sink takes one before it does.
+    for (source, sink) in [("rtp_in", "rtp_out"), ("rtcp_in", "rtcp_out")] {
+        let source = peer.by_name(source).unwrap();
+        source.set_state(gst::State::Ready).unwrap();
+        peer.by_name(sink)
+            .unwrap()
+            .set_property_from_value("socket", &source.property_value("used-socket"));
+    }
+    let frames = collector(&peer, "video");
+    let started = Instant::now();
+    play(&peer);
+    let frames = wait_for(&frames, 20, LONG);
+    eprintln!(
+        "{} frames back {:?} after the peer started",
+        frames.len(),
+        started.elapsed()
+    );
+    // The endpoint's reports come from the port its answer names for RTCP (symmetric RTP),
+    // once one has come since the endpoint learnt where to send them (reports go out every
+    // few seconds).
+    let session = peer
+        .by_name("rb")
+        .unwrap()
+        .emit_by_name::<gst::glib::Object>("get-internal-session", &[&0u32]);
+    let reporters = || -> Vec<String> {
+        let sources = session.property::<gst::glib::ValueArray>("sources");
+        sources
+            .iter()
+            .filter_map(|source| {
+                let stats = source
+                    .get::<gst::glib::Object>()
+                    .ok()?
+                    .property::<gst::Structure>("stats");
+                stats.get::<String>("rtcp-from").ok()
+            })
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while reporters().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let reporters = reporters();
+    assert_eq!(
+        reporters,
+        [format!("127.0.0.1:{}", video.rtcp_port())],
+        "{answer}"
+    );
+    peer.set_state(gst::State::Null).unwrap();
+    assert_bars(&frames, &smpte_luma(dir.path()), 20);
+}

@@ -61,6 +61,9 @@ pub struct Remote<'a> {
     pub crypto: Vec<String>,
     /// Its `b=AS` bandwidth, in kbps.
     pub bandwidth: Option<u32>,
+    /// Whether it says `a=direction:active` (COMEDIA, RFC 4145): the peer sends first, from
+    /// the address it is to be answered on.
+    pub comedia: bool,
 }
 
 /// The media sections of `message`, in order.
@@ -114,6 +117,7 @@ pub fn sections(message: &SDPMessageRef) -> Vec<Remote<'_>> {
                     .bandwidths()
                     .find(|bandwidth| bandwidth.bwtype() == Some("AS"))
                     .map(|bandwidth| bandwidth.value()),
+                comedia: media.attribute_val("direction") == Some("active"),
             }
         })
         .collect()
@@ -151,6 +155,8 @@ pub struct Local {
     pub crypto: Option<String>,
     /// The peer's `a=mid`, repeated.
     pub mid: Option<String>,
+    /// Whether the endpoint is COMEDIA's passive side (`a=direction:passive`).
+    pub passive: bool,
     /// The receive limit in kbps (0: none), as `b=AS` and `b=TIAS`.
     pub limit: u32,
 }
@@ -172,6 +178,7 @@ impl Local {
             },
             crypto: None,
             mid: remote.mid.clone(),
+            passive: false,
             limit: 0,
         }
     }
@@ -209,6 +216,9 @@ pub fn write(address: IpAddr, id: u64, sections: &[Local]) -> String {
             lines.push("a=rtcp-mux".into());
         }
         lines.push(format!("a={}", section.direction.attribute()));
+        if section.passive {
+            lines.push("a=direction:passive".into());
+        }
         lines.extend(section.mid.iter().map(|mid| format!("a=mid:{mid}")));
         let feedback = section.proto.ends_with('F');
         for (pt, codec, fmtp) in &section.formats {
@@ -279,6 +289,7 @@ mod tests {
                     },
                     crypto: None,
                     mid: None,
+                    passive: false,
                     limit: 500,
                 },
                 Local::rejected(&all[2]),

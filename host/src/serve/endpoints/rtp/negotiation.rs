@@ -46,6 +46,8 @@ pub(super) struct Plan {
     pub(super) direction: Direction,
     /// The peer's SRTP key, with SRTP.
     pub(super) remote_key: Option<RemoteKey>,
+    /// Whether the peer is COMEDIA's active side: its address is learnt from its packets.
+    pub(super) comedia: bool,
     /// The peer's receive limit for this section, in kbps.
     pub(super) limit: Option<u32>,
     /// The RTP caps of what the peer sends, for `rtpbin`.
@@ -146,6 +148,7 @@ impl Inner {
                     .zip(plan.remote_key.as_ref())
                     .map(|(sdes, key)| sdes.crypto_line(key.tag)),
                 mid: section.mid.clone(),
+                passive: plan.comedia,
                 limit: self.recv_limit(plan.kind),
             });
             let section = Section {
@@ -260,6 +263,7 @@ impl Inner {
                 receives: remote.direction.sends,
             },
             remote_key,
+            comedia: remote.comedia,
             limit: remote.bandwidth,
             caps: receive_caps(remote.media, codec, payload),
         })
@@ -329,6 +333,7 @@ impl Inner {
                 },
                 crypto: self.crypto.as_ref().map(|sdes| sdes.crypto_line(1)),
                 mid: None,
+                passive: false,
                 limit: self.recv_limit(kind),
             });
             sections.push(Section {

@@ -8,7 +8,10 @@ use super::sdes;
 use super::transport::Transport;
 use super::{Inner, Section};
 use anyhow::{Context, Result};
+use gst::glib;
 use gst::prelude::*;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 impl Inner {
     /// Links section `section` as `plan` says: what arrives on its sockets into `rtpbin`,
@@ -71,8 +74,10 @@ impl Inner {
             let rtcp_out = request(format!("send_rtcp_src_{id}"))?;
             link_out(&rtcp_out, encoder.as_ref(), "rtcp", &rtcp_sink)?;
             rtcp_sink.sync_state_with_parent()?;
+            let mut sinks = vec![rtcp_sink];
             if plan.direction.sends {
                 let rtp_sink = Transport::sink(bin, &transport.rtp, rtp_peer)?;
+                sinks.insert(0, rtp_sink.clone());
                 let media_in = request(format!("send_rtp_sink_{id}"))?;
                 let media_out = rtpbin
                     .static_pad(&format!("send_rtp_src_{id}"))
@@ -97,6 +102,9 @@ impl Inner {
             if let Some(encoder) = encoder {
                 encoder.sync_state_with_parent()?;
             }
+            if plan.comedia {
+                self.learn_peer(id, sinks)?;
+            }
         }
         for source in [Some(&transport.rtp), transport.rtcp.as_ref()]
             .into_iter()
@@ -104,6 +112,46 @@ impl Inner {
         {
             source.sync_state_with_parent()?;
         }
+        Ok(())
+    }
+
+    /// COMEDIA (`a=direction:active`): a peer behind a NAT names an address it cannot be
+    /// reached on, so the sinks of section `id` (its RTP sink first where there is one, its
+    /// RTCP sink last) turn to where the peer's RTP and RTCP come from, once the RTP session
+    /// sees its stream active (its first report), as KMS does.
+    fn learn_peer(&self, id: u32, sinks: Vec<gst::Element>) -> Result<()> {
+        let session = self
+            .rtpbin
+            .emit_by_name::<Option<glib::Object>>("get-internal-session", &[&id])
+            .context("rtpbin has no RTP session for the section")?;
+        let learnt = AtomicBool::new(false);
+        session.connect("on-ssrc-active", false, move |values| {
+            let source = values.get(1)?.get::<glib::Object>().ok()?;
+            let stats = source.property::<gst::Structure>("stats");
+            let from = |field: &str| {
+                stats
+                    .get::<String>(field)
+                    .ok()
+                    .and_then(|text| socket_address(&text))
+            };
+            let (Some(rtp), Some(rtcp)) = (from("rtp-from"), from("rtcp-from")) else {
+                return None;
+            };
+            if learnt.swap(true, Ordering::AcqRel) {
+                return None;
+            }
+            tracing::debug!(%rtp, %rtcp, "COMEDIA: the peer's address learnt");
+            let targets = [rtp, rtcp];
+            let targets = &targets[2 - sinks.len().min(2)..];
+            for (sink, target) in sinks.iter().zip(targets) {
+                sink.emit_by_name::<()>("clear", &[]);
+                sink.emit_by_name::<()>(
+                    "add",
+                    &[&target.ip().to_string(), &i32::from(target.port())],
+                );
+            }
+            None
+        });
         Ok(())
     }
 
@@ -123,6 +171,16 @@ impl Inner {
             decoder.then(|| None::<gst::Caps>.to_value())
         });
     }
+}
+
+/// An address as GStreamer's RTP statistics write it: `ip:port`, `[ipv6]:port` or
+/// `ipv6:port`.
+fn socket_address(text: &str) -> Option<SocketAddr> {
+    text.parse().ok().or_else(|| {
+        let (ip, port) = text.rsplit_once(':')?;
+        let ip = ip.trim_start_matches('[').trim_end_matches(']');
+        Some(SocketAddr::new(ip.parse().ok()?, port.parse().ok()?))
+    })
 }
 
 /// The pad `name` of `element`.
