@@ -34,7 +34,9 @@ pub fn properties(args: TokenStream, input: TokenStream) -> TokenStream {
         .into()
 }
 
-/// Marks the filter's `impl` block holding `transform_frame` and its `#[method]`s.
+/// Marks the filter's `impl` block holding `transform_frame`, its `#[method]`s and its
+/// `#[constructor]`, if any (Kurento constructor parameters after `mediaPipeline`, run once
+/// when a host creates the element for a Kurento `create`).
 #[proc_macro_attribute]
 pub fn methods(args: TokenStream, input: TokenStream) -> TokenStream {
     methods::expand(args.into(), input.into()).into()

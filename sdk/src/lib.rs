@@ -31,7 +31,9 @@
 //! ```
 //!
 //! * `#[filmstrip::filter]` on the struct: class metadata, `#[property]` fields, events.
-//! * `#[filmstrip::methods]` on its `impl`: `transform_frame` and `#[method]`s. A
+//! * `#[filmstrip::methods]` on its `impl`: `transform_frame`, `#[method]`s and at most one
+//!   `#[constructor]` (Kurento's constructor parameters after `mediaPipeline`, run once when a
+//!   host creates the element for a `create`, before any frame). A
 //!   `transform_frame` taking `&Frame` makes an analysis-only filter whose buffers are never
 //!   copied; `&mut Frame` edits pixels in place.
 //! * [`module!`] in `lib.rs`: makes the cdylib a GStreamer plugin and a Filmstrip module.
