@@ -564,8 +564,9 @@ const BAND_SAMPLE: i32 = 24;
 
 /// Whether the blue band of an EU plate lies just left of `candidate`'s characters in
 /// `picture` (BGR, BGRx or BGRA): the area [`BAND_REACH`] character heights wide beyond the
-/// candidate's left end, as tall as the candidate, is at least [`BAND_BLUE`] blue, and the
-/// candidate itself less than a third of that.
+/// candidate's left end, as tall as the candidate, is at least [`BAND_BLUE`] blue, the
+/// candidate itself less than a third of that, and as wide an area farther left less than
+/// that.
 ///
 /// The band is the plate's own mark, at a set place beside its characters, which text on
 /// signs and walls does not have.
@@ -581,9 +582,27 @@ pub fn eu_band(picture: &Mat, candidate: &Candidate) -> Result<bool> {
     let along = BAND_REACH * height / (1.0 + 2.0 * MARGIN) / length;
     let beyond =
         |a: Point2f, b: Point2f| Point2f::new(a.x - (b.x - a.x) * along, a.y - (b.y - a.y) * along);
+    let farther = |a: Point2f, b: Point2f| {
+        Point2f::new(
+            a.x - (b.x - a.x) * 2.0 * along,
+            a.y - (b.y - a.y) * 2.0 * along,
+        )
+    };
     let band = share(picture, [beyond(tl, tr), tl, bl, beyond(bl, br)], blue)?;
-    // A blue sign is blue behind its characters too; a plate's ground is not.
-    Ok(band >= BAND_BLUE && share(picture, candidate.quad, blue)? < BAND_BLUE / 3.0)
+    // A blue sign is blue behind its characters too, a plate's ground is not; and the band
+    // is narrow: beyond it lies the plate's edge, not more blue.
+    Ok(band >= BAND_BLUE
+        && share(picture, candidate.quad, blue)? < BAND_BLUE / 3.0
+        && share(
+            picture,
+            [
+                farther(tl, tr),
+                beyond(tl, tr),
+                beyond(bl, br),
+                farther(bl, br),
+            ],
+            blue,
+        )? < BAND_BLUE)
 }
 
 /// Whether a BGR pixel is the EU band's blue.

@@ -82,6 +82,16 @@ struct Track {
     decided: Option<String>,
 }
 
+impl Track {
+    /// Whether it is still to be read: undecided, and neither given up as unreadable nor as
+    /// no plate.
+    fn reading(&self) -> bool {
+        self.decided.is_none()
+            && self.attempts < MAX_READS
+            && (!self.reads.is_empty() || self.attempts < MAX_IDLE_READS)
+    }
+}
+
 /// What the debug overlay shows of one track.
 #[derive(Debug, Clone)]
 pub struct TrackView {
@@ -218,9 +228,12 @@ impl Tracker {
         }
         self.thumb = thumb;
         // Light characters on a dark plate are rarer (old plates, some countries): looked
-        // for on one frame in [`LIGHT_EVERY`], and on every frame while one is followed.
+        // for on one frame in [`LIGHT_EVERY`] (which keeps their tracks, forgotten only after
+        // [`FORGET_AFTER`] frames unseen), and on every frame while one is being read.
         let mut candidates = candidates;
-        if frame.is_multiple_of(LIGHT_EVERY) || self.tracks.iter().any(|t| t.candidate.light) {
+        if frame.is_multiple_of(LIGHT_EVERY)
+            || self.tracks.iter().any(|t| t.candidate.light && t.reading())
+        {
             let light = self.finder.find_light(picture, plate_share)?;
             // The light gaps between a dark plate's characters are no light plate.
             let dark = candidates.len();
@@ -244,8 +257,7 @@ impl Tracker {
                 .tracks
                 .iter()
                 .enumerate()
-                .filter(|(_, t)| t.seen_now && t.decided.is_none() && t.attempts < MAX_READS)
-                .filter(|(_, t)| !t.reads.is_empty() || t.attempts < MAX_IDLE_READS)
+                .filter(|(_, t)| t.seen_now && t.reading())
                 // A plate cut by the frame's edge would be read short.
                 .filter(|(_, t)| {
                     t.candidate.quad.iter().all(|p| {
