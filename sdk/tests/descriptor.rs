@@ -65,7 +65,12 @@ impl StandIn {
 
     /// Sets how loud, and where.
     #[method]
-    fn set_level(&mut self, level: Level, area: Option<Area>) -> Result<i64> {
+    fn set_level(
+        &mut self,
+        level: Level,
+        /// Where; everywhere when left out.
+        area: Option<Area>,
+    ) -> Result<i64> {
         Ok(i64::from(area.map_or(0, |a| a.x)) + level as i64)
     }
 }
@@ -100,6 +105,10 @@ fn class_descriptor_has_the_kmd_shape() {
         json!({"name": "level", "doc": "", "type": "Level"})
     );
     assert_eq!(method["params"][1]["optional"], true);
+    assert_eq!(
+        method["params"][1]["doc"],
+        "Where; everywhere when left out."
+    );
     assert_eq!(method["return"]["type"], "int64");
     assert_eq!(class["events"], json!(["Seen"]));
     assert_eq!(class["filmstrip"]["factory"], "standinfilter");
