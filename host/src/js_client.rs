@@ -223,6 +223,16 @@ impl<'a> Types<'a> {
     }
 }
 
+/// A JSDoc `tag` line for `param`: `@param {Type} [name] doc`, brackets when optional.
+fn jsdoc_param(tag: &str, param: &ParamDescriptor) -> String {
+    let shown = if param.optional {
+        format!("[{}]", param.name)
+    } else {
+        param.name.clone()
+    };
+    format!("{tag} {{{}}} {shown} {}", param.type_name, param.doc)
+}
+
 fn upper_first(name: &str) -> String {
     let mut chars = name.chars();
     chars.next().map_or_else(String::new, |first| {
@@ -266,14 +276,7 @@ fn class_js(module: &ModuleDescriptor, class: &ClassDescriptor, types: &Types) -
     }
     for (operation, doc, params) in &operations {
         let mut lines = vec![doc.clone()];
-        lines.extend(params.iter().map(|param| {
-            let shown = if param.optional {
-                format!("[{}]", param.name)
-            } else {
-                param.name.clone()
-            };
-            format!("@param {{{}}} {shown} {}", param.type_name, param.doc)
-        }));
+        lines.extend(params.iter().map(|param| jsdoc_param("@param", param)));
         lines.push("@return {Promise}".to_string());
         out += &doc_comment(&lines);
         let schemes: Vec<Json> = params
@@ -288,6 +291,14 @@ fn class_js(module: &ModuleDescriptor, class: &ClassDescriptor, types: &Types) -
         );
     }
 
+    let mut lines = vec![class.constructor.doc.clone(), String::new()];
+    lines.push(format!(
+        "@alias module:{}.{name}.constructorParams",
+        module.name
+    ));
+    let params = class.constructor.params.iter();
+    lines.extend(params.map(|param| jsdoc_param("@property", param)));
+    out += &doc_comment(&lines);
     let mut constructor_params = Map::new();
     for param in &class.constructor.params {
         let mut scheme = types.scheme(param);
