@@ -10,7 +10,7 @@
 
 use filmstrip_tests::kurento_js::{client_package, file_uri, run_script};
 use filmstrip_tests::{
-    FRAMES, HEIGHT, Served, WIDTH, decode_luma, filmstrip, green_png, gst_launch,
+    FRAMES, HEIGHT, Served, WIDTH, decode_luma, filmstrip, green_png, gst_launch, module_library,
 };
 use serde_json::{Value as Json, json};
 use std::path::{Path, PathBuf};
@@ -335,7 +335,9 @@ fn constructor_parameters_are_described_after_the_pipeline() {
             "RegionOfInterest",
         ),
     ] {
-        let kmd = filmstrip(&["describe", "--kmd", module])
+        // By file, which loads that module alone.
+        let library = module_library(module);
+        let kmd = filmstrip(&["describe", "--kmd", library.to_str().unwrap()])
             .assert_success()
             .json();
         let constructor = &kmd["remoteClasses"][0]["constructor"];
