@@ -51,7 +51,7 @@ const THUMB: Size = Size {
     height: 9,
 };
 /// Frames apart of the searches for light characters on dark plates while none is followed.
-pub const LIGHT_EVERY: u64 = 3;
+pub const LIGHT_EVERY: u64 = 6;
 /// Agreeing reads a decision needs.
 const MIN_VOTES: usize = 2;
 
