@@ -2,15 +2,17 @@
 //! sending an element's input in the negotiated codec, receiving the peer's streams into the
 //! ports' tees, and the media and connection states of Kurento's BaseRtpEndpoint.
 
-use super::super::objects::{self, ElementMedia, MediaKind, Port};
+use super::super::objects::{self, ElementMedia, MediaKind, Outcome, Port};
 use super::super::rpc::RpcError;
 use super::encoding_input::EncodingInput;
 use super::webrtc::codecs::Codec;
+use super::webrtc::sdp;
+use super::webrtc::settings::{self, Settings};
 use anyhow::{Context, Result};
 use gst::prelude::*;
 use serde_json::{Map, Value as Json, json};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// `mediaState` and `connectionState` values.
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -44,23 +46,137 @@ pub enum Phase {
     Negotiated,
 }
 
+/// The SDP negotiation requests of Kurento's SdpEndpoint.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Negotiation {
+    /// `processOffer`.
+    ProcessOffer,
+    /// `generateOffer`.
+    GenerateOffer,
+    /// `processAnswer`.
+    ProcessAnswer,
+}
+
 impl Phase {
-    /// Takes the negotiation for one request (the phase becomes `Busy`), if `allowed` says
-    /// the phase permits it; returns the phase it was in. A request while another negotiates
-    /// is 40207.
-    pub fn take(
-        &mut self,
-        allowed: impl FnOnce(Phase) -> Result<(), RpcError>,
-    ) -> Result<Phase, RpcError> {
+    /// Takes the negotiation for `request` (the phase becomes `Busy`) if the phase permits
+    /// it, with KMS's error otherwise; returns the phase it was in. A request while another
+    /// negotiates is 40207.
+    pub fn take(&mut self, request: Negotiation) -> Result<Phase, RpcError> {
         let phase = *self;
-        if phase == Phase::Busy {
-            return Err(RpcError::sdp_configuration(
+        match (request, phase) {
+            (_, Phase::Busy) => Err(RpcError::sdp_configuration(
                 "another negotiation of this endpoint is under way",
-            ));
+            )),
+            (Negotiation::ProcessOffer | Negotiation::GenerateOffer, Phase::Idle)
+            | (Negotiation::ProcessAnswer, Phase::OfferGenerated) => {
+                *self = Phase::Busy;
+                Ok(phase)
+            }
+            (Negotiation::ProcessOffer, Phase::OfferGenerated) => {
+                Err(RpcError::already_negotiated(
+                    "this endpoint generated an offer: process the answer to it instead",
+                ))
+            }
+            (Negotiation::ProcessOffer, _) => Err(RpcError::already_negotiated(
+                "this endpoint has already negotiated its session",
+            )),
+            (Negotiation::GenerateOffer, _) => Err(RpcError::generate_offer(
+                "this endpoint has already made or received an offer",
+            )),
+            (Negotiation::ProcessAnswer, Phase::Negotiated) => Err(
+                RpcError::answer_already_processed("an answer was already processed"),
+            ),
+            (Negotiation::ProcessAnswer, Phase::Idle) => Err(RpcError::offer_not_generated(
+                "no offer was generated: call generateOffer first",
+            )),
         }
-        allowed(phase)?;
-        *self = Phase::Busy;
-        Ok(phase)
+    }
+}
+
+/// What WebRtcEndpoint and RtpEndpoint answer alike of Kurento's SdpEndpoint and
+/// BaseRtpEndpoint: the negotiation, the descriptions, the states, key frames and the
+/// bandwidth properties. [`sdp_operation`] dispatches the requests to them.
+pub trait SdpSession: Send + Sync + 'static {
+    /// `processOffer`: the answer.
+    fn process_offer(&self, offer: &str) -> Result<String, RpcError>;
+    /// `generateOffer` with kurento-client's `options`: the offer.
+    fn generate_offer(&self, options: &Json) -> Result<String, RpcError>;
+    /// `processAnswer`: the local description.
+    fn process_answer(&self, answer: &str) -> Result<String, RpcError>;
+    /// The local and the remote description, once set.
+    fn descriptions(&self) -> (Option<String>, Option<String>);
+    /// `mediaState` and `connectionState`.
+    fn states(&self) -> (Link, Link);
+    /// `requestKeyframe`: asks the peer for a key frame.
+    fn request_key_frame(&self) -> Result<(), RpcError>;
+    /// The values of the class's properties.
+    fn settings(&self) -> &Mutex<Settings>;
+    /// Whether the class has the property `name` (`MaxVideoSendBandwidth`) of [`Settings`].
+    fn has_property(&self, name: &str) -> bool;
+    /// Applies the send-bandwidth properties to the encoders.
+    fn apply_send_bitrate(&self);
+}
+
+/// An SdpEndpoint request to `session`; `None` for other operations. The negotiation runs
+/// outside the server's lock (`Outcome::Later`): it may wait on GStreamer.
+pub fn sdp_operation<S: SdpSession>(
+    session: &Arc<S>,
+    operation: &str,
+    args: &Map<String, Json>,
+) -> Option<Result<Outcome, RpcError>> {
+    let later =
+        |work: Box<dyn FnOnce() -> Result<Json, RpcError> + Send>| Some(Ok(Outcome::Later(work)));
+    let value = |result: Result<Json, RpcError>| Some(result.map(Outcome::Value));
+    let owned = Arc::clone(session);
+    match operation {
+        "processOffer" => {
+            let offer = sdp::argument(args, "offer");
+            later(Box::new(move || {
+                owned.process_offer(&offer?).map(Json::from)
+            }))
+        }
+        "generateOffer" => {
+            let options = args.get("options").cloned().unwrap_or(Json::Null);
+            later(Box::new(move || {
+                owned.generate_offer(&options).map(Json::from)
+            }))
+        }
+        "processAnswer" => {
+            let answer = sdp::argument(args, "answer");
+            later(Box::new(move || {
+                owned.process_answer(&answer?).map(Json::from)
+            }))
+        }
+        "getLocalSessionDescriptor" => value(
+            session
+                .descriptions()
+                .0
+                .map(Json::from)
+                .ok_or_else(|| RpcError::no_local_sdp("no local SDP yet")),
+        ),
+        "getRemoteSessionDescriptor" => value(
+            session
+                .descriptions()
+                .1
+                .map(Json::from)
+                .ok_or_else(|| RpcError::no_remote_sdp("no remote SDP yet")),
+        ),
+        "requestKeyframe" => value(session.request_key_frame().map(|_| Json::Null)),
+        "getMediaState" => value(Ok(json!(session.states().0.name()))),
+        "getConnectionState" => value(Ok(json!(session.states().1.name()))),
+        _ => {
+            let property = operation
+                .strip_prefix("get")
+                .or_else(|| operation.strip_prefix("set"))?;
+            if !session.has_property(property) {
+                return None;
+            }
+            let result = settings::operation(session.settings(), operation, args)?;
+            if result.is_ok() && operation.starts_with("set") {
+                session.apply_send_bitrate();
+            }
+            value(result)
+        }
     }
 }
 

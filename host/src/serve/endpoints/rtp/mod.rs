@@ -23,15 +23,14 @@ use super::super::objects::Behaviour;
 use super::super::objects::{ElementMedia, MediaKind, Outcome, post_event};
 use super::super::rpc::RpcError;
 use super::WebRtcDefaults;
-use super::rtp_common::{self, Link, Phase, Sender, error_fields, state_change};
+use super::rtp_common::{self, Link, Phase, SdpSession, Sender, error_fields, state_change};
 use super::webrtc::codecs::Codec;
-use super::webrtc::sdp;
-use super::webrtc::settings::{self, Settings};
+use super::webrtc::settings::Settings;
 use anyhow::{Context, Result};
 use gst::glib;
 use gst::prelude::*;
 use sdes::Sdes;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use transport::Transport;
@@ -221,72 +220,56 @@ impl Behaviour for Rtp {
         }
     }
 
+    /// SdpEndpoint's and BaseRtpEndpoint's operations, and the properties RTP has.
     fn operation(
         &self,
         _media: &ElementMedia,
         operation: &str,
         args: &Map<String, Json>,
     ) -> Option<Result<Outcome, RpcError>> {
-        let inner = Arc::clone(&self.inner);
-        let later = |work: Box<dyn FnOnce() -> Result<Json, RpcError> + Send>| {
-            Some(Ok(Outcome::Later(work)))
-        };
-        let value = |result: Result<Json, RpcError>| Some(result.map(Outcome::Value));
-        match operation {
-            "processOffer" => {
-                let offer = sdp::argument(args, "offer");
-                later(Box::new(move || {
-                    inner.process_offer(&offer?).map(Json::from)
-                }))
-            }
-            "generateOffer" => {
-                let options = args.get("options").cloned().unwrap_or(Json::Null);
-                later(Box::new(move || {
-                    inner.generate_offer(&options).map(Json::from)
-                }))
-            }
-            "processAnswer" => {
-                let answer = sdp::argument(args, "answer");
-                later(Box::new(move || {
-                    inner.process_answer(&answer?).map(Json::from)
-                }))
-            }
-            "getLocalSessionDescriptor" => value(
-                self.inner
-                    .lock()
-                    .local
-                    .clone()
-                    .map(Json::from)
-                    .ok_or_else(|| RpcError::no_local_sdp("no local SDP yet")),
-            ),
-            "getRemoteSessionDescriptor" => value(
-                self.inner
-                    .lock()
-                    .remote
-                    .clone()
-                    .map(Json::from)
-                    .ok_or_else(|| RpcError::no_remote_sdp("no remote SDP yet")),
-            ),
-            "requestKeyframe" => {
-                rtp_common::request_key_frame(&self.inner.lock().depayloaders);
-                value(Ok(Json::Null))
-            }
-            "getMediaState" => value(Ok(json!(self.inner.lock().media_state.name()))),
-            "getConnectionState" => value(Ok(json!(self.inner.lock().connection_state.name()))),
-            _ => {
-                let property = operation
-                    .strip_prefix("get")
-                    .or_else(|| operation.strip_prefix("set"))?;
-                if !PROPERTIES.contains(&property) {
-                    return None;
-                }
-                let result = settings::operation(&self.inner.settings, operation, args)?;
-                if result.is_ok() && operation.starts_with("set") {
-                    self.inner.apply_send_bitrate();
-                }
-                value(result)
-            }
-        }
+        rtp_common::sdp_operation(&self.inner, operation, args)
+    }
+}
+
+impl SdpSession for Inner {
+    fn process_offer(&self, offer: &str) -> Result<String, RpcError> {
+        Inner::process_offer(self, offer)
+    }
+
+    fn generate_offer(&self, options: &Json) -> Result<String, RpcError> {
+        Inner::generate_offer(self, options)
+    }
+
+    fn process_answer(&self, answer: &str) -> Result<String, RpcError> {
+        Inner::process_answer(self, answer)
+    }
+
+    fn descriptions(&self) -> (Option<String>, Option<String>) {
+        let session = self.lock();
+        (session.local.clone(), session.remote.clone())
+    }
+
+    fn states(&self) -> (Link, Link) {
+        let session = self.lock();
+        (session.media_state, session.connection_state)
+    }
+
+    fn request_key_frame(&self) -> Result<(), RpcError> {
+        rtp_common::request_key_frame(&self.lock().depayloaders);
+        Ok(())
+    }
+
+    fn settings(&self) -> &Mutex<Settings> {
+        &self.settings
+    }
+
+    /// Only BaseRtpEndpoint's properties: the ICE ones are WebRtcEndpoint's.
+    fn has_property(&self, name: &str) -> bool {
+        PROPERTIES.contains(&name)
+    }
+
+    fn apply_send_bitrate(&self) {
+        Inner::apply_send_bitrate(self)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::super::super::objects::MediaKind;
 use super::super::super::rpc::RpcError;
-use super::super::rtp_common::{Link, Phase};
+use super::super::rtp_common::{Link, Negotiation, Phase};
 use super::super::webrtc::codecs::{self, Codec};
 use super::super::webrtc::sdp;
 use super::description::{self, Direction, Local, Remote};
@@ -55,12 +55,9 @@ pub(super) struct Plan {
 }
 
 impl Inner {
-    /// Takes the negotiation for one request, if `allowed` says its phase permits it.
-    fn begin(
-        &self,
-        allowed: impl FnOnce(Phase) -> Result<(), RpcError>,
-    ) -> Result<Phase, RpcError> {
-        self.lock().phase.take(allowed)
+    /// Takes the negotiation for `request`, if the phase permits it.
+    fn begin(&self, request: Negotiation) -> Result<Phase, RpcError> {
+        self.lock().phase.take(request)
     }
 
     fn end(&self, phase: Phase) {
@@ -69,15 +66,7 @@ impl Inner {
 
     pub(super) fn process_offer(&self, text: &str) -> Result<String, RpcError> {
         let offer = sdp::parse(text)?;
-        let before = self.begin(|phase| match phase {
-            Phase::Idle => Ok(()),
-            Phase::OfferGenerated => Err(RpcError::already_negotiated(
-                "this endpoint generated an offer: process the answer to it instead",
-            )),
-            _ => Err(RpcError::already_negotiated(
-                "this endpoint has already negotiated its session",
-            )),
-        })?;
+        let before = self.begin(Negotiation::ProcessOffer)?;
         let answered = self.answer(&offer);
         self.end(if answered.is_ok() {
             Phase::Negotiated
@@ -271,12 +260,7 @@ impl Inner {
 
     pub(super) fn generate_offer(&self, options: &Json) -> Result<String, RpcError> {
         let receive = |key: &str| options.get(key).and_then(Json::as_bool).unwrap_or(true);
-        self.begin(|phase| match phase {
-            Phase::Idle => Ok(()),
-            _ => Err(RpcError::generate_offer(
-                "this endpoint has already made or received an offer",
-            )),
-        })?;
+        self.begin(Negotiation::GenerateOffer)?;
         let offered = self.offer(
             receive("offerToReceiveAudio"),
             receive("offerToReceiveVideo"),
@@ -350,15 +334,7 @@ impl Inner {
 
     pub(super) fn process_answer(&self, text: &str) -> Result<String, RpcError> {
         let answer = sdp::parse(text)?;
-        self.begin(|phase| match phase {
-            Phase::OfferGenerated => Ok(()),
-            Phase::Negotiated => Err(RpcError::answer_already_processed(
-                "an answer was already processed",
-            )),
-            _ => Err(RpcError::offer_not_generated(
-                "no offer was generated: call generateOffer first",
-            )),
-        })?;
+        self.begin(Negotiation::ProcessAnswer)?;
         let applied = self.apply_answer(&answer);
         if let Err(err) = applied {
             self.end(Phase::OfferGenerated);

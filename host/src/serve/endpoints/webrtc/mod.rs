@@ -32,7 +32,7 @@ use super::super::objects::{Behaviour, Outcome};
 use super::super::objects::{ElementMedia, MediaKind, post_event};
 use super::super::rpc::RpcError;
 use super::encoding_input::{Branch, EncodingInput};
-use super::rtp_common::{self, Link, Phase, error_fields, state_change};
+use super::rtp_common::{self, Link, Negotiation, Phase, SdpSession, error_fields, state_change};
 use anyhow::{Context, Result};
 use candidate::Candidate;
 use codecs::Codec;
@@ -390,56 +390,16 @@ impl Behaviour for WebRtc {
         operation: &str,
         args: &Map<String, Json>,
     ) -> Option<Result<Outcome, RpcError>> {
-        let inner = Arc::clone(&self.inner);
-        let later = |work: Box<dyn FnOnce() -> Result<Json, RpcError> + Send>| {
-            Some(Ok(Outcome::Later(work)))
-        };
         let value = |result: Result<Json, RpcError>| Some(result.map(Outcome::Value));
         match operation {
-            "processOffer" => {
-                let offer = sdp::argument(args, "offer");
-                later(Box::new(move || {
-                    inner.process_offer(&offer?).map(|answer| json!(answer))
-                }))
-            }
-            "generateOffer" => {
-                let options = args.get("options").cloned().unwrap_or(Json::Null);
-                later(Box::new(move || {
-                    inner.generate_offer(&options).map(|offer| json!(offer))
-                }))
-            }
-            "processAnswer" => {
-                let answer = sdp::argument(args, "answer");
-                later(Box::new(move || {
-                    inner.process_answer(&answer?).map(|local| json!(local))
-                }))
-            }
             "addIceCandidate" => {
+                let inner = Arc::clone(&self.inner);
                 let candidate = args.get("candidate").cloned().unwrap_or(Json::Null);
-                later(Box::new(move || {
+                Some(Ok(Outcome::Later(Box::new(move || {
                     inner.add_remote_candidate(&candidate).map(|_| Json::Null)
-                }))
+                }))))
             }
             "gatherCandidates" => value(self.inner.gather_candidates().map(|_| Json::Null)),
-            "getLocalSessionDescriptor" => value(
-                self.inner
-                    .lock()
-                    .local
-                    .clone()
-                    .map(Json::from)
-                    .ok_or_else(|| RpcError::no_local_sdp("no local SDP yet")),
-            ),
-            "getRemoteSessionDescriptor" => value(
-                self.inner
-                    .lock()
-                    .remote
-                    .clone()
-                    .map(Json::from)
-                    .ok_or_else(|| RpcError::no_remote_sdp("no remote SDP yet")),
-            ),
-            "requestKeyframe" => value(self.inner.request_key_frame().map(|_| Json::Null)),
-            "getMediaState" => value(Ok(json!(self.inner.lock().media_state.name()))),
-            "getConnectionState" => value(Ok(json!(self.inner.lock().connection_state.name()))),
             "getICECandidatePairs" => {
                 value(Ok(json!(self.inner.lock().pair.iter().collect::<Vec<_>>())))
             }
@@ -453,14 +413,49 @@ impl Behaviour for WebRtc {
             "createDataChannel" | "closeDataChannel" => value(Err(RpcError::illegal_param(
                 "data channels are not supported: this server carries audio and video only",
             ))),
-            _ => {
-                let result = settings::operation(&self.inner.settings, operation, args)?;
-                if result.is_ok() && operation.starts_with("set") {
-                    self.inner.apply_send_bitrate();
-                }
-                value(result)
-            }
+            _ => rtp_common::sdp_operation(&self.inner, operation, args),
         }
+    }
+}
+
+impl SdpSession for Inner {
+    fn process_offer(&self, offer: &str) -> Result<String, RpcError> {
+        Inner::process_offer(self, offer)
+    }
+
+    fn generate_offer(&self, options: &Json) -> Result<String, RpcError> {
+        Inner::generate_offer(self, options)
+    }
+
+    fn process_answer(&self, answer: &str) -> Result<String, RpcError> {
+        Inner::process_answer(self, answer)
+    }
+
+    fn descriptions(&self) -> (Option<String>, Option<String>) {
+        let session = self.lock();
+        (session.local.clone(), session.remote.clone())
+    }
+
+    fn states(&self) -> (Link, Link) {
+        let session = self.lock();
+        (session.media_state, session.connection_state)
+    }
+
+    fn request_key_frame(&self) -> Result<(), RpcError> {
+        Inner::request_key_frame(self)
+    }
+
+    fn settings(&self) -> &Mutex<Settings> {
+        &self.settings
+    }
+
+    /// Every property of [`Settings`], the ICE ones included.
+    fn has_property(&self, _name: &str) -> bool {
+        true
+    }
+
+    fn apply_send_bitrate(&self) {
+        Inner::apply_send_bitrate(self)
     }
 }
 
@@ -477,12 +472,9 @@ impl Inner {
         }
     }
 
-    /// Takes the negotiation for one request, if `allowed` says its phase permits it.
-    fn begin(
-        &self,
-        allowed: impl FnOnce(Phase) -> Result<(), RpcError>,
-    ) -> Result<Phase, RpcError> {
-        self.lock().phase.take(allowed)
+    /// Takes the negotiation for `request`, if the phase permits it.
+    fn begin(&self, request: Negotiation) -> Result<Phase, RpcError> {
+        self.lock().phase.take(request)
     }
 
     /// Ends a request's negotiation in `phase`.
@@ -492,15 +484,7 @@ impl Inner {
 
     fn process_offer(&self, text: &str) -> Result<String, RpcError> {
         let offer = sdp::parse(text)?;
-        let before = self.begin(|phase| match phase {
-            Phase::Idle => Ok(()),
-            Phase::OfferGenerated => Err(RpcError::already_negotiated(
-                "this endpoint generated an offer: process the answer to it instead",
-            )),
-            _ => Err(RpcError::already_negotiated(
-                "this endpoint has already negotiated its session",
-            )),
-        })?;
+        let before = self.begin(Negotiation::ProcessOffer)?;
         let answered = self.answer(offer);
         match &answered {
             Ok(_) => self.end(Phase::Negotiated),
@@ -580,12 +564,7 @@ impl Inner {
             receive("offerToReceiveAudio"),
             receive("offerToReceiveVideo"),
         );
-        self.begin(|phase| match phase {
-            Phase::Idle => Ok(()),
-            _ => Err(RpcError::generate_offer(
-                "this endpoint has already made or received an offer",
-            )),
-        })?;
+        self.begin(Negotiation::GenerateOffer)?;
         let offered = self.offer(audio, video);
         self.end(if offered.is_ok() {
             Phase::OfferGenerated
@@ -635,15 +614,7 @@ impl Inner {
 
     fn process_answer(&self, text: &str) -> Result<String, RpcError> {
         let answer = sdp::parse(text)?;
-        self.begin(|phase| match phase {
-            Phase::OfferGenerated => Ok(()),
-            Phase::Negotiated => Err(RpcError::answer_already_processed(
-                "an answer was already processed",
-            )),
-            _ => Err(RpcError::offer_not_generated(
-                "no offer was generated: call generateOffer first",
-            )),
-        })?;
+        self.begin(Negotiation::ProcessAnswer)?;
         let description = WebRTCSessionDescription::new(WebRTCSDPType::Answer, answer.clone());
         let applied = promised("setting the remote answer", |promise| {
             self.webrtcbin
