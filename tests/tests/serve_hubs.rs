@@ -108,10 +108,47 @@ fn feed(client: &mut Client, pipeline: &str, hub: &str, clips: &[&Path]) -> Vec<
         .collect()
 }
 
-/// A WEBM recorder of `port`'s output to `dir/<name>.webm`, recording.
-fn record(client: &mut Client, pipeline: &str, port: &str, path: &Path, profile: &str) -> String {
+/// `port`'s output recorded into two files, video and audio: gst-launch decoding one track
+/// of a two-track file may wait forever on the other, not linked.
+struct Tracks {
+    recorders: [String; 2],
+    video: PathBuf,
+    audio: PathBuf,
+}
+
+impl Tracks {
+    /// Starts recording `port` into `dir/<name>.video.webm` and `dir/<name>.audio.webm`.
+    fn record(client: &mut Client, pipeline: &str, port: &str, dir: &Path, name: &str) -> Self {
+        let video = dir.join(format!("{name}.video.webm"));
+        let audio = dir.join(format!("{name}.audio.webm"));
+        let recorders = [
+            record_kind(client, pipeline, port, &video, "VIDEO"),
+            record_kind(client, pipeline, port, &audio, "AUDIO"),
+        ];
+        Self {
+            recorders,
+            video,
+            audio,
+        }
+    }
+
+    /// Stops both recordings, the files finalised.
+    fn stop(&self, client: &mut Client) {
+        for recorder in &self.recorders {
+            client.invoke(recorder, "stopAndWait", json!({}));
+        }
+    }
+}
+
+/// A `WEBM_<kind>_ONLY` recorder of `port`'s `kind` output to `path`, recording.
+fn record_kind(client: &mut Client, pipeline: &str, port: &str, path: &Path, kind: &str) -> String {
+    let profile = format!("WEBM_{kind}_ONLY");
     let recorder = client.recorder(pipeline, path, json!({"mediaProfile": profile}));
-    client.invoke(port, "connect", json!({"sink": recorder}));
+    client.invoke(
+        port,
+        "connect",
+        json!({"sink": recorder, "mediaType": kind}),
+    );
     client.subscribe(&recorder, "Recording");
     client.invoke(&recorder, "record", json!({}));
     client.event("Recording", LONG);
@@ -162,25 +199,17 @@ fn composite_shows_two_inputs_side_by_side_and_mixes_their_audio_without_echo() 
     let composite = client.create("Composite", Some(&pipeline));
     let inputs = feed(&mut client, &pipeline, &composite, &[&white, &green]);
     let output = client.create_with("HubPort", json!({"hub": composite}));
-    let mixed = dir.path().join("mixed.webm");
-    let recorder = record(&mut client, &pipeline, &output, &mixed, "WEBM");
+    let mixed = Tracks::record(&mut client, &pipeline, &output, dir.path(), "mixed");
     // What the white port hears: the others only.
     let heard = dir.path().join("heard.webm");
-    let echo = record(
-        &mut client,
-        &pipeline,
-        &inputs[0].1,
-        &heard,
-        "WEBM_AUDIO_ONLY",
-    );
+    let echo = record_kind(&mut client, &pipeline, &inputs[0].1, &heard, "AUDIO");
     play(&mut client, &inputs);
     sleep(Duration::from_millis(2500));
-    for recording in [&recorder, &echo] {
-        client.invoke(recording, "stopAndWait", json!({}));
-    }
+    mixed.stop(&mut client);
+    client.invoke(&echo, "stopAndWait", json!({}));
     client.ok("release", json!({"object": pipeline}));
 
-    let frames = decode_luma_sized(&mixed, COMPOSITE_WIDTH, COMPOSITE_HEIGHT);
+    let frames = decode_luma_sized(&mixed.video, COMPOSITE_WIDTH, COMPOSITE_HEIGHT);
     let side_by_side = frames
         .iter()
         .filter(|frame| shows_grid(frame, &[WHITE.1, GREEN.1]))
@@ -190,7 +219,7 @@ fn composite_shows_two_inputs_side_by_side_and_mixes_their_audio_without_echo() 
         "{side_by_side} of {} frames show white | green",
         frames.len()
     );
-    let samples = decode_audio(&mixed);
+    let samples = decode_audio(&mixed.audio);
     let (low, high, neither) = (
         tone_level(&samples, 600.0),
         tone_level(&samples, 1500.0),
@@ -215,21 +244,20 @@ fn composite_keeps_mixing_when_an_input_stalls() {
     let composite = client.create("Composite", Some(&pipeline));
     let inputs = feed(&mut client, &pipeline, &composite, &[&white, &green]);
     let output = client.create_with("HubPort", json!({"hub": composite}));
-    let path = dir.path().join("stalled.webm");
-    let recorder = record(&mut client, &pipeline, &output, &path, "WEBM");
+    let stalled = Tracks::record(&mut client, &pipeline, &output, dir.path(), "stalled");
     play(&mut client, &inputs);
     let started = std::time::Instant::now();
     sleep(Duration::from_millis(700));
     // The green input stops sending, its port stays.
     client.invoke(&inputs[1].0, "pause", json!({}));
     sleep(Duration::from_millis(1500));
-    client.invoke(&recorder, "stopAndWait", json!({}));
     let recorded = started.elapsed().as_secs_f64();
+    stalled.stop(&mut client);
     client.ok("release", json!({"object": pipeline}));
 
     // The picture goes on at its rate, the stalled input's last frame in its cell, and the
     // white input's tone with it.
-    let frames = decode_luma_sized(&path, COMPOSITE_WIDTH, COMPOSITE_HEIGHT);
+    let frames = decode_luma_sized(&stalled.video, COMPOSITE_WIDTH, COMPOSITE_HEIGHT);
     let duration = frames.len() as f64 / COMPOSITE_FPS;
     println!("recorded {duration:.2} s of video in {recorded:.2} s");
     assert!(
@@ -238,7 +266,7 @@ fn composite_keeps_mixing_when_an_input_stalls() {
     );
     let last = frames.last().expect("frames");
     assert!(shows_grid(last, &[WHITE.1, GREEN.1]));
-    let samples = decode_audio(&path);
+    let samples = decode_audio(&stalled.audio);
     let tail = &samples[samples.len() * 2 / 3..];
     let (white_tone, green_tone) = (tone_level(tail, 600.0), tone_level(tail, 1500.0));
     println!("last third: 600 Hz {white_tone:.4}, 1500 Hz {green_tone:.4}");
@@ -258,7 +286,7 @@ fn composite_layout_follows_ports_joining_and_leaving_mid_recording() {
     let inputs = feed(&mut client, &pipeline, &composite, &[&white, &green]);
     let output = client.create_with("HubPort", json!({"hub": composite}));
     let path = dir.path().join("layouts.webm");
-    let recorder = record(&mut client, &pipeline, &output, &path, "WEBM_VIDEO_ONLY");
+    let recorder = record_kind(&mut client, &pipeline, &output, &path, "VIDEO");
     play(&mut client, &inputs);
     let started = std::time::Instant::now();
     sleep(Duration::from_millis(1000));
@@ -342,7 +370,7 @@ fn dispatcher_one_to_many_sends_the_source_to_every_port_and_switches() {
     let recorders: Vec<String> = outputs
         .iter()
         .zip(&paths)
-        .map(|(port, path)| record(&mut client, &pipeline, port, path, "WEBM_VIDEO_ONLY"))
+        .map(|(port, path)| record_kind(&mut client, &pipeline, port, path, "VIDEO"))
         .collect();
     play(&mut client, &inputs);
     sleep(Duration::from_millis(1200));
@@ -396,29 +424,28 @@ fn dispatcher_routes_each_source_port_to_its_sink_port() {
         "connect",
         json!({"source": inputs[0].1, "sink": outputs[1]}),
     );
-    let paths: Vec<PathBuf> = (0..2)
-        .map(|i| dir.path().join(format!("out{i}.webm")))
-        .collect();
-    let recorders: Vec<String> = outputs
+    let recordings: Vec<Tracks> = outputs
         .iter()
-        .zip(&paths)
-        .map(|(port, path)| record(&mut client, &pipeline, port, path, "WEBM"))
+        .enumerate()
+        .map(|(i, port)| {
+            Tracks::record(&mut client, &pipeline, port, dir.path(), &format!("out{i}"))
+        })
         .collect();
     play(&mut client, &inputs);
     sleep(Duration::from_millis(1500));
-    for recorder in &recorders {
-        client.invoke(recorder, "stopAndWait", json!({}));
+    for recording in &recordings {
+        recording.stop(&mut client);
     }
     client.ok("release", json!({"object": pipeline}));
 
-    for (path, (colour, own, other)) in paths
+    for (recording, (colour, own, other)) in recordings
         .iter()
         .zip([(GREEN.1, 1500.0, 600.0), (WHITE.1, 600.0, 1500.0)])
     {
-        let frames = decode_luma_sized(path, CLIP_WIDTH, CLIP_HEIGHT);
+        let frames = decode_luma_sized(&recording.video, CLIP_WIDTH, CLIP_HEIGHT);
         assert!(frames.len() > 20, "{} frames", frames.len());
         assert!(share_of(&frames, colour) > 0.95);
-        let samples = decode_audio(path);
+        let samples = decode_audio(&recording.audio);
         assert!(tone_level(&samples, own) > 10.0 * tone_level(&samples, other));
     }
 }
@@ -447,7 +474,7 @@ fn alpha_blending_puts_a_port_in_its_rectangle_over_the_master() {
                "relativeHeight": h, "port": inputs[1].1}),
     );
     let path = dir.path().join("blend.webm");
-    let recorder = record(&mut client, &pipeline, &output, &path, "WEBM_VIDEO_ONLY");
+    let recorder = record_kind(&mut client, &pipeline, &output, &path, "VIDEO");
     play(&mut client, &inputs);
     sleep(Duration::from_millis(1500));
     client.invoke(&recorder, "stopAndWait", json!({}));
