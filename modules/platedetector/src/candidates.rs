@@ -553,9 +553,9 @@ fn candidate(row: &[Blob], scale: f64, frame: Size, light: bool) -> Option<Candi
 /// Width beyond the candidate's left end, in character heights, where the EU band is looked
 /// for: the band (40-50 mm wide) and the gap before the first character (10-20 mm) of a
 /// plate whose characters are 75 mm tall.
-const BAND_REACH: f32 = 0.8;
+pub const BAND_REACH: f32 = 0.8;
 /// Least share of blue pixels in that area for the band to be there.
-const BAND_BLUE: f64 = 0.3;
+pub const BAND_BLUE: f64 = 0.3;
 /// Most share of strongly coloured pixels on a plate of light characters: its ground is
 /// black or grey.
 const MAX_COLOURED: f64 = 0.2;

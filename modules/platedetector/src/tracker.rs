@@ -39,7 +39,7 @@ pub const MIN_CONFIDENCE: f32 = 45.0;
 /// dealer's sticker) ends in a guess.
 pub const MIN_SYMBOL_CONFIDENCE: f32 = 40.0;
 /// Least confidence of every character of a vanity plate (letters only, see [`vanity`]).
-pub const VANITY_CONFIDENCE: f32 = 85.0;
+const VANITY_CONFIDENCE: f32 = 85.0;
 /// Fewest and most letters of a vanity plate.
 const VANITY_LEN: (usize, usize) = (4, 8);
 /// Mean grey difference between thumbnails of consecutive frames that counts as a cut;
