@@ -197,15 +197,38 @@ pub fn outside_target_dir() -> PathBuf {
 
 /// Runs `gst-launch-1.0` with a pipeline description, panicking with its output on failure.
 pub fn gst_launch(pipeline: &str) {
-    let output = Command::new("gst-launch-1.0")
+    // A pipeline that stalls fails here, naming itself, rather than at nextest's timeout.
+    const LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+    let mut child = Command::new("gst-launch-1.0")
         .arg("-q")
         .args(pipeline.split_whitespace())
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("gst-launch-1.0 starts");
+    // Read on the side, so that a chatty pipeline never blocks on a full pipe.
+    let mut pipe = child.stderr.take().expect("piped stderr");
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut pipe, &mut text);
+        text
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("gst-launch-1.0 runs") {
+            break status;
+        }
+        if started.elapsed() > LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("gst-launch-1.0 {pipeline} did not finish in {LIMIT:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let stderr = stderr.join().unwrap_or_default();
     assert!(
-        output.status.success(),
-        "gst-launch-1.0 {pipeline} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
+        status.success(),
+        "gst-launch-1.0 {pipeline} failed:\n{stderr}"
     );
 }
 
