@@ -194,6 +194,34 @@ async function hubs(pipeline) {
   await dispatcher.release();
 }
 
+/**
+ * Dispatcher and AlphaBlending through the client's own classes: a Dispatcher routing one
+ * port to another (and refusing a port of another hub), an AlphaBlending with a master and
+ * a placed port.
+ */
+async function routingHubs(pipeline) {
+  const dispatcher = await pipeline.create('Dispatcher');
+  const [from, to] = [await dispatcher.createHubPort(), await dispatcher.createHubPort()];
+  await dispatcher.connect(from, to);
+  const blending = await pipeline.create('AlphaBlending');
+  const [master, placed] = [await blending.createHubPort(), await blending.createHubPort()];
+  await blending.setMaster(master, 1);
+  await blending.setPortProperties(0.5, 0.25, 2, 0.25, 0.5, placed);
+  // kurento-client's Dispatcher.connect resolves its promise even on an error, which only its
+  // callback gets.
+  const foreign = await new Promise((resolve) => {
+    dispatcher.connect(from, placed, (error) => resolve(error ? { message: error.message, code: error.code } : null));
+  });
+  report('routing-hubs', {
+    dispatcher: dispatcher.id,
+    blending: blending.id,
+    ports: [from.id, to.id, master.id, placed.id],
+    foreign,
+  });
+  await dispatcher.release();
+  await blending.release();
+}
+
 async function main() {
   for (const dir of config.packages) kurentoClient.register(require(dir));
   const client = await kurentoClient(config.url, { strict: true });
@@ -207,6 +235,7 @@ async function main() {
   if (config.webrtcOffer) await webRtc(pipeline);
   await httpPost(pipeline);
   await hubs(pipeline);
+  await routingHubs(pipeline);
 
   await pipeline.release();
   const pipelines = await manager.getPipelines();

@@ -192,6 +192,27 @@ fn official_client_drives_module_and_built_in_filters_in_strict_mode() {
     let released = lines.step("hubs-released");
     assert_eq!(released["before"], ports[1], "{released}");
     assert!(released["after"].is_null(), "{released}");
+    // Dispatcher and AlphaBlending through the client's classes; a port of another hub is
+    // refused as KMS refuses it.
+    let routing = lines.step("routing-hubs");
+    assert!(
+        routing["dispatcher"]
+            .as_str()
+            .is_some_and(|id| id.ends_with("_kurento.Dispatcher")),
+        "{routing}"
+    );
+    assert!(
+        routing["blending"]
+            .as_str()
+            .is_some_and(|id| id.ends_with("_kurento.AlphaBlending")),
+        "{routing}"
+    );
+    assert_eq!(
+        routing["ports"].as_array().map(Vec::len),
+        Some(4),
+        "{routing}"
+    );
+    assert_eq!(routing["foreign"]["code"], 40002, "{routing}");
     assert_eq!(lines.step("released")["pipelines"], json!([]));
 }
 
