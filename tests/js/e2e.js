@@ -7,13 +7,10 @@
 'use strict';
 
 const kurentoClient = require('kurento-client');
+const { failure, report, run } = require('./steps');
 
 const config = JSON.parse(process.argv[2]);
 const TIMEOUT_MS = 120000;
-
-function report(step, fields) {
-  console.log(JSON.stringify(Object.assign({ step }, fields)));
-}
 
 /** Resolves with the first `event` of `object`, or rejects after `ms`. */
 function next(object, event, ms) {
@@ -24,16 +21,6 @@ function next(object, event, ms) {
       resolve(data);
     });
   });
-}
-
-/** The error `call` throws or rejects with, as {name, message}; null if it succeeds. */
-async function failure(call) {
-  try {
-    await call();
-    return null;
-  } catch (error) {
-    return { name: error.name, message: error.message, code: error.code };
-  }
 }
 
 /** Player -> EdgeDetectFilter, from the generated edgedetect package. */
@@ -243,19 +230,4 @@ async function main() {
   client.close();
 }
 
-const watchdog = setTimeout(() => {
-  report('failed', { error: `timed out after ${3 * TIMEOUT_MS} ms` });
-  process.exit(1);
-}, 3 * TIMEOUT_MS);
-
-main().then(
-  () => {
-    clearTimeout(watchdog);
-    report('done', {});
-    process.exit(0);
-  },
-  (error) => {
-    report('failed', { error: String(error && error.stack || error) });
-    process.exit(1);
-  },
-);
+run(main, 3 * TIMEOUT_MS);

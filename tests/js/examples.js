@@ -8,23 +8,10 @@
 'use strict';
 
 const kurentoClient = require('kurento-client');
+const { failure, report, run } = require('./steps');
 
 const config = JSON.parse(process.argv[2]);
 const TIMEOUT_MS = 60000;
-
-function report(step, fields) {
-  console.log(JSON.stringify(Object.assign({ step }, fields)));
-}
-
-/** The error `call` throws or rejects with, as {name, message}; null if it succeeds. */
-async function failure(call) {
-  try {
-    await call();
-    return null;
-  } catch (error) {
-    return { name: error.name, message: error.message, code: error.code };
-  }
-}
 
 /** Whether `object` is an instance of the class the package registered as `name`. */
 function generated(object, name) {
@@ -139,13 +126,6 @@ async function main() {
   await crowdDetector(pipeline);
   await builtIns(pipeline);
   await pipeline.release();
-  report('done', {});
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    report('failed', { error: String(error && error.stack ? error.stack : error) });
-    process.exit(1);
-  },
-);
+run(main, 3 * TIMEOUT_MS);

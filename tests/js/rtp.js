@@ -7,12 +7,9 @@
 'use strict';
 
 const kurentoClient = require('kurento-client');
+const { report, run } = require('./steps');
 
 const config = JSON.parse(process.argv[2]);
-
-function report(step, fields) {
-  console.log(JSON.stringify(Object.assign({ step }, fields)));
-}
 
 async function main() {
   const client = await kurentoClient(config.url, { strict: true });
@@ -47,19 +44,4 @@ async function main() {
   client.close();
 }
 
-const watchdog = setTimeout(() => {
-  report('failed', { error: 'timed out after 60 s' });
-  process.exit(1);
-}, 60000);
-
-main().then(
-  () => {
-    clearTimeout(watchdog);
-    report('done', {});
-    process.exit(0);
-  },
-  (error) => {
-    report('failed', { error: String(error && error.stack || error) });
-    process.exit(1);
-  },
-);
+run(main, 60000);
