@@ -105,8 +105,8 @@ pub trait SdpSession: Send + Sync + 'static {
     fn process_answer(&self, answer: &str) -> Result<String, RpcError>;
     /// The local and the remote description, once set.
     fn descriptions(&self) -> (Option<String>, Option<String>);
-    /// `mediaState` and `connectionState`.
-    fn states(&self) -> (Link, Link);
+    /// The media and connection states.
+    fn links(&self) -> &Links;
     /// `requestKeyframe`: asks the peer for a key frame.
     fn request_key_frame(&self) -> Result<(), RpcError>;
     /// The values of the class's properties.
@@ -162,8 +162,8 @@ pub fn sdp_operation<S: SdpSession>(
                 .ok_or_else(|| RpcError::no_remote_sdp("no remote SDP yet")),
         ),
         "requestKeyframe" => value(session.request_key_frame().map(|_| Json::Null)),
-        "getMediaState" => value(Ok(json!(session.states().0.name()))),
-        "getConnectionState" => value(Ok(json!(session.states().1.name()))),
+        "getMediaState" => value(Ok(json!(session.links().states().0.name()))),
+        "getConnectionState" => value(Ok(json!(session.links().states().1.name()))),
         _ => {
             let property = operation
                 .strip_prefix("get")
@@ -187,24 +187,88 @@ pub fn error_fields(description: &str) -> Map<String, Json> {
     fields.as_object().cloned().unwrap_or_default()
 }
 
-/// The fields of `MediaStateChanged` and `ConnectionStateChanged`.
-pub fn state_change(old: Link, new: Link) -> Map<String, Json> {
-    let fields = json!({"oldState": old.name(), "newState": new.name()});
-    fields.as_object().cloned().unwrap_or_default()
+/// The media and connection states of an endpoint with a peer (Kurento's BaseRtpEndpoint),
+/// each change raised as its event. They have their own lock, apart from the session's:
+/// GStreamer's threads change them while a request may hold the session.
+pub struct Links {
+    bin: gst::glib::WeakRef<gst::Bin>,
+    states: Mutex<LinkStates>,
 }
 
-/// The media state a tick finds: connected once what the peer sends comes out of the element,
-/// disconnected once it stopped (a peer that goes away often says nothing: no BYE). `flowed`
-/// is whether it flowed at the previous tick, and is updated. `None` when unchanged.
-pub fn media_state_tick(media: &ElementMedia, flowed: &mut bool, state: Link) -> Option<Link> {
-    let flowing = MediaKind::ALL
-        .iter()
-        .any(|kind| media.port(*kind).flow.output.is_flowing());
-    let before = std::mem::replace(flowed, flowing);
-    match (before, flowing, state) {
-        (true, false, Link::Connected) => Some(Link::Disconnected),
-        (_, true, Link::Disconnected) => Some(Link::Connected),
-        _ => None,
+/// What [`Links`] keeps behind its lock.
+struct LinkStates {
+    media: Link,
+    connection: Link,
+    /// Whether what the peer sends came out of the element at the previous tick.
+    flowed: bool,
+}
+
+impl Links {
+    /// Both states disconnected; events are posted on `bin`.
+    pub fn new(bin: &gst::Bin) -> Links {
+        Links {
+            bin: bin.downgrade(),
+            states: Mutex::new(LinkStates {
+                media: Link::Disconnected,
+                connection: Link::Disconnected,
+                flowed: false,
+            }),
+        }
+    }
+
+    /// `mediaState` and `connectionState`.
+    pub fn states(&self) -> (Link, Link) {
+        let states = self.lock();
+        (states.media, states.connection)
+    }
+
+    /// Sets the media state, raising `MediaStateChanged` when it changed.
+    pub fn set_media(&self, state: Link) {
+        let old = std::mem::replace(&mut self.lock().media, state);
+        self.changed("MediaStateChanged", old, state);
+    }
+
+    /// Sets the connection state, raising `ConnectionStateChanged` when it changed.
+    pub fn set_connection(&self, state: Link) {
+        let old = std::mem::replace(&mut self.lock().connection, state);
+        self.changed("ConnectionStateChanged", old, state);
+    }
+
+    /// The periodic check of the media state: connected once what the peer sends comes out
+    /// of the element, disconnected once it stopped (a peer that goes away often says
+    /// nothing: a closed tab sends no BYE, and RTP's own timeout takes half a minute).
+    pub fn tick(&self, media: &ElementMedia) {
+        let flowing = MediaKind::ALL
+            .iter()
+            .any(|kind| media.port(*kind).flow.output.is_flowing());
+        let mut states = self.lock();
+        let before = std::mem::replace(&mut states.flowed, flowing);
+        let old = states.media;
+        let new = match (before, flowing, old) {
+            (true, false, Link::Connected) => Link::Disconnected,
+            (_, true, Link::Disconnected) => Link::Connected,
+            _ => return,
+        };
+        states.media = new;
+        drop(states);
+        self.changed("MediaStateChanged", old, new);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LinkStates> {
+        self.states
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Raises `event_type` when the state went from `old` to `new`.
+    fn changed(&self, event_type: &str, old: Link, new: Link) {
+        if old == new {
+            return;
+        }
+        if let Some(bin) = self.bin.upgrade() {
+            let fields = json!({"oldState": old.name(), "newState": new.name()});
+            objects::post_event(&bin, event_type, fields.as_object().unwrap_or(&Map::new()));
+        }
     }
 }
 

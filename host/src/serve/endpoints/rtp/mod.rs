@@ -23,7 +23,7 @@ use super::super::objects::Behaviour;
 use super::super::objects::{ElementMedia, MediaKind, Outcome, post_event};
 use super::super::rpc::RpcError;
 use super::WebRtcDefaults;
-use super::rtp_common::{self, Link, Phase, SdpSession, Sender, error_fields, state_change};
+use super::rtp_common::{self, Link, Links, Phase, SdpSession, Sender, error_fields};
 use super::webrtc::codecs::Codec;
 use super::webrtc::settings::Settings;
 use anyhow::{Context, Result};
@@ -77,9 +77,6 @@ struct Session {
     /// second: it overrides the endpoint's own bounds, as on KMS.
     peer_limit: Option<u64>,
     depayloaders: Vec<gst::Element>,
-    media_state: Link,
-    connection_state: Link,
-    flowed: bool,
 }
 
 /// The shared part of an `RtpEndpoint`, reached from `rtpbin`'s signal handlers.
@@ -96,6 +93,8 @@ struct Inner {
     payloads: Mutex<HashMap<(u32, u32), gst::Caps>>,
     session: Mutex<Session>,
     settings: Mutex<Settings>,
+    /// The media and connection states.
+    links: Links,
 }
 
 /// An `RtpEndpoint`'s own parts.
@@ -158,11 +157,9 @@ fn build(
             senders: Vec::new(),
             peer_limit: None,
             depayloaders: Vec::new(),
-            media_state: Link::Disconnected,
-            connection_state: Link::Disconnected,
-            flowed: false,
         }),
         settings: Mutex::new(Settings::from(defaults)),
+        links: Links::new(&bin),
     });
     connect_signals(&inner);
     let mut media = ElementMedia::new(bin, ports.audio, ports.video);
@@ -211,13 +208,7 @@ impl Behaviour for Rtp {
 
     /// Media is connected while what the peer sends comes out, disconnected once it stops.
     fn tick(&self, media: &ElementMedia) {
-        let mut session = self.inner.lock();
-        let state = session.media_state;
-        let changed = rtp_common::media_state_tick(media, &mut session.flowed, state);
-        drop(session);
-        if let Some(state) = changed {
-            self.inner.set_media_state(state);
-        }
+        self.inner.links.tick(media);
     }
 
     /// SdpEndpoint's and BaseRtpEndpoint's operations, and the properties RTP has.
@@ -249,9 +240,8 @@ impl SdpSession for Inner {
         (session.local.clone(), session.remote.clone())
     }
 
-    fn states(&self) -> (Link, Link) {
-        let session = self.lock();
-        (session.media_state, session.connection_state)
+    fn links(&self) -> &Links {
+        &self.links
     }
 
     fn request_key_frame(&self) -> Result<(), RpcError> {
@@ -320,21 +310,7 @@ impl Inner {
         let bin = self.bin.upgrade().context("the endpoint is gone")?;
         let depayloader = rtp_common::receive(&bin, pad, &self.encoded, &self.raw)?;
         self.lock().depayloaders.push(depayloader);
-        self.set_media_state(Link::Connected);
+        self.links.set_media(Link::Connected);
         Ok(())
-    }
-
-    fn set_media_state(&self, state: Link) {
-        let old = std::mem::replace(&mut self.lock().media_state, state);
-        if old != state {
-            self.post("MediaStateChanged", state_change(old, state));
-        }
-    }
-
-    fn set_connection_state(&self, state: Link) {
-        let old = std::mem::replace(&mut self.lock().connection_state, state);
-        if old != state {
-            self.post("ConnectionStateChanged", state_change(old, state));
-        }
     }
 }

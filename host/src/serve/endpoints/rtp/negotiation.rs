@@ -78,7 +78,7 @@ impl Inner {
         session.local = Some(answer.clone());
         session.remote = Some(sdp::text(&offer));
         drop(session);
-        self.set_connection_state(Link::Connected);
+        self.links.set_connection(Link::Connected);
         Ok(answer)
     }
 
@@ -346,7 +346,7 @@ impl Inner {
             session.phase = Phase::Negotiated;
             session.local.clone().unwrap_or_default()
         };
-        self.set_connection_state(Link::Connected);
+        self.links.set_connection(Link::Connected);
         Ok(local)
     }
 

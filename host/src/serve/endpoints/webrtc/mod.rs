@@ -32,7 +32,7 @@ use super::super::objects::{Behaviour, Outcome};
 use super::super::objects::{ElementMedia, MediaKind, post_event};
 use super::super::rpc::RpcError;
 use super::encoding_input::{Branch, EncodingInput};
-use super::rtp_common::{self, Link, Negotiation, Phase, SdpSession, error_fields, state_change};
+use super::rtp_common::{self, Link, Links, Negotiation, Phase, SdpSession, error_fields};
 use anyhow::{Context, Result};
 use candidate::Candidate;
 use codecs::Codec;
@@ -107,8 +107,6 @@ struct Session {
     gathered: bool,
     /// The m-lines sharing the ICE transport: (mid, index).
     mlines: Vec<(String, u32)>,
-    media_state: Link,
-    connection_state: Link,
     /// The ICE state, as Kurento names it.
     ice_state: &'static str,
     /// The selected candidate pair, as `IceCandidatePair`.
@@ -129,9 +127,6 @@ struct Session {
     remote_ssrcs: HashSet<u32>,
     /// The RTP sessions whose RTCP is watched for bandwidth estimates.
     watched_sessions: HashSet<u32>,
-    /// Whether what the browser sends has left the endpoint (as it came or decoded) since
-    /// the media state last changed.
-    flowed: bool,
 }
 
 /// The shared part of a `WebRtcEndpoint`, reached from `webrtcbin`'s signal handlers.
@@ -148,6 +143,8 @@ struct Inner {
     encoded: [gst::Element; 2],
     session: Mutex<Session>,
     settings: Mutex<Settings>,
+    /// The media and connection states.
+    links: Links,
 }
 
 /// A `WebRtcEndpoint`'s own parts.
@@ -220,8 +217,6 @@ fn build(
             found: Vec::new(),
             gathered: false,
             mlines: Vec::new(),
-            media_state: Link::Disconnected,
-            connection_state: Link::Disconnected,
             ice_state: "DISCONNECTED",
             pair: None,
             video_encoder: None,
@@ -231,9 +226,9 @@ fn build(
             depayloaders: Vec::new(),
             remote_ssrcs: HashSet::new(),
             watched_sessions: HashSet::new(),
-            flowed: false,
         }),
         settings: Mutex::new(Settings::from(defaults)),
+        links: Links::new(&bin),
     });
     connect_signals(&inner);
     inner.hear_consumers();
@@ -281,9 +276,9 @@ fn connect_signals(inner: &Arc<Inner>) {
                 | WebRTCPeerConnectionState::Closed => Link::Disconnected,
                 _ => return,
             };
-            inner.set_connection_state(link);
+            inner.links.set_connection(link);
             if link == Link::Disconnected {
-                inner.set_media_state(Link::Disconnected);
+                inner.links.set_media(Link::Disconnected);
             }
         }
     });
@@ -374,13 +369,7 @@ impl Behaviour for WebRtc {
     /// closed tab sends no BYE, and RTP's own timeout takes half a minute), and connected
     /// again when it does.
     fn tick(&self, media: &ElementMedia) {
-        let mut session = self.inner.lock();
-        let state = session.media_state;
-        let changed = rtp_common::media_state_tick(media, &mut session.flowed, state);
-        drop(session);
-        if let Some(state) = changed {
-            self.inner.set_media_state(state);
-        }
+        self.inner.links.tick(media);
     }
 
     /// The endpoint's operations and properties; `None` for other operations.
@@ -436,9 +425,8 @@ impl SdpSession for Inner {
         (session.local.clone(), session.remote.clone())
     }
 
-    fn states(&self) -> (Link, Link) {
-        let session = self.lock();
-        (session.media_state, session.connection_state)
+    fn links(&self) -> &Links {
+        &self.links
     }
 
     fn request_key_frame(&self) -> Result<(), RpcError> {
@@ -715,7 +703,7 @@ impl Inner {
         let bin = self.bin.upgrade().context("the endpoint is gone")?;
         let depayloader = rtp_common::receive(&bin, pad, &self.encoded, &self.outputs)?;
         self.lock().depayloaders.push(depayloader);
-        self.set_media_state(Link::Connected);
+        self.links.set_media(Link::Connected);
         Ok(())
     }
 
@@ -826,7 +814,7 @@ impl Inner {
             }
             WebRTCICEConnectionState::Failed
             | WebRTCICEConnectionState::Disconnected
-            | WebRTCICEConnectionState::Closed => self.set_media_state(Link::Disconnected),
+            | WebRTCICEConnectionState::Closed => self.links.set_media(Link::Disconnected),
             _ => {}
         }
     }
@@ -867,25 +855,7 @@ impl Inner {
             return;
         }
         drop(session);
-        self.set_media_state(Link::Disconnected);
-    }
-
-    fn set_media_state(&self, state: Link) {
-        let mut session = self.lock();
-        let old = std::mem::replace(&mut session.media_state, state);
-        drop(session);
-        if old != state {
-            self.post("MediaStateChanged", state_change(old, state));
-        }
-    }
-
-    fn set_connection_state(&self, state: Link) {
-        let mut session = self.lock();
-        let old = std::mem::replace(&mut session.connection_state, state);
-        drop(session);
-        if old != state {
-            self.post("ConnectionStateChanged", state_change(old, state));
-        }
+        self.links.set_media(Link::Disconnected);
     }
 
     /// Follows the receiver's bandwidth estimates (REMB) in RTP session `id`, and adds the
