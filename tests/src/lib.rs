@@ -5,9 +5,11 @@
 //! `cargo test` works on a clean checkout; `cargo xtask test` builds it beforehand.
 
 pub mod browser;
+pub mod decode;
 pub mod kurento_js;
 pub mod serve;
 
+pub use decode::{AUDIO_RATE, decode, f32_samples, rms};
 use serde_json::Value as Json;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -251,20 +253,21 @@ pub fn decode_luma(video: &Path) -> Vec<Vec<u8>> {
 /// Decodes a `width`x`height` video file (`width` a multiple of 4) into its frames' luma
 /// planes.
 pub fn decode_luma_sized(video: &Path, width: usize, height: usize) -> Vec<Vec<u8>> {
-    let raw = video.with_extension("gray");
-    gst_launch(&format!(
-        "filesrc location={} ! decodebin ! videoconvert ! video/x-raw,format=GRAY8 ! filesink location={}",
-        video.display(),
-        raw.display()
-    ));
-    let bytes = std::fs::read(&raw).expect("decoded frames");
-    // GRAY8 rows of a multiple of 4 bytes need no padding.
-    assert_eq!(
-        bytes.len() % (width * height),
-        0,
-        "decoded size is not a whole number of {width}x{height} frames"
-    );
-    bytes.chunks(width * height).map(<[u8]>::to_vec).collect()
+    let frames = decode(video).frames;
+    for frame in &frames {
+        // GRAY8 rows of a multiple of 4 bytes carry no padding.
+        assert_eq!(
+            frame.luma.len(),
+            width * height,
+            "a decoded frame is not {width}x{height}"
+        );
+    }
+    frames.into_iter().map(|frame| frame.luma).collect()
+}
+
+/// Decodes the sound of a media file into [`AUDIO_RATE`] mono samples (full scale 1.0).
+pub fn decode_audio(path: &Path) -> Vec<f32> {
+    decode(path).samples()
 }
 
 /// A [`FRAMES`]-frame [`WIDTH`]x[`HEIGHT`] H.264 clip of the still astronaut photo (one

@@ -10,7 +10,10 @@
 
 use filmstrip_tests::kurento_js::run_script;
 use filmstrip_tests::serve::{Client, MANAGER};
-use filmstrip_tests::{HEIGHT, Served, WIDTH, decode_luma, gst_launch, in_loopback_namespace};
+use filmstrip_tests::{
+    HEIGHT, Served, WIDTH, decode_audio, decode_luma, f32_samples, gst_launch,
+    in_loopback_namespace, rms,
+};
 use gst::prelude::*;
 use serde_json::{Value as Json, json};
 use std::net::UdpSocket;
@@ -139,15 +142,6 @@ fn difference(a: &[u8], b: &[u8]) -> f64 {
     total as f64 / a.len() as f64
 }
 
-/// Root mean square of 16-bit samples, as a share of full scale.
-fn loudness(samples: &[u8]) -> f64 {
-    let values: Vec<f64> = samples
-        .chunks_exact(2)
-        .map(|pair| i16::from_le_bytes([pair[0], pair[1]]) as f64 / 32768.0)
-        .collect();
-    (values.iter().map(|v| v * v).sum::<f64>() / values.len().max(1) as f64).sqrt()
-}
-
 /// What reaches the `fakesink signal-handoffs=true` named `name` in `pipeline` from now on,
 /// one buffer each: connect before playing.
 fn collector(pipeline: &gst::Pipeline, name: &str) -> Arc<Mutex<Vec<Vec<u8>>>> {
@@ -175,18 +169,6 @@ fn wait_for(buffers: &Mutex<Vec<Vec<u8>>>, count: usize, timeout: Duration) -> V
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-/// Decodes the Opus track of a WebM file into 16-bit mono samples.
-fn decode_audio(file: &Path) -> Vec<u8> {
-    let raw = file.with_extension("s16");
-    gst_launch(&format!(
-        "filesrc location={} ! matroskademux name=demux demux.audio_0 ! opusdec ! audioconvert \
-         ! audio/x-raw,format=S16LE,channels=1 ! filesink location={}",
-        file.display(),
-        raw.display()
-    ));
-    std::fs::read(raw).unwrap()
 }
 
 /// A three-second WebM clip of SMPTE bars and a 440 Hz tone at half scale.
@@ -315,7 +297,7 @@ fn a_peers_vp8_and_opus_are_recorded_as_they_came() {
     // 15 frames a second for about three seconds, the bars as the peer sent them, from
     // within a few frames of the recorder's start.
     assert_bars(&decode_luma(&recording), &smpte_luma(dir.path()), 35);
-    let voice = loudness(&decode_audio(&recording));
+    let voice = rms(&decode_audio(&recording));
     assert!(voice > 0.2, "the tone at half scale recorded at {voice:.3}");
 }
 
@@ -364,7 +346,7 @@ fn a_players_picture_and_voice_reach_a_peer_that_asked_for_h264_and_pcmu() {
          udpsrc port={audio_port} \
            caps=\"application/x-rtp,media=audio,clock-rate=8000,encoding-name=PCMU,payload=0\" \
            ! rtpjitterbuffer latency=100 ! rtppcmudepay ! mulawdec ! audioconvert \
-           ! audio/x-raw,format=S16LE,channels=1 ! fakesink name=audio signal-handoffs=true sync=false"
+           ! audio/x-raw,format=F32LE,channels=1 ! fakesink name=audio signal-handoffs=true sync=false"
     ));
     let (frames, voice) = (collector(&peer, "video"), collector(&peer, "audio"));
     play(&peer);
@@ -376,7 +358,7 @@ fn a_players_picture_and_voice_reach_a_peer_that_asked_for_h264_and_pcmu() {
     peer.set_state(gst::State::Null).unwrap();
 
     assert_bars(&frames, &smpte_luma(dir.path()), 45);
-    let loud = loudness(&voice);
+    let loud = rms(&f32_samples(&voice));
     assert!(
         loud > 0.2,
         "the tone at half scale arrived at {loud:.3} in PCMU"

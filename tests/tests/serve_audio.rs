@@ -3,6 +3,7 @@
 //! both tracks and their sync; the one-track profiles, one-kind connections and the
 //! connection listings are checked on what they record and report.
 
+use filmstrip_tests::decode::{Decoded, decode, play_to_end};
 use filmstrip_tests::serve::Client;
 use filmstrip_tests::{Served, gst_launch};
 use gst::prelude::*;
@@ -102,36 +103,29 @@ fn flash_beep_clip(dir: &Path, kind: Clip) -> PathBuf {
     clip
 }
 
-/// One decoded video frame: its timestamp and mean luma.
-#[derive(Debug, Clone, Copy)]
-struct Frame {
-    pts: u64,
-    luma: f64,
-}
-
-/// One decoded audio buffer: its timestamp and its mono S16 samples at [`RATE`].
-#[derive(Debug, Clone)]
-struct Samples {
-    pts: u64,
-    samples: Vec<i16>,
-}
-
-/// What a media file holds, decoded.
-#[derive(Debug, Default)]
-struct Decoded {
+/// What a media file holds: its tracks' codecs and, decoded, its pictures and sound.
+struct Recording {
     /// The caps names of the encoded tracks, e.g. `video/x-vp8` and `audio/x-opus`, sorted.
     codecs: Vec<String>,
-    frames: Vec<Frame>,
-    audio: Vec<Samples>,
+    decoded: Decoded,
 }
 
-impl Decoded {
+impl Recording {
+    /// Decodes the file at `path` and names its codecs.
+    fn of(path: &Path) -> Recording {
+        Recording {
+            codecs: codecs(path),
+            decoded: decode(path),
+        }
+    }
+
     /// The timestamps, in nanoseconds, where the picture turns white.
     fn flashes(&self) -> Vec<u64> {
         let mut flashes = Vec::new();
         let mut white = false;
-        for frame in &self.frames {
-            let now = frame.luma > 125.0;
+        for frame in &self.decoded.frames {
+            let sum: u64 = frame.luma.iter().map(|&v| u64::from(v)).sum();
+            let now = sum as f64 / frame.luma.len().max(1) as f64 > 125.0;
             if now && !white {
                 flashes.push(frame.pts);
             }
@@ -145,11 +139,11 @@ impl Decoded {
     fn beep_onsets(&self) -> Vec<u64> {
         let mut onsets = Vec::new();
         let mut last_loud: Option<u64> = None;
-        for buffer in &self.audio {
+        for buffer in &self.decoded.sound {
             for (i, sample) in buffer.samples.iter().enumerate() {
                 // A quarter of the beep's amplitude: well above any codec noise in the
                 // silence, reached within the first period of the tone.
-                if sample.unsigned_abs() < 3000 {
+                if sample.abs() < 3_000.0 / 32_768.0 {
                     continue;
                 }
                 let at = buffer.pts + i as u64 * 1_000_000_000 / RATE as u64;
@@ -164,34 +158,9 @@ impl Decoded {
 
     /// Seconds of decoded audio.
     fn audio_seconds(&self) -> f64 {
-        let samples: usize = self.audio.iter().map(|b| b.samples.len()).sum();
+        let samples: usize = self.decoded.sound.iter().map(|b| b.samples.len()).sum();
         samples as f64 / RATE as f64
     }
-}
-
-/// Runs `pipeline` to its end of stream, panicking on an error or after a minute.
-fn run_to_end(pipeline: &gst::Pipeline, path: &Path) {
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let bus = pipeline.bus().unwrap();
-    let mut ended = false;
-    for message in bus.iter_timed(gst::ClockTime::from_seconds(60)) {
-        match message.view() {
-            gst::MessageView::Eos(_) => {
-                ended = true;
-                break;
-            }
-            gst::MessageView::Error(err) => {
-                panic!("{} does not decode: {}", path.display(), err.error())
-            }
-            _ => {}
-        }
-    }
-    pipeline.set_state(gst::State::Null).unwrap();
-    assert!(
-        ended,
-        "{} did not decode to the end in time",
-        path.display()
-    );
 }
 
 /// Calls `on_pad` with each pad `element` of `pipeline` adds, and the pipeline.
@@ -237,72 +206,15 @@ fn codecs(path: &Path) -> Vec<String> {
         // while the other track is still to come.
         attach(pipeline, pad, "queue ! fakesink sync=false");
     });
-    run_to_end(&pipeline, path);
+    play_to_end(&pipeline, path);
     let mut codecs = std::mem::take(&mut *codecs.lock().unwrap());
     codecs.sort();
     codecs
 }
 
-/// Decodes every track of `path` to GRAY8 frames or mono S16 samples, collected by probes,
-/// and names its codecs.
-fn decode(path: &Path) -> Decoded {
-    gst::init().unwrap();
-    let pipeline = gst::parse::launch(&format!(
-        "filesrc location={} ! decodebin name=decode",
-        path.display()
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
-    let decoded: Arc<Mutex<Decoded>> = Arc::default();
-    let seen = decoded.clone();
-    on_pads(&pipeline, "decode", move |pipeline, pad| {
-        let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
-        let video = caps.structure(0).unwrap().name().starts_with("video/");
-        let chain = if video {
-            "queue ! videoconvert ! video/x-raw,format=GRAY8 ! identity name=out \
-             ! fakesink sync=false"
-        } else {
-            "queue ! audioconvert ! audioresample \
-             ! audio/x-raw,format=S16LE,channels=1,rate=48000 ! identity name=out \
-             ! fakesink sync=false"
-        };
-        let bin = attach(pipeline, pad, chain);
-        let seen = seen.clone();
-        let out = bin.by_name("out").unwrap().static_pad("src").unwrap();
-        out.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-            let Some(buffer) = info.buffer() else {
-                return gst::PadProbeReturn::Ok;
-            };
-            let pts = buffer.pts().map_or(0, |pts| pts.nseconds());
-            let map = buffer.map_readable().unwrap();
-            let mut decoded = seen.lock().unwrap();
-            if video {
-                // Rows of 160 bytes carry no padding, so the mean is the picture's.
-                let sum: u64 = map.iter().map(|&v| v as u64).sum();
-                let luma = sum as f64 / map.len().max(1) as f64;
-                decoded.frames.push(Frame { pts, luma });
-            } else {
-                let samples = map
-                    .chunks_exact(2)
-                    .map(|pair| i16::from_le_bytes([pair[0], pair[1]]))
-                    .collect();
-                decoded.audio.push(Samples { pts, samples });
-            }
-            gst::PadProbeReturn::Ok
-        });
-    });
-    run_to_end(&pipeline, path);
-    let mut decoded = std::mem::take(&mut *decoded.lock().unwrap());
-    decoded.codecs = codecs(path);
-    decoded.frames.sort_by_key(|frame| frame.pts);
-    decoded.audio.sort_by_key(|buffer| buffer.pts);
-    decoded
-}
-
 /// Asserts that `decoded` shows both flashes and both beeps, each beep within
 /// [`SYNC_TOLERANCE_NS`] of its flash, and about the clip's length of audio.
-fn assert_in_sync(decoded: &Decoded, what: &str) {
+fn assert_in_sync(decoded: &Recording, what: &str) {
     let flashes = decoded.flashes();
     let beeps = decoded.beep_onsets();
     assert_eq!(flashes.len(), 2, "{what}: flashes at {flashes:?}");
@@ -381,7 +293,7 @@ fn lip_sync_through_a_filter(clip: Clip, profile: &str, extension: &str, codecs:
     let dir = tempfile::tempdir().unwrap();
     let clip = flash_beep_clip(dir.path(), clip);
     // The analysis itself must see the clip in sync before it judges a recording.
-    assert_in_sync(&decode(&clip), "the source clip");
+    assert_in_sync(&Recording::of(&clip), "the source clip");
     let recording = dir.path().join(format!("recording.{extension}"));
     let mut graph = Graph::new(&clip);
     let pipeline = graph.pipeline.clone();
@@ -393,7 +305,7 @@ fn lip_sync_through_a_filter(clip: Clip, profile: &str, extension: &str, codecs:
     client.invoke(&player, "connect", json!({"sink": filter}));
     client.invoke(&filter, "connect", json!({"sink": recorder}));
     graph.record_all(&[&recorder]);
-    let decoded = decode(&recording);
+    let decoded = Recording::of(&recording);
     let mut expected: Vec<String> = codecs.iter().map(|c| c.to_string()).collect();
     expected.sort();
     assert_eq!(decoded.codecs, expected, "{profile} tracks");
@@ -437,7 +349,7 @@ fn one_track_profiles_record_one_track() {
     let ids: Vec<&str> = recorders.iter().map(|(id, _)| id.as_str()).collect();
     graph.record_all(&ids);
     for ((profile, _, codec), (_, path)) in profiles.iter().zip(&recorders) {
-        let decoded = decode(path);
+        let decoded = Recording::of(path);
         assert_eq!(decoded.codecs, [codec.to_string()], "{profile}");
         if codec.starts_with("video/") {
             assert_eq!(decoded.flashes().len(), 2, "{profile}: the flashes");
@@ -462,10 +374,14 @@ fn a_video_only_clip_records_its_video_alone_and_whole_on_webm() {
         .client
         .invoke(&player, "connect", json!({"sink": recorder}));
     graph.record_all(&[&recorder]);
-    let decoded = decode(&recording);
+    let decoded = Recording::of(&recording);
     // The audio track brought no data, so the recorder left it out of the file.
     assert_eq!(decoded.codecs, ["video/x-vp8"]);
-    assert_eq!(decoded.frames.len(), CLIP_FRAMES, "every frame recorded");
+    assert_eq!(
+        decoded.decoded.frames.len(),
+        CLIP_FRAMES,
+        "every frame recorded"
+    );
     assert_eq!(decoded.flashes().len(), 2);
 }
 
@@ -545,15 +461,19 @@ fn connections_of_one_kind_carry_and_list_that_kind_only() {
     assert_eq!(pairs, expected, "{filter_sinks}");
 
     graph.record_all(&[&audio, &video]);
-    let audio_only = decode(&audio_path);
+    let audio_only = Recording::of(&audio_path);
     assert_eq!(audio_only.codecs, ["audio/x-opus"], "the AUDIO connection");
     assert_eq!(audio_only.beep_onsets().len(), 2);
-    let video_only = decode(&video_path);
+    let video_only = Recording::of(&video_path);
     assert_eq!(
         video_only.codecs,
         ["video/x-vp8"],
         "after disconnecting AUDIO"
     );
     assert_eq!(video_only.flashes().len(), 2);
-    assert_eq!(video_only.frames.len(), CLIP_FRAMES, "every frame recorded");
+    assert_eq!(
+        video_only.decoded.frames.len(),
+        CLIP_FRAMES,
+        "every frame recorded"
+    );
 }

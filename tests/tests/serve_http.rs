@@ -6,9 +6,9 @@
 
 use filmstrip_tests::serve::Client;
 use filmstrip_tests::{
-    FRAMES, HEIGHT, Served, WIDTH, decode_luma, gst_launch, in_loopback_namespace, make_clip,
+    AUDIO_RATE, FRAMES, HEIGHT, Served, WIDTH, decode_audio, decode_luma, gst_launch,
+    in_loopback_namespace, make_clip, rms,
 };
-use gst::prelude::*;
 use serde_json::{Value as Json, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -45,50 +45,10 @@ fn av_clip(dir: &Path, mp4: bool) -> PathBuf {
     clip
 }
 
-/// Seconds of sound in `path` and its RMS level (full scale 1.0), decoded with GStreamer.
+/// Seconds of sound in `path` and its RMS level (full scale 1.0).
 fn sound(path: &Path) -> (f64, f64) {
-    gst::init().unwrap();
-    let pipeline = gst::parse::launch(&format!(
-        "uridecodebin uri=file://{} caps=audio/x-raw expose-all-streams=false name=d \
-         d. ! audioconvert ! audioresample ! audio/x-raw,format=F32LE,channels=1,rate=48000 \
-         ! fakesink name=out signal-handoffs=true sync=false",
-        path.display()
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
-    let totals = std::sync::Arc::new(std::sync::Mutex::new((0usize, 0f64)));
-    let sink = pipeline.by_name("out").unwrap();
-    let summed = std::sync::Arc::clone(&totals);
-    sink.connect("handoff", false, move |args| {
-        let buffer = args[1].get::<gst::Buffer>().unwrap();
-        let map = buffer.map_readable().unwrap();
-        let mut totals = summed.lock().unwrap();
-        for sample in map.chunks_exact(4) {
-            let value = f32::from_le_bytes(sample.try_into().unwrap()) as f64;
-            totals.0 += 1;
-            totals.1 += value * value;
-        }
-        None
-    });
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let bus = pipeline.bus().unwrap();
-    let message = bus
-        .timed_pop_filtered(
-            gst::ClockTime::from_seconds(30),
-            &[gst::MessageType::Eos, gst::MessageType::Error],
-        )
-        .expect("the sound is decoded");
-    assert!(
-        matches!(message.view(), gst::MessageView::Eos(_)),
-        "{message:?}"
-    );
-    pipeline.set_state(gst::State::Null).unwrap();
-    let (samples, squares) = *totals.lock().unwrap();
-    (
-        samples as f64 / 48_000.0,
-        (squares / samples.max(1) as f64).sqrt(),
-    )
+    let samples = decode_audio(path);
+    (samples.len() as f64 / AUDIO_RATE as f64, rms(&samples))
 }
 
 /// Mean absolute difference between two luma planes.

@@ -3,7 +3,7 @@
 //! the pictures and sounds their ports' recordings hold.
 
 use filmstrip_tests::serve::Client;
-use filmstrip_tests::{Served, decode_luma_sized, gst_launch};
+use filmstrip_tests::{AUDIO_RATE, Served, decode_audio, decode_luma_sized, gst_launch};
 use serde_json::{Value as Json, json};
 use std::path::{Path, PathBuf};
 use std::thread::sleep;
@@ -48,25 +48,9 @@ fn clip(dir: &Path, name: &str, colour: u32, frequency: u32, seconds: usize) -> 
     path
 }
 
-/// Decodes the audio of `recording` as 48 kHz mono samples.
-fn decode_audio(recording: &Path) -> Vec<f32> {
-    let raw = recording.with_extension("f32");
-    gst_launch(&format!(
-        "filesrc location={} ! decodebin ! audioconvert ! audioresample \
-         ! audio/x-raw,format=F32LE,channels=1,rate=48000 ! filesink location={}",
-        recording.display(),
-        raw.display()
-    ));
-    std::fs::read(&raw)
-        .expect("decoded audio")
-        .chunks_exact(4)
-        .map(|bytes| f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
-        .collect()
-}
-
 /// The amplitude of the `frequency` Hz component of 48 kHz `samples` (Goertzel).
 fn tone_level(samples: &[f32], frequency: f64) -> f64 {
-    let coefficient = 2.0 * (2.0 * std::f64::consts::PI * frequency / 48_000.0).cos();
+    let coefficient = 2.0 * (2.0 * std::f64::consts::PI * frequency / AUDIO_RATE as f64).cos();
     let (mut previous, mut before) = (0.0f64, 0.0f64);
     for sample in samples {
         let current = f64::from(*sample) + coefficient * previous - before;
