@@ -31,10 +31,14 @@ pub const OCR_CHAR_HEIGHT: f32 = 40.0;
 /// outvote a mistake of one.
 pub const SCALES: [f32; 3] = [1.0, 0.85, 1.15];
 /// Extra length of the warped strip at each end, in character heights.
-const REACH: f32 = 0.0;
+const REACH: f32 = 1.0;
 /// Largest spread between the channels of a character's mean ink colour: black and grey
 /// ink has little, the red of a shield much.
 const MAX_INK_CHROMA: f64 = 60.0;
+/// Share of ink above and below the band beyond a plate's side, at most (or at least one
+/// less): nothing lies there, or the dark car does, where beside a character the plate's
+/// border lines go on.
+const SIDE_OPEN: f32 = 0.15;
 /// White border around the strip: Tesseract misreads characters touching the image edge.
 const BORDER: i32 = 12;
 /// Extra height of the warped strip beyond the candidate's margin, in character heights:
@@ -85,6 +89,8 @@ pub struct Reader {
     channels: Vector<Mat>,
     value: Mat,
     binary: Mat,
+    /// The binarised strip with its ends, before anything is erased.
+    extended: Mat,
     labels: Mat,
     stats: Mat,
     centroids: Mat,
@@ -208,12 +214,6 @@ impl Reader {
         let lerp = |a: Point2f, b: Point2f, t: f32| {
             Point2f::new(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t)
         };
-        // And widen it by REACH at each end: a character the finder did not link (run
-        // into the plate's edge) is still read.
-        let along = REACH * height / quad_chars / length;
-        let (tl, tr) = (lerp(tl, tr, -along), lerp(tr, tl, -along));
-        let (bl, br) = (lerp(bl, br, -along), lerp(br, bl, -along));
-        let length = length * (1.0 + 2.0 * along);
         let src = [
             lerp(tl, bl, -grow),
             lerp(tr, br, -grow),
@@ -221,15 +221,20 @@ impl Reader {
             lerp(bl, tl, -grow),
         ];
         let out_h = char_height * (quad_chars + 2.0 * SLACK);
-        let out_w = (char_height * quad_chars * length / height)
+        // The candidate's own part of the strip, and each end's extension.
+        let core_w = (char_height * quad_chars * length / height)
             .round()
             .clamp(8.0, 2000.0);
+        // The strip reaches REACH further at each end (the same mapping, carried on), so that
+        // a character the finder did not link, run into the plate's side, is there too.
+        let ext = (REACH * char_height).round();
+        let out_w = core_w + 2.0 * ext;
         let src = Vector::<Point2f>::from_slice(&src);
         let dst = Vector::<Point2f>::from_slice(&[
-            Point2f::new(0.0, 0.0),
-            Point2f::new(out_w, 0.0),
-            Point2f::new(out_w, out_h),
-            Point2f::new(0.0, out_h),
+            Point2f::new(ext, 0.0),
+            Point2f::new(ext + core_w, 0.0),
+            Point2f::new(ext + core_w, out_h),
+            Point2f::new(ext, out_h),
         ]);
         let transform = imgproc::get_perspective_transform(&src, &dst, core::DECOMP_LU)?;
         imgproc::warp_perspective(
@@ -243,22 +248,45 @@ impl Reader {
         )?;
         let mut value = Mat::default();
         ink_grey(&self.strip, &mut self.channels, &mut value, candidate.light)?;
-        core::normalize(
-            &value,
-            &mut self.value,
-            0.0,
-            255.0,
-            core::NORM_MINMAX,
-            -1,
+        // Grey range and threshold come from the candidate's part alone: the car beyond the
+        // plate must not change how its characters are binarised.
+        let (ext, core_w) = (ext as i32, core_w as i32);
+        let core = Rect::new(ext, 0, core_w, value.rows());
+        let (mut low, mut high) = (0.0, 0.0);
+        core::min_max_loc(
+            &value.roi(core)?,
+            Some(&mut low),
+            Some(&mut high),
+            None,
+            None,
             &core::no_array(),
         )?;
-        imgproc::threshold(
-            &self.value,
+        let stretch = if high - low > f64::EPSILON {
+            255.0 / (high - low)
+        } else {
+            0.0
+        };
+        value.convert_to(&mut self.value, -1, stretch, -low * stretch)?;
+        let otsu = imgproc::threshold(
+            &self.value.roi(core)?,
             &mut self.binary,
             0.0,
             255.0,
             imgproc::THRESH_BINARY_INV | imgproc::THRESH_OTSU,
         )?;
+        imgproc::threshold(
+            &self.value,
+            &mut self.extended,
+            otsu,
+            255.0,
+            imgproc::THRESH_BINARY_INV,
+        )?;
+        // The candidate's part first, alone: the ends join it only where a side frees a
+        // character there (below).
+        self.binary = Mat::zeros_size(self.extended.size()?, core::CV_8UC1)?.to_mat()?;
+        self.extended
+            .roi(core)?
+            .copy_to(&mut self.binary.roi_mut(core)?)?;
         let (w, h) = (self.binary.cols(), self.binary.rows());
         let expected = char_height;
         // The band: median top and bottom of blobs of about character height.
@@ -295,6 +323,29 @@ impl Reader {
         // pass for one.
         let pad = (band / 12).max(1);
         let reach = band / 4;
+        // The plate's sides, where one lies near an end: a character run into one is freed
+        // by cutting the strip there; the car beyond goes with it. Without a side, the
+        // extension goes (what lies there belongs to no plate).
+        let margin = (MARGIN * char_height).round() as i32;
+        let sides = self.sides(
+            (top - reach, top - pad, bottom + pad, bottom + reach),
+            ext + margin,
+            ext + core_w - margin,
+            band / 3,
+        )?;
+        let left = sides.0.map_or(ext, |x| (x + 1).min(ext));
+        let right = sides.1.map_or(ext + core_w, |x| x.max(ext + core_w));
+        // A column left blank at each of the part's ends keeps its blobs as they were.
+        for part in [
+            Rect::new(left, 0, ext - 1 - left, h),
+            Rect::new(ext + core_w + 1, 0, right - ext - core_w - 1, h),
+        ] {
+            if part.width > 0 {
+                self.extended
+                    .roi(part)?
+                    .copy_to(&mut self.binary.roi_mut(part)?)?;
+            }
+        }
         let mut erase = Mat::default();
         for b in &blobs {
             let r = b.bounds;
@@ -309,8 +360,18 @@ impl Reader {
                 self.binary.roi_mut(r)?.set_to(&Scalar::all(0.0), &erase)?;
             }
         }
-        // Cut away everything off the band, then take the blobs again.
+        // Cut away everything off the band and beyond the sides, then take the blobs again.
         let (cut_top, cut_bottom) = ((top - pad).max(0), (bottom + pad).min(h));
+        if left > 0 {
+            self.binary
+                .roi_mut(Rect::new(0, 0, left, h))?
+                .set_to(&Scalar::all(0.0), &core::no_array())?;
+        }
+        if right < w {
+            self.binary
+                .roi_mut(Rect::new(right, 0, w - right, h))?
+                .set_to(&Scalar::all(0.0), &core::no_array())?;
+        }
         if cut_top > 0 {
             self.binary
                 .roi_mut(Rect::new(0, 0, w, cut_top))?
@@ -324,7 +385,7 @@ impl Reader {
         let blobs = self.blobs()?;
         self.clean = Mat::new_rows_cols_with_default(
             h + 2 * BORDER,
-            w + 2 * BORDER,
+            right - left + 2 * BORDER,
             core::CV_8UC1,
             Scalar::all(255.0),
         )?;
@@ -340,7 +401,9 @@ impl Reader {
             let tall = bh >= 0.68 * band;
             let width_ok = bw >= 0.07 * band && bw <= 3.5 * band;
             // Thin blobs at the strip's ends are the plate's (or the band's) edges.
-            let edge = (r.x == 0 || r.x + r.width >= w) && bw < 0.35 * band;
+            // Beyond the candidate's ends a bar is likelier the side's remnant than an `I`.
+            let beyond = r.x + r.width < ext || r.x >= ext + core_w;
+            let edge = (beyond || r.x == ext || r.x + r.width >= ext + core_w) && bw < 0.35 * band;
             let fill_ok = (0.12..=0.92).contains(&fill) || bw < 0.3 * band;
             if !tall || !width_ok || edge || !fill_ok {
                 continue;
@@ -357,27 +420,94 @@ impl Reader {
             let channels = [colour[0], colour[1], colour[2]];
             let chroma = channels.iter().copied().fold(f64::MIN, f64::max)
                 - channels.iter().copied().fold(f64::MAX, f64::min);
-            shaped.push((r, mask, grey, chroma));
+            shaped.push((r, mask, grey, chroma, beyond));
         }
         // Characters are printed black: blobs much lighter than the others, or coloured
         // (the red and white shield of Croatian and Slovak plates, a sticker), are not.
-        let mut greys: Vec<f64> = shaped.iter().map(|s| s.2).collect();
+        let mut greys: Vec<f64> = shaped.iter().filter(|s| !s.4).map(|s| s.2).collect();
         greys.sort_by(f64::total_cmp);
         let ink = greys.get(greys.len() / 2).copied().unwrap_or(0.0);
+        let mut chromas: Vec<f64> = shaped.iter().filter(|s| !s.4).map(|s| s.3).collect();
+        chromas.sort_by(f64::total_cmp);
+        let ink_chroma = chromas.get(chromas.len() / 2).copied().unwrap_or(0.0);
         let mut kept = 0;
-        for (r, mask, grey, chroma) in shaped {
+        // The clean strip spans the candidate's part, and the ends as far as characters lie
+        // there.
+        let (mut first, mut last) = (ext, ext + core_w);
+        for (r, mask, grey, chroma, beyond) in shaped {
             if grey > (ink + 255.0) / 2.0 || chroma > MAX_INK_CHROMA {
+                continue;
+            }
+            // Beyond the candidate's ends (the EU band's edge, the car) only ink as dark and
+            // of the same hue as the characters' counts.
+            if beyond
+                && (grey > ink + (255.0 - ink) / 4.0 || chroma > ink_chroma + MAX_INK_CHROMA / 4.0)
+            {
                 continue;
             }
             // Characters run together count as many as their width holds.
             kept += ((r.width as f32 / (0.75 * band)).round() as usize).max(1);
-            let target = Rect::new(r.x + BORDER, r.y + BORDER, r.width, r.height);
+            if beyond {
+                first = first.min(r.x - margin).max(left);
+                last = last.max(r.x + r.width + margin).min(right);
+            }
+            let target = Rect::new(r.x - left + BORDER, r.y + BORDER, r.width, r.height);
             self.clean
                 .roi_mut(target)?
                 .set_to(&Scalar::all(0.0), &mask)?;
         }
         self.kept = kept;
+        let width = last - first + 2 * BORDER;
+        self.clean = self
+            .clean
+            .roi(Rect::new(first - left, 0, width, h + 2 * BORDER))?
+            .try_clone()?;
         Ok(kept > 0)
+    }
+
+    /// The plate's sides in [`Self::binary`]: the innermost column left of `inner_left` and
+    /// the innermost right of `inner_right` where the plate ends. Such a column's ink runs
+    /// unbroken from row `from` to row `to`, beyond the characters' band (`top` to
+    /// `bottom`) both ways, and beyond it, above and below the band, lies no border line:
+    /// either nothing or the dark car. A character run into the plate's top and bottom
+    /// border lines has such a column too, but the border lines go on beside it.
+    fn sides(
+        &self,
+        (from, top, bottom, to): (i32, i32, i32, i32),
+        inner_left: i32,
+        inner_right: i32,
+        window: i32,
+    ) -> Result<(Option<i32>, Option<i32>)> {
+        let (w, h) = (self.binary.cols(), self.binary.rows());
+        let (from, to) = (from.max(0), to.min(h - 1));
+        let data = self.extended.data_bytes()?;
+        let ink = |x: i32, y: i32| data[(y * w + x) as usize] != 0;
+        let full = |x: i32| (from..=to).all(|y| ink(x, y));
+        // Share of ink above and below the band in the columns `xs`.
+        let off_band = |xs: std::ops::Range<i32>| {
+            let rows: Vec<i32> = (from..top).chain(bottom + 1..=to).collect();
+            let (mut n, mut total) = (0, 0);
+            for x in xs {
+                for &y in &rows {
+                    n += usize::from(ink(x, y));
+                    total += 1;
+                }
+            }
+            if total == 0 {
+                None
+            } else {
+                Some(n as f32 / total as f32)
+            }
+        };
+        let ends = |xs: std::ops::Range<i32>| {
+            off_band(xs).is_none_or(|share| !(SIDE_OPEN..=1.0 - SIDE_OPEN).contains(&share))
+        };
+        let left = (0..inner_left.clamp(0, w))
+            .rev()
+            .find(|&x| full(x) && ends((x - window).max(0)..x));
+        let right =
+            (inner_right.clamp(0, w)..w).find(|&x| full(x) && ends(x + 1..(x + 1 + window).min(w)));
+        Ok((left, right))
     }
 
     /// The connected blobs of [`Self::binary`].

@@ -58,6 +58,9 @@ pub fn photos() -> Vec<Photo> {
         })
         .collect();
     photos.sort_by(|a, b| a.name.cmp(&b.name));
+    if let Ok(only) = std::env::var("PLATES_ONLY") {
+        photos.retain(|p| only.split(',').any(|n| n == p.name));
+    }
     photos
 }
 
