@@ -55,8 +55,8 @@ pub const EYE_CASCADE: &str = "/usr/share/opencv4/haarcascades/haarcascade_eye.x
 /// miss faces at some sizes and fire on collars and folds of clothing more often.
 const SCALE_FACTOR: f64 = 1.1;
 const MIN_NEIGHBORS: i32 = 4;
-/// Hits that make a face reaching out of the top or bottom border: half a face, completed by
-/// the padding, gathers fewer hits, so three cascades must agree on it instead.
+/// Hits the second cascade needs for a face above a repeated top row (see
+/// [`Search::detect_below_repeated_top`]).
 const BORDER_NEIGHBORS: i32 = 1;
 /// The cascade's smallest window: the smallest face a level can show.
 const WINDOW: i32 = 24;
@@ -262,13 +262,14 @@ impl Search {
             let out_end =
                 face.y < -OUT * face.height || face.y + face.height > height + OUT * face.height;
             // A face the first cascade found must be found by the second, and by the third
-            // too when cut by the top or bottom border; one the second cascade found above a
+            // too when cut by a border; one the second cascade found above a
             // repeated top row, by the third, and only where a face is followed already (two
             // cascades alone box clothing there).
             let agreed = match fill {
                 Fill::Mirror => {
                     self.confirm(CheckBy::Second, level, &face, fill)?
-                        && (!out_end || self.confirm(CheckBy::Third, level, &face, fill)?)
+                        && (!(out_side || out_end)
+                            || self.confirm(CheckBy::Third, level, &face, fill)?)
                 }
                 Fill::Repeat => {
                     tracked.iter().any(|t| t.iou(&face) > SAME_FACE)
@@ -283,8 +284,7 @@ impl Search {
     }
 
     /// Runs the cascade on `rect` of `level` and adds what it finds, in frame pixels: the
-    /// faces with [`MIN_NEIGHBORS`] hits, and those reaching out of the top or bottom border
-    /// with [`BORDER_NEIGHBORS`].
+    /// faces with [`MIN_NEIGHBORS`] hits, and every group of hits reaching out of a border.
     fn detect(
         &mut self,
         level: &Level,
@@ -306,19 +306,37 @@ impl Search {
             Size::new(WINDOW, WINDOW),
             Size::new(level.top, level.top),
         )?;
-        let rows = level.image.rows();
+        let (rows, cols) = (level.image.rows(), level.image.cols());
         let at = |hit: Rect| Rect::new(hit.x + rect.x, hit.y + rect.y, hit.width, hit.height);
         let mut faces = raw.clone();
         group_rectangles(&mut faces, MIN_NEIGHBORS, GROUP_EPS)?;
         for hit in faces {
             found.push((level.to_frame(at(hit)), index, Fill::Mirror));
         }
-        let mut cut = raw;
-        group_rectangles(&mut cut, BORDER_NEIGHBORS, GROUP_EPS)?;
+        // A face cut by a border, completed by the padding, gathers a few hits where a whole
+        // one gathers dozens, and at some sizes and cuts a single one (measured on faces 40 to
+        // 250 px wide, 30% and half out of each border: 1 to 5): each group of hits reaching
+        // out of the picture, however small, is a candidate, and the other cascades decide.
+        // `group_rectangles` keeps the groups of more hits than its threshold and does not
+        // group at all with a threshold of 0; with every hit listed twice, a threshold of 1
+        // groups them and keeps a hit alone.
+        let mut cut = Vector::<Rect>::with_capacity(2 * raw.len());
+        for hit in &raw {
+            cut.push(hit);
+            cut.push(hit);
+        }
+        group_rectangles(&mut cut, 1, GROUP_EPS)?;
         for hit in cut {
             let hit = at(hit);
-            let out = (OUT * f64::from(hit.height)) as i32;
-            if hit.y < PAD - out || hit.y + hit.height > rows - PAD + out {
+            let (out_x, out_y) = (
+                (OUT * f64::from(hit.width)) as i32,
+                (OUT * f64::from(hit.height)) as i32,
+            );
+            if hit.y < PAD - out_y
+                || hit.y + hit.height > rows - PAD + out_y
+                || hit.x < PAD - out_x
+                || hit.x + hit.width > cols - PAD + out_x
+            {
                 found.push((level.to_frame(hit), index, Fill::Mirror));
             }
         }

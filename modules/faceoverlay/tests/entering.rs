@@ -1,7 +1,7 @@
-//! A face entering the picture: the astronaut slides in across the left, top or bottom border
-//! of a 640x480 clip through FaceOverlayFilter, and the overlay must cover the visible part of
-//! the face from the frame after the one where half of the face box came into view (that one
-//! frame is the confirmation every new face waits for).
+//! A face entering the picture: the astronaut slides in across each border of a 640x480 clip
+//! through FaceOverlayFilter, and the overlay must cover the visible part of the face from the
+//! frame after the one where half of the face box came into view (that one frame is the
+//! confirmation every new face waits for).
 
 mod common;
 
@@ -30,6 +30,11 @@ fn a_face_entering_from_the_left_is_overlaid_once_half_visible() {
 }
 
 #[test]
+fn a_face_entering_from_the_right_is_overlaid_once_half_visible() {
+    enters("right");
+}
+
+#[test]
 fn a_face_entering_from_the_top_is_overlaid_once_half_visible() {
     enters("top");
 }
@@ -39,8 +44,8 @@ fn a_face_entering_from_the_bottom_is_overlaid_once_half_visible() {
     enters("bottom");
 }
 
-/// Slides the face in across `border` (`left`, `top` or `bottom`), from one face size out of
-/// the frame to one in, and checks the overlay from the frame after it is half visible.
+/// Slides the face in across `border` (`left`, `right`, `top` or `bottom`), from one face size
+/// out of the frame to one in, and checks the overlay from the frame after it is half visible.
 fn enters(border: &str) {
     let dir = tempfile::tempdir().unwrap();
     let png = write_file(
@@ -66,6 +71,7 @@ fn enters(border: &str) {
         let travel = -FACE + STEP * frame as f64;
         let (cx, cy) = match border {
             "left" => (travel, hh / 2.0),
+            "right" => (w - travel, hh / 2.0),
             "top" => (w / 2.0, travel),
             "bottom" => (w / 2.0, hh - travel),
             _ => panic!("no border {border}"),

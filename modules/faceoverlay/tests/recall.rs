@@ -1,7 +1,8 @@
 //! Faces of every size: the astronaut photo scaled from faces 24 px wide to a close-up filling
-//! the frame, at several positions, half out of each border and tiled into a group, through the
-//! module's detector and tracker; and parts of the photo without a face (the space-shuttle
-//! model, the flag, the helmet, the chest), which must get no box at all.
+//! the frame, at several positions, 30% and half out of each border and tiled into a group,
+//! through the module's detector and tracker; and parts of the photo without a face (the
+//! space-shuttle model, the flag, the helmet, the chest), also cut by each border, which must
+//! get no box at all.
 //!
 //! Each scene is a still clip of [`FRAMES`] frames ([`LARGE_FRAMES`] when its faces are large)
 //! with detection on every frame; a face counts as found when a box on the last frame overlaps
@@ -140,16 +141,47 @@ fn a_close_up_fills_a_wide_frame() {
     check(&score(&[Scenes::new(1280, 720).close_up()]), 1.0);
 }
 
-#[test]
-fn faces_half_out_of_each_border_are_found() {
+/// Faces of `widths` with the share `out` of their box out of each border of a 640x480 frame.
+fn cut_scenes(widths: &[f64], out: f64) -> Vec<Scene> {
     let scenes = Scenes::new(640, 480);
     let mut cut = Vec::new();
-    for width in [60.0, 200.0] {
+    for &width in widths {
         for border in ["left", "right", "top", "bottom"] {
-            cut.push(scenes.cut(width, border, 0.5));
+            cut.push(scenes.cut(width, border, out));
         }
     }
-    check(&score(&cut), 1.0);
+    cut
+}
+
+#[test]
+fn faces_half_out_of_each_border_are_found() {
+    // 100 px half out of the top and 150 px half out of the bottom gather a single hit of the
+    // first cascade at the levels they fall between.
+    check(&score(&cut_scenes(&[60.0, 100.0, 150.0, 200.0], 0.5)), 1.0);
+}
+
+#[test]
+fn faces_30_percent_out_of_each_border_are_found() {
+    // Out of a side, the mirrored padding distorts these faces: 4 or fewer hits of the first
+    // cascade, where a face needs 5.
+    check(&score(&cut_scenes(&[40.0, 125.0, 250.0], 0.3)), 1.0);
+}
+
+#[test]
+fn nothing_is_boxed_across_a_border() {
+    // Parts of the photo without the face half out of each border, and the astronaut with the
+    // face just out of the picture (the helmet's rim and the suit at the border): the padding
+    // must not complete them into faces.
+    let scenes = Scenes::new(640, 480);
+    let mut free = Vec::new();
+    for border in ["left", "right", "top", "bottom"] {
+        free.extend(scenes.face_free_across(&[240.0], border));
+        let mut scene = scenes.cut(150.0, border, 1.1);
+        scene.faces.clear();
+        scene.group = "face-free".to_string();
+        free.push(scene);
+    }
+    check(&score(&free), 1.0);
 }
 
 #[test]

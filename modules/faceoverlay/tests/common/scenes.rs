@@ -236,27 +236,47 @@ impl Scenes {
         }
     }
 
-    /// Parts of the photo without the face, each at `heights` (pixels of frame height):
-    /// the space-shuttle model, the flag, the helmet and the suit's badge.
+    /// Parts of the photo without the face, each at `heights` (pixels of frame height) in the
+    /// middle of the frame: the space-shuttle model, the flag, the helmet and the suit's badge.
     pub fn face_free(&self, heights: &[f64]) -> Vec<Scene> {
+        self.face_free_across(heights, "middle")
+    }
+
+    /// The parts of [`Scenes::face_free`], each with half of it out of the frame across
+    /// `border` (`left`, `right`, `top` or `bottom`; `middle` for none): the padding that
+    /// completes faces cut by a border must not make faces of them.
+    pub fn face_free_across(&self, heights: &[f64], border: &str) -> Vec<Scene> {
         let parts = [
             ("shuttle model", Rect::new(345, 0, 150, 300)),
             ("flag", Rect::new(0, 0, 110, 512)),
             ("helmet", Rect::new(275, 330, 237, 182)),
             ("badge and chest", Rect::new(100, 290, 260, 222)),
         ];
+        let (w, h) = (f64::from(self.width), f64::from(self.height));
         let mut scenes = Vec::new();
         for (what, rect) in parts {
             let part = self.photo.roi(rect).unwrap().try_clone().unwrap();
             for &height in heights {
                 let scale = height / f64::from(rect.height);
+                let width = f64::from(rect.width) * scale;
                 let mut frame = self.composer.background();
-                let x = (f64::from(self.width) - f64::from(rect.width) * scale) / 2.0;
-                let y = (f64::from(self.height) - height) / 2.0;
+                let (x, y) = match border {
+                    "middle" => ((w - width) / 2.0, (h - height) / 2.0),
+                    "left" => (-width / 2.0, (h - height) / 2.0),
+                    "right" => (w - width / 2.0, (h - height) / 2.0),
+                    "top" => ((w - width) / 2.0, -height / 2.0),
+                    "bottom" => ((w - width) / 2.0, h - height / 2.0),
+                    _ => panic!("no border {border}"),
+                };
                 paste(&mut frame, &part, x, y, scale);
+                let place = if border == "middle" {
+                    String::new()
+                } else {
+                    format!(", half out of the {border} border")
+                };
                 scenes.push(Scene {
                     name: format!(
-                        "{}x{}: the {what}, {height:.0} px high",
+                        "{}x{}: the {what}, {height:.0} px high{place}",
                         self.width, self.height
                     ),
                     group: "face-free".to_string(),
