@@ -5,7 +5,12 @@
 //!   up to a size Tesseract reads well.
 //! * The strip is made grey by each pixel's brightest channel (the blue EU band, the red and
 //!   white shields of Croatian and Slovak plates and yellow plates turn light), stretched to
-//!   the full grey range and binarised with Otsu's threshold.
+//!   the full grey range (over the candidate's part) and binarised with Otsu's threshold,
+//!   or on every other read a lighter one ([`INKIER`]).
+//! * The strip reaches a character height beyond each end of the candidate. That part is
+//!   kept only up to the plate's side where one shows there: a character run into the
+//!   side, which the finder could not link, is then freed by cutting the side away and read
+//!   too, if it is as dark and grey as the others.
 //! * The characters' band is found from the blobs of about character height: its top and
 //!   bottom are the blobs' median top and bottom. Everything above and below it is cut
 //!   away, which frees characters touching the plate's border or a shadow's edge, then only
@@ -30,6 +35,15 @@ pub const OCR_CHAR_HEIGHT: f32 = 40.0;
 /// [`OCR_CHAR_HEIGHT`]: the LSTM's mistakes change with the scale, so reads at three scales
 /// outvote a mistake of one.
 pub const SCALES: [f32; 3] = [1.0, 0.85, 1.15];
+/// Grey levels (of the strip stretched to 0..255) above Otsu's threshold at which every
+/// other read binarises: more of a small or blurred character's thin strokes is ink (the
+/// left of an `8`, the foot of a `Z`), where Otsu alone may break them. Either threshold
+/// errs on some plates, and on different ones: reads with both, at each scale, outvote the
+/// mistakes of one.
+pub const INKIER: f64 = 15.0;
+/// Different views of a candidate: each of the [`SCALES`] with Otsu's threshold and with
+/// [`INKIER`].
+pub const VIEWS: usize = 6;
 /// Extra length of the warped strip at each end, in character heights.
 const REACH: f32 = 1.0;
 /// Largest spread between the channels of a character's mean ink colour: black and grey
@@ -126,7 +140,8 @@ impl Reader {
         self.read_as(picture, candidate, 0)
     }
 
-    /// Reads `candidate` at the `attempt`-th of the [`SCALES`] (cycling).
+    /// Reads `candidate` at the `attempt`-th of the [`SCALES`] (cycling), every other attempt
+    /// with the threshold [`INKIER`]: [`VIEWS`] different views in all.
     pub fn read_as(
         &mut self,
         picture: &Mat,
@@ -134,7 +149,8 @@ impl Reader {
         attempt: usize,
     ) -> Result<Option<Read>> {
         let char_height = OCR_CHAR_HEIGHT * SCALES[attempt % SCALES.len()];
-        if !self.rectify(picture, candidate, char_height)? {
+        let offset = if attempt % 2 == 1 { INKIER } else { 0.0 };
+        if !self.rectify(picture, candidate, char_height, offset)? {
             return Ok(None);
         }
         if self.engine.is_none() {
@@ -200,7 +216,13 @@ impl Reader {
 
     /// Makes [`Self::clean`]: the candidate upright, black characters on white and nothing
     /// else. False when no character-sized blob is left.
-    fn rectify(&mut self, picture: &Mat, candidate: &Candidate, char_height: f32) -> Result<bool> {
+    fn rectify(
+        &mut self,
+        picture: &Mat,
+        candidate: &Candidate,
+        char_height: f32,
+        offset: f64,
+    ) -> Result<bool> {
         let [tl, tr, br, bl] = candidate.quad;
         let dist = |a: Point2f, b: Point2f| (a.x - b.x).hypot(a.y - b.y);
         let length = (dist(tl, tr) + dist(bl, br)) / 2.0;
@@ -274,6 +296,7 @@ impl Reader {
             255.0,
             imgproc::THRESH_BINARY_INV | imgproc::THRESH_OTSU,
         )?;
+        let otsu = otsu + offset;
         imgproc::threshold(
             &self.value,
             &mut self.extended,

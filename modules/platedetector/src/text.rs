@@ -198,7 +198,11 @@ fn fit(
     }
     let misplaced = match &format.breaks {
         Some(breaks) => gaps.iter().filter(|g| !breaks.contains(g)).count(),
-        None => 0,
+        // Groups of letters may end anywhere; the number is one group.
+        None => gaps
+            .iter()
+            .filter(|&&g| g > 0 && format.slots[g - 1] == Slot::Digit)
+            .count(),
     };
     let allowed = |c: char, slot: Slot| match slot {
         Slot::Letter => format.letters.contains(c),
@@ -301,7 +305,7 @@ pub fn decode(read: &[&Choices], gaps: &[usize]) -> Option<String> {
     }
     match best {
         Some((fitted, cost)) if cost < UNKNOWN => Some(fitted),
-        _ => plausible(&text).then_some(text),
+        _ => (plausible(&text) && plausible(&apart(&text, gaps))).then_some(text),
     }
 }
 
@@ -329,6 +333,15 @@ pub fn known_format(text: &str) -> bool {
     formats()
         .iter()
         .any(|f| fit(&read, &[], f, true).is_some_and(|(_, cost)| cost == f.cost))
+}
+
+/// `text` without a lone symbol set apart (by a gap in `gaps`) at either end: a word beside
+/// a screw or a stray mark read as a digit (`MIKROS 2`) is no plate of an unknown format.
+fn apart(text: &str, gaps: &[usize]) -> String {
+    let n = text.len();
+    let front = usize::from(gaps.contains(&1));
+    let back = usize::from(n > 1 && gaps.contains(&(n - 1)));
+    text[front..n - back.min(n - front)].to_string()
 }
 
 /// Whether `text` looks like a plate of some format not known here.
@@ -397,6 +410,8 @@ mod tests {
             "5550134",
             "TOILETS",
             "EXIT",
+            // A word beside a stray mark.
+            "MIKROS 2",
         ] {
             assert_eq!(plate_text(text), None, "{text:?}");
         }

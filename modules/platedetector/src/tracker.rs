@@ -13,10 +13,11 @@
 //! * A read counts when Tesseract's confidence reaches [`MIN_CONFIDENCE`] and the text is a
 //!   plausible plate (see [`crate::text`]). Reads of a known format, if any, else all reads,
 //!   of the most common length vote position by position; the track is decided when at
-//!   least two reads agree and every position has a strict majority.
+//!   least two reads in different views (scale and threshold, see
+//!   [`crate::reader::VIEWS`]) agree and every position has a strict majority.
 
 use crate::candidates::{Candidate, Finder};
-use crate::reader::{Read, Reader, SCALES};
+use crate::reader::{Read, Reader, VIEWS};
 use crate::text::{Choices, decode, known_format, normalise};
 use filmstrip::Result;
 use filmstrip::opencv::core::{Mat, Rect, Size, absdiff, mean, no_array};
@@ -74,7 +75,8 @@ struct Track {
     last_seen: u64,
     /// Whether it was seen in the current frame.
     seen_now: bool,
-    /// Plausible, confident reads: text, confidence and the scale read at.
+    /// Plausible, confident reads: text, confidence and the view read in (see
+    /// [`crate::reader::VIEWS`]).
     reads: Vec<(String, f32, usize)>,
     /// OCR calls spent on it.
     attempts: usize,
@@ -187,12 +189,12 @@ fn vote(reads: &[(String, f32, usize)]) -> Option<(String, f64)> {
     }
     let agreeing: Vec<&&(String, f32, usize)> =
         same.iter().filter(|(t, _, _)| *t == plate).collect();
-    // Reads at one scale of one still picture agree by construction: agreement counts
-    // between scales.
-    let mut scales: Vec<usize> = agreeing.iter().map(|r| r.2).collect();
-    scales.sort_unstable();
-    scales.dedup();
-    if scales.len() < MIN_VOTES {
+    // Reads in one view (scale and threshold) of one still picture agree by construction:
+    // agreement counts between views.
+    let mut views: Vec<usize> = agreeing.iter().map(|r| r.2).collect();
+    views.sort_unstable();
+    views.dedup();
+    if views.len() < MIN_VOTES {
         return None;
     }
     let confidence = agreeing.iter().map(|r| r.1).sum::<f32>() / agreeing.len() as f32 / 100.0;
@@ -278,9 +280,7 @@ impl Tracker {
             let Some(text) = plate(&read) else {
                 continue;
             };
-            track
-                .reads
-                .push((text, read.confidence, attempt % SCALES.len()));
+            track.reads.push((text, read.confidence, attempt % VIEWS));
             let Some((plate, confidence)) = vote(&track.reads) else {
                 continue;
             };
@@ -394,7 +394,7 @@ mod tests {
         assert_eq!(plate(&read("PHARMACIES", 97.0, true)), None);
     }
 
-    /// Reads at successive scales.
+    /// Reads in successive views.
     fn reads(texts: &[&str]) -> Vec<(String, f32, usize)> {
         texts
             .iter()
@@ -404,9 +404,9 @@ mod tests {
     }
 
     #[test]
-    fn agreeing_reads_at_one_scale_decide_nothing() {
-        let same_scale = vec![("1234BCD".to_string(), 80.0, 0); 3];
-        assert_eq!(vote(&same_scale), None);
+    fn agreeing_reads_in_one_view_decide_nothing() {
+        let same_view = vec![("1234BCD".to_string(), 80.0, 0); 3];
+        assert_eq!(vote(&same_view), None);
     }
 
     #[test]
