@@ -328,11 +328,24 @@ pub fn plate_text(raw: &str) -> Option<String> {
 
 /// Whether `text` (in the reported form) is a plate of one of the known formats as it is.
 pub fn known_format(text: &str) -> bool {
+    format_cost(text).is_some()
+}
+
+/// Whether `text` (in the reported form) is a plate of one of the most widespread formats
+/// (those that cost nothing, see [`PATTERNS`]) as it is.
+pub fn common_format(text: &str) -> bool {
+    format_cost(text) == Some(0.0)
+}
+
+/// The least cost of the known formats `text` fits as it is.
+fn format_cost(text: &str) -> Option<f32> {
     let chars: Vec<[(char, f32); 1]> = text.chars().map(|c| [(c, 100.0)]).collect();
     let read: Vec<&Choices> = chars.iter().map(|c| &c[..]).collect();
     formats()
         .iter()
-        .any(|f| fit(&read, &[], f, true).is_some_and(|(_, cost)| cost == f.cost))
+        .filter(|f| fit(&read, &[], f, true).is_some_and(|(_, cost)| cost == f.cost))
+        .map(|f| f.cost)
+        .min_by(f32::total_cmp)
 }
 
 /// `text` without a lone symbol set apart (by a gap in `gaps`) at either end: a word beside

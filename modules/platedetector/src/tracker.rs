@@ -11,14 +11,15 @@
 //!   once decided, after [`MAX_IDLE_READS`] reads without a plausible plate (a sign, a
 //!   grille), or after [`MAX_READS`] reads that did not agree.
 //! * A read counts when Tesseract's confidence reaches [`MIN_CONFIDENCE`] and the text is a
-//!   plausible plate (see [`crate::text`]). Reads of a known format, if any, else all reads,
-//!   of the most common length vote position by position; the track is decided when at
+//!   plausible plate (see [`crate::text`]). Reads of the most widespread formats, then
+//!   reads of a known format, if any, else all reads, of the most common length vote
+//!   position by position; the track is decided when at
 //!   least two reads in different views (scale and threshold, see
 //!   [`crate::reader::VIEWS`]) agree and every position has a strict majority.
 
 use crate::candidates::{Candidate, Finder};
 use crate::reader::{Read, Reader, VIEWS};
-use crate::text::{Choices, decode, known_format, normalise};
+use crate::text::{Choices, common_format, decode, known_format, normalise};
 use filmstrip::Result;
 use filmstrip::opencv::core::{Mat, Rect, Size, absdiff, mean, no_array};
 use filmstrip::opencv::imgproc;
@@ -155,16 +156,27 @@ fn vanity(read: &Read) -> Option<String> {
     .then_some(text)
 }
 
-/// The per-position majority of the most common length, if decided.
+/// The plate `reads` decide, if any: the per-position majority of the most common length
+/// among the reads of the most widespread formats, else among those of any known format.
 fn vote(reads: &[(String, f32, usize)]) -> Option<(String, f64)> {
     // Reads of a known format outvote the others: a stray blob read as an extra character
-    // makes a read of no format.
-    let known: Vec<(String, f32, usize)> = reads
-        .iter()
-        .filter(|(t, _, _)| known_format(t))
-        .cloned()
-        .collect();
-    let reads = if known.is_empty() { reads } else { &known };
+    // makes a read of no format. Among them, reads of the most widespread formats decide
+    // first: a misread digit turns `BA 302 OZ` into a read of a rarer one (`BA 36907`).
+    let of = |test: fn(&str) -> bool| -> Vec<(String, f32, usize)> {
+        reads.iter().filter(|(t, _, _)| test(t)).cloned().collect()
+    };
+    let common = of(common_format);
+    if !common.is_empty()
+        && let Some(decided) = majority(&common)
+    {
+        return Some(decided);
+    }
+    let known = of(known_format);
+    majority(if known.is_empty() { reads } else { &known })
+}
+
+/// The per-position majority of the most common length among `reads`, if decided.
+fn majority(reads: &[(String, f32, usize)]) -> Option<(String, f64)> {
     let length =
         (4..=9).max_by_key(|&len| reads.iter().filter(|(t, _, _)| t.len() == len).count())?;
     let same: Vec<&(String, f32, usize)> =
@@ -432,6 +444,13 @@ mod tests {
     fn reads_of_a_known_format_outvote_others() {
         let (plate, _) = vote(&reads(&["8937ZJIC", "8937ZJC", "8937ZJIC", "8937ZJC"])).unwrap();
         assert_eq!(plate, "8937ZJC");
+    }
+
+    #[test]
+    fn reads_of_a_widespread_format_decide_first() {
+        // Croatian `LL NNN LL` against misreads of the rarer Polish `LL NNNNN`.
+        let (plate, _) = vote(&reads(&["BA36907", "BA302OZ", "BA36207", "BA302OZ"])).unwrap();
+        assert_eq!(plate, "BA302OZ");
     }
 
     #[test]
