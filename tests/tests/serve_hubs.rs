@@ -139,9 +139,83 @@ fn record_kind(client: &mut Client, pipeline: &str, port: &str, path: &Path, kin
     recorder
 }
 
+/// Plays each of `players`, as `feed` returns them.
 fn play(client: &mut Client, players: &[(String, String)]) {
     for (player, _) in players {
         client.invoke(player, "play", json!({}));
+    }
+}
+
+/// What every media test here starts from: a server, a pipeline with a `class` hub, and a
+/// white clip with a 600 Hz tone and a green one with a 1500 Hz tone feeding it, in that
+/// order, not yet playing.
+struct Fed {
+    dir: tempfile::TempDir,
+    /// Kept for the server to live as long as the test.
+    _served: Served,
+    client: Client,
+    pipeline: String,
+    hub: String,
+    /// The white and the green input's player and port.
+    inputs: Vec<(String, String)>,
+}
+
+impl Fed {
+    /// A `class` hub fed by `seconds` long white and green clips.
+    fn hub(class: &str, seconds: usize) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let white = clip(dir.path(), "white", WHITE.0, 600, seconds);
+        let green = clip(dir.path(), "green", GREEN.0, 1500, seconds);
+        let served = Served::start();
+        let mut client = served.client();
+        let pipeline = client.create("MediaPipeline", None);
+        let hub = client.create(class, Some(&pipeline));
+        let inputs = feed(&mut client, &pipeline, &hub, &[&white, &green]);
+        Self {
+            dir,
+            _served: served,
+            client,
+            pipeline,
+            hub,
+            inputs,
+        }
+    }
+
+    /// A new port of the hub, for its output.
+    fn output(&mut self) -> String {
+        self.client.create_with("HubPort", json!({"hub": self.hub}))
+    }
+
+    /// `port`'s output recorded into both tracks' files, `name` in the test's folder.
+    fn record(&mut self, port: &str, name: &str) -> Tracks {
+        Tracks::record(
+            &mut self.client,
+            &self.pipeline,
+            port,
+            self.dir.path(),
+            name,
+        )
+    }
+
+    /// `port`'s `kind` ("VIDEO" or "AUDIO") output recorded to `<name>.webm` in the test's
+    /// folder: the recorder and the file.
+    fn record_kind(&mut self, port: &str, name: &str, kind: &str) -> (String, PathBuf) {
+        let path = self.dir.path().join(format!("{name}.webm"));
+        let recorder = record_kind(&mut self.client, &self.pipeline, port, &path, kind);
+        (recorder, path)
+    }
+
+    /// Starts both inputs.
+    fn play(&mut self) {
+        play(&mut self.client, &self.inputs);
+    }
+
+    /// Stops `recorders`, their files finalised, and releases the pipeline.
+    fn finish(&mut self, recorders: &[&str]) {
+        for recorder in recorders {
+            self.client.invoke(recorder, "stopAndWait", json!({}));
+        }
+        self.client.ok("release", json!({"object": self.pipeline}));
     }
 }
 
@@ -174,24 +248,16 @@ fn shows_grid(frame: &[u8], colours: &[u8]) -> bool {
 
 #[test]
 fn composite_shows_two_inputs_side_by_side_and_mixes_their_audio_without_echo() {
-    let dir = tempfile::tempdir().unwrap();
-    let white = clip(dir.path(), "white", WHITE.0, 600, 3);
-    let green = clip(dir.path(), "green", GREEN.0, 1500, 3);
-    let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
-    let composite = client.create("Composite", Some(&pipeline));
-    let inputs = feed(&mut client, &pipeline, &composite, &[&white, &green]);
-    let output = client.create_with("HubPort", json!({"hub": composite}));
-    let mixed = Tracks::record(&mut client, &pipeline, &output, dir.path(), "mixed");
+    let mut fed = Fed::hub("Composite", 3);
+    let output = fed.output();
+    let mixed = fed.record(&output, "mixed");
     // What the white port hears: the others only.
-    let heard = dir.path().join("heard.webm");
-    let echo = record_kind(&mut client, &pipeline, &inputs[0].1, &heard, "AUDIO");
-    play(&mut client, &inputs);
+    let white_port = fed.inputs[0].1.clone();
+    let (echo, heard) = fed.record_kind(&white_port, "heard", "AUDIO");
+    fed.play();
     sleep(Duration::from_millis(2500));
-    mixed.stop(&mut client);
-    client.invoke(&echo, "stopAndWait", json!({}));
-    client.ok("release", json!({"object": pipeline}));
+    mixed.stop(&mut fed.client);
+    fed.finish(&[&echo]);
 
     let frames = decode_luma_sized(&mixed.video, COMPOSITE_WIDTH, COMPOSITE_HEIGHT);
     let side_by_side = frames
@@ -219,25 +285,18 @@ fn composite_shows_two_inputs_side_by_side_and_mixes_their_audio_without_echo() 
 
 #[test]
 fn composite_keeps_mixing_when_an_input_stalls() {
-    let dir = tempfile::tempdir().unwrap();
-    let white = clip(dir.path(), "white", WHITE.0, 600, 3);
-    let green = clip(dir.path(), "green", GREEN.0, 1500, 3);
-    let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
-    let composite = client.create("Composite", Some(&pipeline));
-    let inputs = feed(&mut client, &pipeline, &composite, &[&white, &green]);
-    let output = client.create_with("HubPort", json!({"hub": composite}));
-    let stalled = Tracks::record(&mut client, &pipeline, &output, dir.path(), "stalled");
-    play(&mut client, &inputs);
+    let mut fed = Fed::hub("Composite", 3);
+    let output = fed.output();
+    let stalled = fed.record(&output, "stalled");
+    fed.play();
     let started = std::time::Instant::now();
     sleep(Duration::from_millis(700));
     // The green input stops sending, its port stays.
-    client.invoke(&inputs[1].0, "pause", json!({}));
+    fed.client.invoke(&fed.inputs[1].0, "pause", json!({}));
     sleep(Duration::from_millis(1500));
     let recorded = started.elapsed().as_secs_f64();
-    stalled.stop(&mut client);
-    client.ok("release", json!({"object": pipeline}));
+    stalled.stop(&mut fed.client);
+    fed.finish(&[]);
 
     // The picture goes on at its rate, the stalled input's last frame in its cell, and the
     // white input's tone with it.
@@ -259,31 +318,23 @@ fn composite_keeps_mixing_when_an_input_stalls() {
 
 #[test]
 fn composite_layout_follows_ports_joining_and_leaving_mid_recording() {
-    let dir = tempfile::tempdir().unwrap();
-    let white = clip(dir.path(), "white", WHITE.0, 600, 4);
-    let green = clip(dir.path(), "green", GREEN.0, 1500, 4);
-    let red = clip(dir.path(), "red", RED.0, 1000, 4);
-    let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
-    let composite = client.create("Composite", Some(&pipeline));
-    let inputs = feed(&mut client, &pipeline, &composite, &[&white, &green]);
-    let output = client.create_with("HubPort", json!({"hub": composite}));
-    let path = dir.path().join("layouts.webm");
-    let recorder = record_kind(&mut client, &pipeline, &output, &path, "VIDEO");
-    play(&mut client, &inputs);
+    let mut fed = Fed::hub("Composite", 4);
+    let red = clip(fed.dir.path(), "red", RED.0, 1000, 4);
+    let output = fed.output();
+    let (recorder, path) = fed.record_kind(&output, "layouts", "VIDEO");
+    fed.play();
     let started = std::time::Instant::now();
     sleep(Duration::from_millis(1000));
     // A third port joins while media flows: a 2x2 grid.
-    let third = feed(&mut client, &pipeline, &composite, &[&red]);
-    play(&mut client, &third);
+    let third = feed(&mut fed.client, &fed.pipeline, &fed.hub, &[&red]);
+    play(&mut fed.client, &third);
     sleep(Duration::from_millis(1000));
     // The green one leaves: white and red side by side, the recording goes on.
-    client.ok("release", json!({"object": inputs[1].1}));
+    fed.client.ok("release", json!({"object": fed.inputs[1].1}));
     sleep(Duration::from_millis(1000));
-    client.invoke(&recorder, "stopAndWait", json!({}));
+    fed.client.invoke(&recorder, "stopAndWait", json!({}));
     let recorded = started.elapsed().as_secs_f64();
-    client.ok("release", json!({"object": pipeline}));
+    fed.finish(&[]);
 
     let frames = decode_luma_sized(&path, COMPOSITE_WIDTH, COMPOSITE_HEIGHT);
     let layouts: [&[u8]; 3] = [
@@ -336,36 +387,24 @@ fn share_of(frames: &[Vec<u8>], expected: u8) -> f64 {
 
 #[test]
 fn dispatcher_one_to_many_sends_the_source_to_every_port_and_switches() {
-    let dir = tempfile::tempdir().unwrap();
-    let white = clip(dir.path(), "white", WHITE.0, 600, 4);
-    let green = clip(dir.path(), "green", GREEN.0, 1500, 4);
-    let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
-    let hub = client.create("DispatcherOneToMany", Some(&pipeline));
-    let inputs = feed(&mut client, &pipeline, &hub, &[&white, &green]);
-    let outputs: Vec<String> = (0..2)
-        .map(|_| client.create_with("HubPort", json!({"hub": hub})))
-        .collect();
-    let paths: Vec<PathBuf> = (0..2)
-        .map(|i| dir.path().join(format!("out{i}.webm")))
-        .collect();
-    client.invoke(&hub, "setSource", json!({"source": inputs[0].1}));
-    let recorders: Vec<String> = outputs
+    let mut fed = Fed::hub("DispatcherOneToMany", 4);
+    let outputs: Vec<String> = (0..2).map(|_| fed.output()).collect();
+    let source = json!({"source": fed.inputs[0].1});
+    fed.client.invoke(&fed.hub, "setSource", source);
+    let (recorders, paths): (Vec<String>, Vec<PathBuf>) = outputs
         .iter()
-        .zip(&paths)
-        .map(|(port, path)| record_kind(&mut client, &pipeline, port, path, "VIDEO"))
-        .collect();
-    play(&mut client, &inputs);
+        .enumerate()
+        .map(|(i, port)| fed.record_kind(port, &format!("out{i}"), "VIDEO"))
+        .unzip();
+    fed.play();
     sleep(Duration::from_millis(1200));
-    client.invoke(&hub, "setSource", json!({"source": inputs[1].1}));
+    let source = json!({"source": fed.inputs[1].1});
+    fed.client.invoke(&fed.hub, "setSource", source);
     sleep(Duration::from_millis(1200));
-    client.invoke(&hub, "removeSource", json!({}));
+    fed.client.invoke(&fed.hub, "removeSource", json!({}));
     sleep(Duration::from_millis(1000));
-    for recorder in &recorders {
-        client.invoke(recorder, "stopAndWait", json!({}));
-    }
-    client.ok("release", json!({"object": pipeline}));
+    let recorders: Vec<&str> = recorders.iter().map(String::as_str).collect();
+    fed.finish(&recorders);
 
     for path in &paths {
         let frames = decode_luma_sized(path, CLIP_WIDTH, CLIP_HEIGHT);
@@ -386,41 +425,24 @@ fn dispatcher_one_to_many_sends_the_source_to_every_port_and_switches() {
 
 #[test]
 fn dispatcher_routes_each_source_port_to_its_sink_port() {
-    let dir = tempfile::tempdir().unwrap();
-    let white = clip(dir.path(), "white", WHITE.0, 600, 2);
-    let green = clip(dir.path(), "green", GREEN.0, 1500, 2);
-    let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
-    let hub = client.create("Dispatcher", Some(&pipeline));
-    let inputs = feed(&mut client, &pipeline, &hub, &[&white, &green]);
-    let outputs: Vec<String> = (0..2)
-        .map(|_| client.create_with("HubPort", json!({"hub": hub})))
-        .collect();
+    let mut fed = Fed::hub("Dispatcher", 2);
+    let outputs: Vec<String> = (0..2).map(|_| fed.output()).collect();
     // Crossed on purpose: the first output shows the second input.
-    client.invoke(
-        &hub,
-        "connect",
-        json!({"source": inputs[1].1, "sink": outputs[0]}),
-    );
-    client.invoke(
-        &hub,
-        "connect",
-        json!({"source": inputs[0].1, "sink": outputs[1]}),
-    );
+    for (input, output) in [(1, 0), (0, 1)] {
+        let route = json!({"source": fed.inputs[input].1, "sink": outputs[output]});
+        fed.client.invoke(&fed.hub, "connect", route);
+    }
     let recordings: Vec<Tracks> = outputs
         .iter()
         .enumerate()
-        .map(|(i, port)| {
-            Tracks::record(&mut client, &pipeline, port, dir.path(), &format!("out{i}"))
-        })
+        .map(|(i, port)| fed.record(port, &format!("out{i}")))
         .collect();
-    play(&mut client, &inputs);
+    fed.play();
     sleep(Duration::from_millis(1500));
     for recording in &recordings {
-        recording.stop(&mut client);
+        recording.stop(&mut fed.client);
     }
-    client.ok("release", json!({"object": pipeline}));
+    fed.finish(&[]);
 
     for (recording, (colour, own, other)) in recordings
         .iter()
@@ -436,33 +458,18 @@ fn dispatcher_routes_each_source_port_to_its_sink_port() {
 
 #[test]
 fn alpha_blending_puts_a_port_in_its_rectangle_over_the_master() {
-    let dir = tempfile::tempdir().unwrap();
-    let white = clip(dir.path(), "white", WHITE.0, 600, 2);
-    let green = clip(dir.path(), "green", GREEN.0, 1500, 2);
-    let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
-    let hub = client.create("AlphaBlending", Some(&pipeline));
-    let inputs = feed(&mut client, &pipeline, &hub, &[&white, &green]);
-    let output = client.create_with("HubPort", json!({"hub": hub}));
-    client.invoke(
-        &hub,
-        "setMaster",
-        json!({"source": inputs[0].1, "zOrder": 1}),
-    );
+    let mut fed = Fed::hub("AlphaBlending", 2);
+    let output = fed.output();
+    let master = json!({"source": fed.inputs[0].1, "zOrder": 1});
+    fed.client.invoke(&fed.hub, "setMaster", master);
     let (x, y, w, h) = (0.5, 0.25, 0.25, 0.5);
-    client.invoke(
-        &hub,
-        "setPortProperties",
-        json!({"relativeX": x, "relativeY": y, "zOrder": 2, "relativeWidth": w,
-               "relativeHeight": h, "port": inputs[1].1}),
-    );
-    let path = dir.path().join("blend.webm");
-    let recorder = record_kind(&mut client, &pipeline, &output, &path, "VIDEO");
-    play(&mut client, &inputs);
+    let layer = json!({"relativeX": x, "relativeY": y, "zOrder": 2, "relativeWidth": w,
+                       "relativeHeight": h, "port": fed.inputs[1].1});
+    fed.client.invoke(&fed.hub, "setPortProperties", layer);
+    let (recorder, path) = fed.record_kind(&output, "blend", "VIDEO");
+    fed.play();
     sleep(Duration::from_millis(1500));
-    client.invoke(&recorder, "stopAndWait", json!({}));
-    client.ok("release", json!({"object": pipeline}));
+    fed.finish(&[&recorder]);
 
     // The picture takes the master's size.
     let frames = decode_luma_sized(&path, CLIP_WIDTH, CLIP_HEIGHT);
