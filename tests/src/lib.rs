@@ -172,6 +172,14 @@ pub fn filmstrip(args: &[&str]) -> Outcome {
     run_built("filmstrip", args, &[])
 }
 
+/// Runs `filmstrip run --input <input> --filter <filter> --output <output>`: one filter
+/// between a file (or URI) and an output file (or `null`, for the events alone).
+pub fn filmstrip_run(input: &str, filter: &str, output: &str) -> Outcome {
+    filmstrip(&[
+        "run", "--input", input, "--filter", filter, "--output", output,
+    ])
+}
+
 /// Runs a binary of the workspace (`filmstrip`, `xtask`) with `args` and extra environment
 /// variables, ignoring any module path of the environment.
 pub fn run_built(name: &str, args: &[&str], envs: &[(&str, &str)]) -> Outcome {

@@ -18,6 +18,21 @@ impl Served {
         Client::connect(&self.url)
     }
 
+    /// A new connection and a MediaPipeline it created: where most tests of media start.
+    pub fn client_with_pipeline(&self) -> (Client, String) {
+        let mut client = self.client();
+        let pipeline = client.create("MediaPipeline", None);
+        (client, pipeline)
+    }
+
+    /// A new connection, a MediaPipeline it created and a PlayerEndpoint of `clip` in it, not
+    /// yet playing: where tests of what the server does to played media start.
+    pub fn client_with_player(&self, clip: &Path) -> (Client, String, String) {
+        let (mut client, pipeline) = self.client_with_pipeline();
+        let player = client.player(&pipeline, clip);
+        (client, pipeline, player)
+    }
+
     /// The `host:port` the server listens on.
     pub fn address(&self) -> String {
         let rest = self.url.strip_prefix("ws://").expect("a ws:// URL");
@@ -347,4 +362,23 @@ impl Client {
             .map(|n| n["params"]["value"]["data"].clone())
             .collect()
     }
+}
+
+/// Checks a BaseRtpEndpoint's `maxVideoSendBandwidth`: KMS's default of 500 kbps first, then
+/// a value set read back.
+pub fn assert_max_video_send_bandwidth(client: &mut Client, endpoint: &str) {
+    assert_eq!(
+        client.invoke(endpoint, "getMaxVideoSendBandwidth", json!({})),
+        500,
+        "KMS's default"
+    );
+    client.invoke(
+        endpoint,
+        "setMaxVideoSendBandwidth",
+        json!({"maxVideoSendBandwidth": 300}),
+    );
+    assert_eq!(
+        client.invoke(endpoint, "getMaxVideoSendBandwidth", json!({})),
+        300
+    );
 }

@@ -10,7 +10,8 @@
 
 use filmstrip_tests::kurento_js::{client_package, file_uri, run_script};
 use filmstrip_tests::{
-    FRAMES, HEIGHT, Served, WIDTH, decode_luma, filmstrip, green_png, gst_launch, module_library,
+    FRAMES, HEIGHT, Served, WIDTH, decode_luma, filmstrip, filmstrip_run, green_png, gst_launch,
+    module_library,
 };
 use serde_json::{Value as Json, json};
 use std::path::{Path, PathBuf};
@@ -37,15 +38,7 @@ fn filmstrip_run_finds_the_qr_code_of_a_clip_once() {
     let dir = tempfile::tempdir().unwrap();
     let clip = qr_clip(dir.path());
     let out = dir.path().join("out.webm");
-    let outcome = filmstrip(&[
-        "run",
-        "--input",
-        clip.to_str().unwrap(),
-        "--filter",
-        "ZBarFilter",
-        "--output",
-        out.to_str().unwrap(),
-    ]);
+    let outcome = filmstrip_run(clip.to_str().unwrap(), "ZBarFilter", out.to_str().unwrap());
     outcome.assert_success();
     let found = outcome.events("CodeFound");
     assert_eq!(found.len(), 1, "one appearance, one event: {found:?}");
@@ -60,8 +53,7 @@ fn every_class_over_raw_json_rpc() {
     let clip = qr_clip(dir.path());
     let image = file_uri(&green_png(dir.path()));
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
+    let (mut client, pipeline) = served.client_with_pipeline();
 
     // Kurento's built-in names, in both forms, with Kurento's object ids.
     let zbar = client.create("kurento.ZBarFilter", Some(&pipeline));
@@ -207,8 +199,7 @@ fn chroma_constructor_parameters_over_json_rpc() {
     let clip = screen_clip(dir.path());
     let image = file_uri(&green_png(dir.path()));
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
+    let (mut client, pipeline) = served.client_with_pipeline();
     let children = |client: &mut filmstrip_tests::serve::Client| {
         client.invoke(&pipeline, "getChildren", json!({}))
     };
@@ -361,17 +352,7 @@ fn filmstrip_run_passes_constructor_parameters() {
         "ChromaFilter,window={{\"topRightCornerX\":200,\"topRightCornerY\":150,\"width\":30,\"height\":30}},background_image={}",
         image.display()
     );
-    let run = |filter: &str, output: &str| {
-        filmstrip(&[
-            "run",
-            "--input",
-            clip.to_str().unwrap(),
-            "--filter",
-            filter,
-            "--output",
-            output,
-        ])
-    };
+    let run = |filter: &str, output: &str| filmstrip_run(clip.to_str().unwrap(), filter, output);
     run(&filter, out.to_str().unwrap()).assert_success();
     let last = decode_luma(&out).pop().unwrap();
     assert!(
@@ -394,8 +375,7 @@ fn pointer_window_events_over_json_rpc() {
     let dir = tempfile::tempdir().unwrap();
     let clip = pointer_clip(dir.path());
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
+    let (mut client, pipeline) = served.client_with_pipeline();
     // Kurento's tutorial calibration region, and the window, as constructor parameters.
     let pointer = client.create_with(
         "pointerdetector.PointerDetectorFilter",

@@ -4,7 +4,7 @@
 //! `GST_PLUGIN_PATH` (the event as an element message); and real photographs of the
 //! module's `tests/data/plates-eu` as still-image inputs of `filmstrip run`.
 
-use filmstrip_tests::{filmstrip, plate_clip, profile_dir};
+use filmstrip_tests::{filmstrip, filmstrip_run, plate_clip, profile_dir};
 use std::process::Command;
 
 /// The scene's seed: its plate-00 is a Spanish plate about a quarter of the frame wide.
@@ -43,15 +43,7 @@ fn run_reads_real_photos_given_as_still_images() {
         .join("../modules/platedetector/tests/data/plates-eu");
     for (photo, plate) in [("test_002.jpg", "RK755AJ"), ("eu10.jpg", "WA56660")] {
         let input = set.join(photo);
-        let outcome = filmstrip(&[
-            "run",
-            "--input",
-            input.to_str().unwrap(),
-            "--filter",
-            "PlateDetectorFilter",
-            "--output",
-            "null",
-        ]);
+        let outcome = filmstrip_run(input.to_str().unwrap(), "PlateDetectorFilter", "null");
         outcome.assert_success();
         let events = outcome.events("PlateDetected");
         assert_eq!(events.len(), 1, "{photo}: {}", outcome.stdout);

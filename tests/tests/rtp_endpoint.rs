@@ -9,7 +9,7 @@
 //! and addresses such as 10.0.0.1 are unreachable there for certain.
 
 use filmstrip_tests::kurento_js::run_script;
-use filmstrip_tests::serve::{Client, MANAGER};
+use filmstrip_tests::serve::{Client, MANAGER, assert_max_video_send_bandwidth};
 use filmstrip_tests::{
     HEIGHT, Served, WIDTH, decode_audio, decode_luma, f32_samples, gst_launch,
     in_loopback_namespace, rms,
@@ -106,8 +106,7 @@ fn offer(sections: &[&str]) -> String {
 /// A server, a pipeline and a connected client.
 fn server() -> (Served, Client, String) {
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
+    let (client, pipeline) = served.client_with_pipeline();
     (served, client, pipeline)
 }
 
@@ -644,19 +643,7 @@ fn offers_answers_properties_and_kms_errors() {
     ] {
         client.subscribe(&rtp, event);
     }
-    assert_eq!(
-        client.invoke(&rtp, "getMaxVideoSendBandwidth", json!({})),
-        500
-    );
-    client.invoke(
-        &rtp,
-        "setMaxVideoSendBandwidth",
-        json!({"maxVideoSendBandwidth": 300}),
-    );
-    assert_eq!(
-        client.invoke(&rtp, "getMaxVideoSendBandwidth", json!({})),
-        300
-    );
+    assert_max_video_send_bandwidth(&mut client, &rtp);
     client.invoke(
         &rtp,
         "setMaxVideoRecvBandwidth",

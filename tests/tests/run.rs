@@ -1,6 +1,6 @@
 //! `filmstrip run` end to end: real clips through the bundled filters into real files.
 
-use filmstrip_tests::{FRAMES, busy_block_share, decode_luma, filmstrip, make_clip};
+use filmstrip_tests::{FRAMES, busy_block_share, decode_luma, filmstrip, filmstrip_run, make_clip};
 
 #[test]
 fn edges_then_pixelate_into_webm_emits_events_and_pixelates() {
@@ -76,15 +76,11 @@ fn mp4_output_keeps_every_frame() {
     let dir = tempfile::tempdir().unwrap();
     let clip = make_clip(dir.path());
     let out = dir.path().join("out.mp4");
-    let outcome = filmstrip(&[
-        "run",
-        "--input",
+    let outcome = filmstrip_run(
         clip.to_str().unwrap(),
-        "--filter",
         "pixelate.PixelateFilter,block-size=16",
-        "--output",
         out.to_str().unwrap(),
-    ]);
+    );
     outcome.assert_success();
     let output = decode_luma(&out);
     assert_eq!(output.len(), FRAMES);
@@ -98,15 +94,7 @@ fn null_output_only_reports_events() {
     let dir = tempfile::tempdir().unwrap();
     let clip = make_clip(dir.path());
     let uri = format!("file://{}", clip.display());
-    let outcome = filmstrip(&[
-        "run",
-        "--input",
-        &uri,
-        "--filter",
-        "EdgeDetectFilter,report_step=0",
-        "--output",
-        "null",
-    ]);
+    let outcome = filmstrip_run(&uri, "EdgeDetectFilter,report_step=0", "null");
     outcome.assert_success();
     // With reportStep 0 every frame reports its density.
     let lines = outcome

@@ -426,9 +426,7 @@ fn subscriptions_deliver_module_events_from_played_media() {
     let dir = tempfile::tempdir().unwrap();
     let clip = make_clip(dir.path());
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
-    let player = client.player(&pipeline, &clip);
+    let (mut client, pipeline, player) = served.client_with_player(&clip);
     assert!(player.ends_with("_kurento.PlayerEndpoint"), "{player}");
     let pass = client.create("PassThrough", Some(&pipeline));
     let edges = client.create("EdgeDetectFilter", Some(&pipeline));
@@ -509,8 +507,7 @@ fn players_report_errors_and_replay_after_stop() {
     let dir = tempfile::tempdir().unwrap();
     let clip = make_clip(dir.path());
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
+    let (mut client, pipeline) = served.client_with_pipeline();
     let create_player = |client: &mut Client, uri: String| {
         let params = json!({"type": "PlayerEndpoint",
             "constructorParams": {"mediaPipeline": pipeline, "uri": uri}});
@@ -566,8 +563,7 @@ fn players_report_errors_and_replay_after_stop() {
 #[test]
 fn create_applies_properties_and_the_manager_measures_cpu() {
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
+    let (mut client, pipeline) = served.client_with_pipeline();
     let params = json!({"type": "PixelateFilter", "constructorParams": {"mediaPipeline": pipeline},
         "properties": {"name": "pix", "tags": [{"key": "k", "value": "v"}], "blockSize": 16}});
     let pixelate = client.ok("create", params)["value"]
@@ -606,9 +602,7 @@ fn struct_values_in_module_events_carry_complex_type_tags() {
     let dir = tempfile::tempdir().unwrap();
     let clip = filmstrip_tests::astronaut_clip(dir.path());
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
-    let player = client.player(&pipeline, &clip);
+    let (mut client, pipeline, player) = served.client_with_player(&clip);
     let detector = client.create("FaceDetectorFilter", Some(&pipeline));
     client.invoke(&player, "connect", json!({"sink": detector}));
     client.subscribe(&detector, "FaceDetected");

@@ -252,9 +252,7 @@ struct Graph {
 impl Graph {
     fn new(clip: &Path) -> Self {
         let served = Served::start();
-        let mut client = served.client();
-        let pipeline = client.create("MediaPipeline", None);
-        let player = client.player(&pipeline, clip);
+        let (mut client, pipeline, player) = served.client_with_player(clip);
         client.subscribe(&player, "EndOfStream");
         Self {
             _served: served,

@@ -29,9 +29,7 @@ fn recorder_writes_every_played_frame_through_a_gstreamer_filter() {
     let clip = make_clip(dir.path());
     let recording = dir.path().join("flipped.webm");
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
-    let player = client.player(&pipeline, &clip);
+    let (mut client, pipeline, player) = served.client_with_player(&clip);
     let flip = client.create_with(
         "GStreamerFilter",
         json!({"mediaPipeline": pipeline, "command": "videoflip video-direction=horiz"}),
@@ -92,9 +90,7 @@ fn recorder_stop_and_wait_finalises_an_mp4_and_drops_frames_before_record() {
     let clip = make_clip(dir.path());
     let recording = dir.path().join("part.mp4");
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
-    let player = client.player(&pipeline, &clip);
+    let (mut client, pipeline, player) = served.client_with_player(&clip);
     let recorder = client.recorder(&pipeline, &recording, json!({"mediaProfile": "MP4"}));
     client.invoke(&player, "connect", json!({"sink": recorder}));
     client.subscribe(&recorder, "Stopped");
@@ -124,9 +120,7 @@ fn releasing_a_recording_pipeline_finalises_the_file() {
     let clip = make_clip(dir.path());
     let recording = dir.path().join("released.mp4");
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
-    let player = client.player(&pipeline, &clip);
+    let (mut client, pipeline, player) = served.client_with_player(&clip);
     let recorder = client.recorder(&pipeline, &recording, json!({"mediaProfile": "MP4"}));
     client.invoke(&player, "connect", json!({"sink": recorder}));
     client.invoke(&recorder, "record", json!({}));
@@ -146,8 +140,7 @@ fn releasing_a_recording_pipeline_finalises_the_file() {
 fn recorder_refuses_unknown_profiles_and_other_uris() {
     let dir = tempfile::tempdir().unwrap();
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
+    let (mut client, pipeline) = served.client_with_pipeline();
     let uri = format!("file://{}/out.webm", dir.path().display());
     let params = |profile: Json, uri: &str| {
         json!({"type": "RecorderEndpoint", "constructorParams":
@@ -186,8 +179,7 @@ fn gstreamer_filters_refuse_bad_commands_and_set_element_properties() {
     let clip = make_clip(dir.path());
     let recording = dir.path().join("dark.webm");
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
+    let (mut client, pipeline) = served.client_with_pipeline();
     let filter = |command: &str| {
         json!({"type": "GStreamerFilter",
                "constructorParams": {"mediaPipeline": pipeline, "command": command}})
@@ -246,9 +238,7 @@ fn media_flow_events_and_player_position_follow_the_played_clip() {
     let dir = tempfile::tempdir().unwrap();
     let clip = make_clip(dir.path());
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
-    let player = client.player(&pipeline, &clip);
+    let (mut client, pipeline, player) = served.client_with_player(&clip);
     let pass = client.create("PassThrough", Some(&pipeline));
     client.invoke(&player, "connect", json!({"sink": pass}));
     client.subscribe(&pass, "MediaFlowInStateChanged");
@@ -359,8 +349,7 @@ fn players_read_http_and_paths_and_report_unreachable_rtsp() {
     ));
     let url = serve_http(&clip);
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
+    let (mut client, pipeline) = served.client_with_pipeline();
     let web = client.create_with(
         "PlayerEndpoint",
         json!({"mediaPipeline": pipeline, "uri": url}),
@@ -441,8 +430,7 @@ fn players_play_a_live_rtsp_stream_into_a_recording() {
     let bars = std::fs::read(&bars).unwrap();
     let recording = dir.path().join("rtsp.mp4");
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
+    let (mut client, pipeline) = served.client_with_pipeline();
     let cache = |value: Json| {
         json!({"type": "PlayerEndpoint", "constructorParams":
             {"mediaPipeline": pipeline, "uri": url, "networkCache": value}})
@@ -550,9 +538,7 @@ fn stop_and_wait_on_end_of_stream_keeps_every_frame_through_a_filter() {
     let clip = filmstrip_tests::astronaut_clip(dir.path());
     let recording = dir.path().join("every-frame.mp4");
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
-    let player = client.player(&pipeline, &clip);
+    let (mut client, pipeline, player) = served.client_with_player(&clip);
     let face = client.create("kurento.FaceOverlayFilter", Some(&pipeline));
     let recorder = client.recorder(&pipeline, &recording, json!({"mediaProfile": "MP4"}));
     client.invoke(&player, "connect", json!({"sink": face}));

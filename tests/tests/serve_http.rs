@@ -250,8 +250,7 @@ fn with_use_encoded_media_the_posted_frames_are_recorded_as_they_are() {
     let clip = av_clip(dir.path(), false);
     let recording = dir.path().join("as-is.webm");
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
+    let (mut client, pipeline) = served.client_with_pipeline();
     let endpoint = client.create_with(
         "HttpPostEndpoint",
         json!({"mediaPipeline": pipeline, "useEncodedMedia": true}),
@@ -516,9 +515,7 @@ fn a_recorder_uploads_to_http_and_reports_a_refusing_server() {
     let stored = dir.path().join("stored.webm");
     let (url, server) = receiver(stored.clone());
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
-    let player = client.player(&pipeline, &clip);
+    let (mut client, pipeline, player) = served.client_with_player(&clip);
     let recorder = client.create_with(
         "RecorderEndpoint",
         json!({"mediaPipeline": pipeline, "uri": url, "stopOnEndOfStream": true}),
@@ -576,9 +573,7 @@ fn set_video_format_forces_the_frame_rate_and_release_is_idempotent() {
     let clip = make_clip(dir.path());
     let recording = dir.path().join("15fps.webm");
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
-    let player = client.player(&pipeline, &clip);
+    let (mut client, pipeline, player) = served.client_with_player(&clip);
     let caps = |codec: &str, numerator: i64| {
         json!({"caps": {"codec": codec, "framerate": {"numerator": numerator, "denominator": 1,
                "__module__": "kurento", "__type__": "Fraction"},
@@ -753,9 +748,7 @@ fn a_recorder_uploads_to_https() {
         .env("SSL_CERT_FILE", dir.path().join("ca.pem"))
         .stderr(std::process::Stdio::inherit());
     let served = Served::launch(command);
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
-    let player = client.player(&pipeline, &clip);
+    let (mut client, pipeline, player) = served.client_with_player(&clip);
     let uri = format!("https://127.0.0.1:{port}/secure.webm");
     let recorder = client.create_with(
         "RecorderEndpoint",

@@ -167,8 +167,7 @@ impl Fed {
         let white = clip(dir.path(), "white", WHITE.0, 600, seconds);
         let green = clip(dir.path(), "green", GREEN.0, 1500, seconds);
         let served = Served::start();
-        let mut client = served.client();
-        let pipeline = client.create("MediaPipeline", None);
+        let (mut client, pipeline) = served.client_with_pipeline();
         let hub = client.create(class, Some(&pipeline));
         let inputs = feed(&mut client, &pipeline, &hub, &[&white, &green]);
         Self {
@@ -510,8 +509,7 @@ fn alpha_blending_puts_a_port_in_its_rectangle_over_the_master() {
 #[test]
 fn hubs_refuse_foreign_ports_and_bad_parameters_and_release_their_ports() {
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
+    let (mut client, pipeline) = served.client_with_pipeline();
     let other_pipeline = client.create("MediaPipeline", None);
     let composite = client.create("Composite", Some(&pipeline));
     let dispatcher = client.create("Dispatcher", Some(&pipeline));

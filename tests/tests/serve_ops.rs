@@ -515,8 +515,7 @@ fn descriptor_exhaustion_backs_off_without_spinning_and_recovers() {
 #[test]
 fn releases_are_idempotent_and_get_info_reports_versions() {
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
+    let (mut client, pipeline) = served.client_with_pipeline();
     let element = client.create("PassThrough", Some(&pipeline));
     client.ok("release", json!({"object": pipeline}));
     // The element went with its pipeline; releasing either again succeeds, as on KMS.

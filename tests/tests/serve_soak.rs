@@ -25,9 +25,7 @@ fn filters_measure_their_frames_and_processing_time() {
     let dir = tempfile::tempdir().unwrap();
     let clip = make_clip(dir.path());
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
-    let player = client.player(&pipeline, &clip);
+    let (mut client, pipeline, player) = served.client_with_player(&clip);
     let filter = client.create("PixelateFilter", Some(&pipeline));
     client.invoke(&player, "connect", json!({"sink": filter}));
     let idle = element_stats(&mut client, &filter, json!({}));

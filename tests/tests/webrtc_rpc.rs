@@ -9,7 +9,7 @@
 //! every interface it sees, and there it sees only loopback, so no candidate or connectivity
 //! check can leave the machine.
 
-use filmstrip_tests::serve::{Client, MANAGER};
+use filmstrip_tests::serve::{Client, MANAGER, assert_max_video_send_bandwidth};
 use filmstrip_tests::{Served, gst_launch, in_loopback_namespace, workspace_root};
 use serde_json::{Value as Json, json};
 use std::path::{Path, PathBuf};
@@ -229,10 +229,17 @@ fn assert_kms_answer(offer_text: &str, answer_text: &str) {
 
 /// A server, a client, a pipeline and a WebRtcEndpoint in it.
 fn endpoint(served: &Served) -> (Client, String, String) {
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
+    let (mut client, pipeline) = served.client_with_pipeline();
     let webrtc = client.create("WebRtcEndpoint", Some(&pipeline));
     (client, pipeline, webrtc)
+}
+
+/// A server of its own with a WebRtcEndpoint in a pipeline, as `endpoint` makes it; the server
+/// lives as long as what is returned first.
+fn served_endpoint() -> (Served, Client, String) {
+    let served = Served::start();
+    let (client, _, webrtc) = endpoint(&served);
+    (served, client, webrtc)
 }
 
 fn process_offer(client: &mut Client, webrtc: &str, offer: &str) -> String {
@@ -314,8 +321,7 @@ fn answers_a_chrome_offer_without_vp8_with_one_h264_format() {
     }
     let offered = lines.join("\r\n");
     assert!(!offered.contains("VP8"), "VP8 still offered");
-    let served = Served::start();
-    let (mut client, _, webrtc) = endpoint(&served);
+    let (_served, mut client, webrtc) = served_endpoint();
     let answer = process_offer(&mut client, &webrtc, &offered);
     assert_kms_answer(&offered, &answer);
     let video = &Sdp::parse(&answer).sections[1];
@@ -383,8 +389,7 @@ fn remote_candidates_are_accepted_before_and_after_the_offer() {
     if !in_loopback_namespace("remote_candidates_are_accepted_before_and_after_the_offer") {
         return;
     }
-    let served = Served::start();
-    let (mut client, _, webrtc) = endpoint(&served);
+    let (_served, mut client, webrtc) = served_endpoint();
     // An mDNS name nobody answers for: resolved or dropped, never an error.
     let mdns =
         "candidate:2 1 UDP 2122260223 1f2e3d4c-5b6a-4798-8a9b-0c1d2e3f4a5b.local 40405 typ host";
@@ -478,8 +483,7 @@ fn candidates_are_announced_after_gather_candidates_under_both_names() {
     if !in_loopback_namespace("candidates_are_announced_after_gather_candidates_under_both_names") {
         return;
     }
-    let served = Served::start();
-    let (mut client, _, webrtc) = endpoint(&served);
+    let (_served, mut client, webrtc) = served_endpoint();
     let names = [
         ("IceCandidateFound", "OnIceCandidate"),
         ("IceGatheringDone", "OnIceGatheringDone"),
@@ -564,8 +568,7 @@ fn properties_read_and_write_by_their_kurento_names() {
     if !in_loopback_namespace("properties_read_and_write_by_their_kurento_names") {
         return;
     }
-    let served = Served::start();
-    let (mut client, _, webrtc) = endpoint(&served);
+    let (_served, mut client, webrtc) = served_endpoint();
     let stun = client.invoke(&webrtc, "getStunServerAddress", json!({}));
     assert!(
         stun.is_null() || stun == json!(""),
@@ -586,20 +589,7 @@ fn properties_read_and_write_by_their_kurento_names() {
         json!({"stunServerPort": 3479}),
     );
     assert_eq!(client.invoke(&webrtc, "getStunServerPort", json!({})), 3479);
-    assert_eq!(
-        client.invoke(&webrtc, "getMaxVideoSendBandwidth", json!({})),
-        500,
-        "KMS's default"
-    );
-    client.invoke(
-        &webrtc,
-        "setMaxVideoSendBandwidth",
-        json!({"maxVideoSendBandwidth": 300}),
-    );
-    assert_eq!(
-        client.invoke(&webrtc, "getMaxVideoSendBandwidth", json!({})),
-        300
-    );
+    assert_max_video_send_bandwidth(&mut client, &webrtc);
     assert_eq!(
         client.invoke(&webrtc, "getMediaState", json!({})),
         "DISCONNECTED"
@@ -658,9 +648,7 @@ fn server_to_server_call(hold: Option<Duration>) {
     let dir = tempfile::tempdir().unwrap();
     let clip = bars_clip(dir.path(), 10 + hold.map_or(0, |h| h.as_secs() as u32));
     let served = Served::start();
-    let mut client = served.client();
-    let pipeline = client.create("MediaPipeline", None);
-    let player = client.player(&pipeline, &clip);
+    let (mut client, pipeline, player) = served.client_with_player(&clip);
     let caller = client.create("WebRtcEndpoint", Some(&pipeline));
     let callee = client.create("WebRtcEndpoint", Some(&pipeline));
     client.invoke(&player, "connect", json!({"sink": caller}));
@@ -799,8 +787,7 @@ fn a_candidate_nobody_answers_ends_in_ice_failed() {
     if !in_loopback_namespace("a_candidate_nobody_answers_ends_in_ice_failed") {
         return;
     }
-    let served = Served::start();
-    let (mut client, _, webrtc) = endpoint(&served);
+    let (_served, mut client, webrtc) = served_endpoint();
     for event in [
         "IceComponentStateChanged",
         "OnIceComponentStateChanged",
