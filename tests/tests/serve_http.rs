@@ -162,19 +162,44 @@ fn post(url: &str, content_type: &str, body: &[u8], framing: Framing) -> Answer 
     read_answer(&stream)
 }
 
-/// A pipeline with an HttpPostEndpoint feeding a recording RecorderEndpoint (WEBM) that
-/// writes `recording`: the pipeline, the endpoint, its URL and the recorder.
+/// A new HttpPostEndpoint in `pipeline` with the constructor parameters `options`: the
+/// endpoint and the URL to POST to.
+fn post_endpoint(client: &mut Client, pipeline: &str, options: Json) -> (String, String) {
+    let mut constructor = json!({"mediaPipeline": pipeline});
+    if let (Some(all), Json::Object(options)) = (constructor.as_object_mut(), options) {
+        all.extend(options);
+    }
+    let endpoint = client.create_with("HttpPostEndpoint", constructor);
+    let url = client.invoke(&endpoint, "getUrl", json!({}));
+    let url = url.as_str().expect("a URL").to_string();
+    (endpoint, url)
+}
+
+/// A POST of the WebM `clip` to `url` that announces its whole length but has sent only its
+/// first `sent` bytes so far: an upload under way.
+fn upload_under_way(url: &str, clip: &[u8], sent: usize) -> TcpStream {
+    let mut upload = request(
+        url,
+        "POST",
+        &[
+            "Content-Type: video/webm".into(),
+            format!("Content-Length: {}", clip.len()),
+        ],
+    );
+    upload.write_all(&clip[..sent]).unwrap();
+    upload
+}
+
+/// A pipeline with an HttpPostEndpoint (constructed with `options`) feeding a recording
+/// RecorderEndpoint (WEBM) that writes `recording`: the pipeline, the endpoint, its URL and
+/// the recorder.
 fn endpoint_into_recorder(
     client: &mut Client,
+    options: Json,
     recording: &Path,
 ) -> (String, String, String, String) {
     let pipeline = client.create("MediaPipeline", None);
-    let endpoint = client.create_with(
-        "HttpPostEndpoint",
-        json!({"mediaPipeline": pipeline, "disconnectionTimeout": 1}),
-    );
-    let url = client.invoke(&endpoint, "getUrl", json!({}));
-    let url = url.as_str().expect("a URL").to_string();
+    let (endpoint, url) = post_endpoint(client, &pipeline, options);
     let recorder = client.recorder(&pipeline, recording, json!({}));
     client.invoke(&endpoint, "connect", json!({"sink": recorder}));
     client.invoke(&recorder, "record", json!({}));
@@ -210,7 +235,8 @@ fn a_posted_webm_is_recorded_with_its_frames_and_sound() {
     let recording = dir.path().join("posted.webm");
     let served = Served::start();
     let mut client = served.client();
-    let (pipeline, endpoint, url, recorder) = endpoint_into_recorder(&mut client, &recording);
+    let (pipeline, endpoint, url, recorder) =
+        endpoint_into_recorder(&mut client, json!({"disconnectionTimeout": 1}), &recording);
     let described = client.ok("describe", json!({"object": endpoint}));
     assert_eq!(described["qualifiedType"], "kurento.HttpPostEndpoint");
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
@@ -250,19 +276,12 @@ fn with_use_encoded_media_the_posted_frames_are_recorded_as_they_are() {
     let clip = av_clip(dir.path(), false);
     let recording = dir.path().join("as-is.webm");
     let served = Served::start();
-    let (mut client, pipeline) = served.client_with_pipeline();
-    let endpoint = client.create_with(
-        "HttpPostEndpoint",
-        json!({"mediaPipeline": pipeline, "useEncodedMedia": true}),
-    );
-    let url = client.invoke(&endpoint, "getUrl", json!({}));
-    let recorder = client.recorder(&pipeline, &recording, json!({}));
-    client.invoke(&endpoint, "connect", json!({"sink": recorder}));
-    client.invoke(&recorder, "record", json!({}));
-    client.subscribe(&endpoint, "EndOfStream");
-    client.subscribe(&endpoint, "Error");
+    let mut client = served.client();
+    let encoded = json!({"useEncodedMedia": true});
+    let (pipeline, endpoint, url, recorder) =
+        endpoint_into_recorder(&mut client, encoded, &recording);
     let body = std::fs::read(&clip).unwrap();
-    let answer = post(url.as_str().unwrap(), "video/webm", &body, Framing::Length);
+    let answer = post(&url, "video/webm", &body, Framing::Length);
     assert_eq!(answer.status, 200, "{}", answer.body);
     event_of(&mut client, &endpoint, "EndOfStream");
     client.invoke(&recorder, "stopAndWait", json!({}));
@@ -297,9 +316,10 @@ fn a_chunked_mp4_and_a_form_upload_are_recorded() {
     let (from_mp4, from_form) = (dir.path().join("mp4.webm"), dir.path().join("form.webm"));
     let served = Served::start();
     let mut client = served.client();
-    let (_, mp4_endpoint, mp4_url, mp4_recorder) = endpoint_into_recorder(&mut client, &from_mp4);
+    let (_, mp4_endpoint, mp4_url, mp4_recorder) =
+        endpoint_into_recorder(&mut client, json!({"disconnectionTimeout": 1}), &from_mp4);
     let (_, form_endpoint, form_url, form_recorder) =
-        endpoint_into_recorder(&mut client, &from_form);
+        endpoint_into_recorder(&mut client, json!({"disconnectionTimeout": 1}), &from_form);
     let uploads = std::thread::spawn(move || {
         let chunked = post(
             &mp4_url,
@@ -341,8 +361,11 @@ fn http_post_refusals_and_the_disconnection_timeout() {
     let clip = std::fs::read(av_clip(dir.path(), false)).unwrap();
     let mut served = Served::start();
     let mut client = served.client();
-    let (pipeline, endpoint, url, _) =
-        endpoint_into_recorder(&mut client, &dir.path().join("unused.webm"));
+    let (pipeline, endpoint, url, _) = endpoint_into_recorder(
+        &mut client,
+        json!({"disconnectionTimeout": 1}),
+        &dir.path().join("unused.webm"),
+    );
     let base = &url[..url.rfind('/').unwrap()];
     // A URL no endpoint has, another method, no Content-Type, another multipart kind.
     let unknown = post(
@@ -362,15 +385,7 @@ fn http_post_refusals_and_the_disconnection_timeout() {
 
     // Half a body, then a second POST while the first goes on: refused.
     let half = clip.len() / 2;
-    let mut first = request(
-        &url,
-        "POST",
-        &[
-            "Content-Type: video/webm".into(),
-            format!("Content-Length: {}", clip.len()),
-        ],
-    );
-    first.write_all(&clip[..half]).unwrap();
+    let first = upload_under_way(&url, &clip, half);
     event_of(&mut client, &endpoint, "MediaSessionStarted");
     let busy = post(&url, "video/webm", &clip, Framing::Length);
     assert_eq!(busy.status, 409, "{}", busy.body);
@@ -385,21 +400,10 @@ fn http_post_refusals_and_the_disconnection_timeout() {
     assert_eq!(ended.status, 410, "{}", ended.body);
 
     // Lost without a POST after it: the stream ends disconnectionTimeout later.
-    let second = client.create_with(
-        "HttpPostEndpoint",
-        json!({"mediaPipeline": pipeline, "disconnectionTimeout": 1}),
-    );
+    let (second, second_url) =
+        post_endpoint(&mut client, &pipeline, json!({"disconnectionTimeout": 1}));
     client.subscribe(&second, "EndOfStream");
-    let second_url = client.invoke(&second, "getUrl", json!({}));
-    let mut lost = request(
-        second_url.as_str().unwrap(),
-        "POST",
-        &[
-            "Content-Type: video/webm".into(),
-            format!("Content-Length: {}", clip.len()),
-        ],
-    );
-    lost.write_all(&clip[..half]).unwrap();
+    let lost = upload_under_way(&second_url, &clip, half);
     std::thread::sleep(Duration::from_millis(200));
     let dropped = Instant::now();
     drop(lost);
@@ -411,16 +415,10 @@ fn http_post_refusals_and_the_disconnection_timeout() {
     );
 
     // A body that is no media: 415 and an Error event saying so.
-    let third = client.create_with("HttpPostEndpoint", json!({"mediaPipeline": pipeline}));
+    let (third, third_url) = post_endpoint(&mut client, &pipeline, json!({}));
     client.subscribe(&third, "Error");
-    let third_url = client.invoke(&third, "getUrl", json!({}));
     let text = "this is not a video, only some plain words.\n".repeat(100);
-    let refused = post(
-        third_url.as_str().unwrap(),
-        "video/webm",
-        text.as_bytes(),
-        Framing::Length,
-    );
+    let refused = post(&third_url, "video/webm", text.as_bytes(), Framing::Length);
     assert_eq!(refused.status, 415, "{}", refused.body);
     let error = client.event("Error", LONG);
     let description = error["params"]["value"]["data"]["description"]
@@ -429,27 +427,13 @@ fn http_post_refusals_and_the_disconnection_timeout() {
     assert!(description.contains("no media stream"), "{description}");
     // A released endpoint's URL is gone at once; the server goes on.
     client.ok("release", json!({"object": third}));
-    let released = post(
-        third_url.as_str().unwrap(),
-        "video/webm",
-        &clip,
-        Framing::Length,
-    );
+    let released = post(&third_url, "video/webm", &clip, Framing::Length);
     assert_eq!(released.status, 404, "{}", released.body);
     assert_eq!(client.ok("ping", json!({}))["value"], "pong");
 
     // A shutdown in the middle of an upload is as clean as any other.
-    let fourth = client.create_with("HttpPostEndpoint", json!({"mediaPipeline": pipeline}));
-    let fourth_url = client.invoke(&fourth, "getUrl", json!({}));
-    let mut uploading = request(
-        fourth_url.as_str().unwrap(),
-        "POST",
-        &[
-            "Content-Type: video/webm".into(),
-            format!("Content-Length: {}", clip.len()),
-        ],
-    );
-    uploading.write_all(&clip[..half]).unwrap();
+    let (_, fourth_url) = post_endpoint(&mut client, &pipeline, json!({}));
+    let _uploading = upload_under_way(&fourth_url, &clip, half);
     std::thread::sleep(Duration::from_millis(200));
     served.signal("TERM");
     let status = served.wait_exit(Duration::from_secs(10));
