@@ -76,6 +76,20 @@ pub fn face_camera(dir: &Path) -> PathBuf {
 /// `setup` (at least `ip link set lo up`), one scenario at a time (a lock in `target/`), and
 /// returns its result after checking that the namespace held exactly `interfaces`.
 pub fn drive(config: &Json, modules: &Path, setup: &str, interfaces: &[&str]) -> Json {
+    let driver = browser_dir().join("driver.js");
+    drive_script(&driver, config, modules, setup, interfaces)
+}
+
+/// Runs the Node.js `script` (`driver.js`, or another driver of browsers such as the demos')
+/// as [`drive`] runs the driver: given `config`, in its own network namespace, one at a time,
+/// with the modules of `modules`; returns the last JSON line it printed, its result.
+pub fn drive_script(
+    script: &Path,
+    config: &Json,
+    modules: &Path,
+    setup: &str,
+    interfaces: &[&str],
+) -> Json {
     let scenario = config["scenario"].as_str().unwrap_or("scenario");
     let _turn = target_lock("webrtc-browser");
     let output = Command::new("unshare")
@@ -85,7 +99,7 @@ pub fn drive(config: &Json, modules: &Path, setup: &str, interfaces: &[&str]) ->
             "-c",
             &format!("{setup} && exec node \"$0\" \"$1\""),
         ])
-        .arg(browser_dir().join("driver.js"))
+        .arg(script)
         .arg(config.to_string())
         .env("NODE_PATH", modules)
         .output()
@@ -100,8 +114,9 @@ pub fn drive(config: &Json, modules: &Path, setup: &str, interfaces: &[&str]) ->
         .find_map(|line| serde_json::from_str(line).ok())
         .unwrap_or_else(|| {
             panic!(
-                "the {scenario} driver printed no result ({}); unshare -n needs root:\n\
+                "the {scenario} {} printed no result ({}); unshare -n needs root:\n\
                  stdout: {stdout}\nstderr: {stderr}",
+                script.display(),
                 output.status
             )
         });

@@ -12,9 +12,10 @@
 //! kept in `target/demos-screenshots/`; with `FILMSTRIP_README_SCREENSHOTS=DIR` the small
 //! ones for the README are written to DIR as well (`cargo xtask screenshots`).
 
-use filmstrip_tests::browser::{browser_modules, face_camera};
+use filmstrip_tests::browser::{browser_dir, browser_modules, drive_script, face_camera};
 use filmstrip_tests::{
-    filmstrip, gst_launch, plate_clip, profile_dir, run_node_tool, target_lock, workspace_root,
+    filmstrip, filmstrip_run, gst_launch, plate_clip, profile_dir, run_node_tool, target_lock,
+    workspace_root,
 };
 use serde_json::{Value as Json, json};
 use std::io::{Read, Write};
@@ -72,36 +73,8 @@ fn drive(dir: &Path, camera: &Path, pages: &[&str], extra: Json) -> Json {
     if let Some(readme) = std::env::var_os("FILMSTRIP_README_SCREENSHOTS") {
         config["readme"] = json!(PathBuf::from(readme));
     }
-    let _turn = target_lock("webrtc-browser");
-    let output = Command::new("unshare")
-        .args([
-            "-n",
-            "sh",
-            "-c",
-            "ip link set lo up && exec node \"$0\" \"$1\"",
-        ])
-        .arg(workspace_root().join("tests/browser/demos.js"))
-        .arg(config.to_string())
-        .env("NODE_PATH", &modules)
-        .output()
-        .unwrap_or_else(|err| panic!("cannot run unshare ({err}): these tests need root"));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let result: Json = stdout
-        .lines()
-        .rev()
-        .find_map(|line| serde_json::from_str(line).ok())
-        .unwrap_or_else(|| {
-            panic!(
-                "the demos driver printed no result ({}):\n{stdout}\n{}",
-                output.status,
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
-    assert_eq!(
-        result["interfaces"],
-        json!(["lo"]),
-        "not isolated on loopback"
-    );
+    let script = browser_dir().join("demos.js");
+    let result = drive_script(&script, &config, &modules, "ip link set lo up", &["lo"]);
     assert_eq!(result["errors"], json!([]), "{result:#}");
     for page in pages {
         let page_result = &result["pages"][page];
@@ -163,15 +136,7 @@ fn number(value: &Json, pointer: &str) -> f64 {
 /// The face box FaceDetectorFilter finds in the fake camera's picture, run from the file:
 /// `[left, top, right, bottom]` in fractions of the picture.
 fn true_face_box(camera: &Path) -> [f64; 4] {
-    let outcome = filmstrip(&[
-        "run",
-        "--input",
-        camera.to_str().unwrap(),
-        "--filter",
-        "FaceDetectorFilter",
-        "--output",
-        "null",
-    ]);
+    let outcome = filmstrip_run(camera.to_str().unwrap(), "FaceDetectorFilter", "null");
     outcome.assert_success();
     let event: Json = outcome
         .stdout
