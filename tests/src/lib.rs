@@ -412,6 +412,17 @@ impl Drop for Served {
     }
 }
 
+/// The mean absolute difference between two luma planes of one size.
+pub fn luma_difference(a: &[u8], b: &[u8]) -> f64 {
+    assert_eq!(a.len(), b.len(), "planes of different sizes");
+    let total: u64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
+    total as f64 / a.len() as f64
+}
+
 /// The share of `block`x`block` squares of `frames` whose brightness varies by more than
 /// `tolerance`: near zero for a pixelated picture, whatever its content.
 pub fn busy_block_share(frames: &[Vec<u8>], block: usize, tolerance: u8) -> f64 {

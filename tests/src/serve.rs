@@ -382,3 +382,10 @@ pub fn assert_max_video_send_bandwidth(client: &mut Client, endpoint: &str) {
         300
     );
 }
+
+/// Whether `id` is the id of an object of the built-in Kurento class `class` (`Composite`,
+/// `WebRtcEndpoint`): ids end in `_kurento.<class>`, as KMS's do.
+pub fn is_kurento_object(id: &Json, class: &str) -> bool {
+    let suffix = format!("_kurento.{class}");
+    id.as_str().is_some_and(|id| id.ends_with(&suffix))
+}

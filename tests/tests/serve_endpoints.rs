@@ -2,18 +2,12 @@
 //! PlayerEndpoint, checked on the files they write and the frames in them.
 
 use filmstrip_tests::serve::Client;
-use filmstrip_tests::{FRAMES, HEIGHT, Served, WIDTH, decode_luma, make_clip};
+use filmstrip_tests::{FRAMES, HEIGHT, Served, WIDTH, decode_luma, luma_difference, make_clip};
 use serde_json::{Value as Json, json};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 const LONG: Duration = Duration::from_secs(60);
-
-/// Mean absolute difference between two luma planes.
-fn difference(a: &[u8], b: &[u8]) -> f64 {
-    let total: u64 = a.iter().zip(b).map(|(x, y)| x.abs_diff(*y) as u64).sum();
-    total as f64 / a.len() as f64
-}
 
 /// `frame` mirrored left to right.
 fn mirrored(frame: &[u8]) -> Vec<u8> {
@@ -68,14 +62,14 @@ fn recorder_writes_every_played_frame_through_a_gstreamer_filter() {
     assert_eq!(recorded.len(), FRAMES, "every frame recorded once");
     let mut asymmetric = 0;
     for (index, (original, flipped)) in source.iter().zip(&recorded).enumerate() {
-        let mirror = difference(&mirrored(original), flipped);
-        let straight = difference(original, flipped);
+        let mirror = luma_difference(&mirrored(original), flipped);
+        let straight = luma_difference(original, flipped);
         assert!(
             mirror < 3.0,
             "frame {index}: {mirror:.1} from the mirrored source"
         );
         // Where the ball is off-centre, the recording is the mirror image, not the source.
-        if difference(original, &mirrored(original)) > 1.0 {
+        if luma_difference(original, &mirrored(original)) > 1.0 {
             asymmetric += 1;
             assert!(straight > 2.0 * mirror, "frame {index} is not flipped");
         }
@@ -470,9 +464,9 @@ fn players_play_a_live_rtsp_stream_into_a_recording() {
     // Encoded twice, the bars come back about 4.5 from the source, while the bars mirrored
     // are tens away: each frame is the served picture, not just some picture.
     let mirror = mirrored(&bars);
-    assert!(difference(&bars, &mirror) > 30.0);
+    assert!(luma_difference(&bars, &mirror) > 30.0);
     for (index, frame) in frames.iter().enumerate() {
-        let off = difference(&bars, frame);
+        let off = luma_difference(&bars, frame);
         assert!(off < 8.0, "frame {index} is {off:.1} from the bars");
     }
     let errors: Vec<_> = client

@@ -16,6 +16,8 @@
 //! two browsers encoding video at once on a small machine would skew every measure.
 
 use filmstrip_tests::browser::{browser_modules, drive, face_camera, kurento_bundle, number};
+use filmstrip_tests::decode::play_to_end;
+use filmstrip_tests::serve::is_kurento_object;
 use filmstrip_tests::{gst_launch, profile_dir, workspace_root};
 use serde_json::{Value as Json, json};
 use std::path::{Path, PathBuf};
@@ -232,14 +234,8 @@ fn kurento_client_bundle_drives_the_server_from_the_page() {
     assert_no_errors(&result);
     let created = result["created"].as_array().unwrap();
     assert!(
-        created[0]
-            .as_str()
-            .unwrap()
-            .ends_with("_kurento.MediaPipeline")
-            && created[1]
-                .as_str()
-                .unwrap()
-                .ends_with("_kurento.PassThrough"),
+        is_kurento_object(&created[0], "MediaPipeline")
+            && is_kurento_object(&created[1], "PassThrough"),
         "{created:?}"
     );
 }
@@ -571,18 +567,7 @@ fn decoded_tracks(path: &Path) -> Vec<Track> {
                 gst::PadProbeReturn::Ok
             });
     });
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let bus = pipeline.bus().unwrap();
-    for message in bus.iter_timed(gst::ClockTime::from_seconds(60)) {
-        match message.view() {
-            gst::MessageView::Eos(_) => break,
-            gst::MessageView::Error(err) => {
-                panic!("{} does not decode: {}", path.display(), err.error())
-            }
-            _ => {}
-        }
-    }
-    pipeline.set_state(gst::State::Null).unwrap();
+    play_to_end(&pipeline, path);
     std::mem::take(&mut *tracks.lock().unwrap())
 }
 
