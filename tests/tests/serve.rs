@@ -354,10 +354,9 @@ fn pipelines_hold_module_filters_with_kurento_ids_and_properties() {
         40101
     );
     let destroyed: Vec<Json> = client
-        .notifications
-        .iter()
-        .filter(|n| n.pointer("/params/value/type") == Some(&json!("ObjectDestroyed")))
-        .map(|n| n["params"]["value"]["data"]["objectId"].clone())
+        .take_events("ObjectDestroyed")
+        .into_iter()
+        .map(|data| data["objectId"].clone())
         .collect();
     for id in [&qualified, &pixelate, &face, &pipeline] {
         assert!(destroyed.contains(&json!(id)), "{id} not in {destroyed:?}");

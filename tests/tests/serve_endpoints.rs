@@ -4,7 +4,7 @@
 use filmstrip_tests::serve::Client;
 use filmstrip_tests::{FRAMES, HEIGHT, Served, WIDTH, decode_luma, luma_difference, make_clip};
 use serde_json::{Value as Json, json};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const LONG: Duration = Duration::from_secs(60);
@@ -78,15 +78,24 @@ fn recorder_writes_every_played_frame_through_a_gstreamer_filter() {
     client.ok("release", json!({"object": pipeline}));
 }
 
-#[test]
-fn recorder_stop_and_wait_finalises_an_mp4_and_drops_frames_before_record() {
-    let dir = tempfile::tempdir().unwrap();
-    let clip = make_clip(dir.path());
-    let recording = dir.path().join("part.mp4");
+/// A server whose pipeline's player of `make_clip`'s clip feeds an MP4 RecorderEndpoint
+/// writing `dir/<name>`, neither started: the server, its client, the pipeline, the player,
+/// the recorder and the recording's path.
+fn clip_into_mp4(dir: &Path, name: &str) -> (Served, Client, String, String, String, PathBuf) {
+    let clip = make_clip(dir);
+    let recording = dir.join(name);
     let served = Served::start();
     let (mut client, pipeline, player) = served.client_with_player(&clip);
     let recorder = client.recorder(&pipeline, &recording, json!({"mediaProfile": "MP4"}));
     client.invoke(&player, "connect", json!({"sink": recorder}));
+    (served, client, pipeline, player, recorder, recording)
+}
+
+#[test]
+fn recorder_stop_and_wait_finalises_an_mp4_and_drops_frames_before_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_served, mut client, pipeline, player, recorder, recording) =
+        clip_into_mp4(dir.path(), "part.mp4");
     client.subscribe(&recorder, "Stopped");
     client.invoke(&player, "play", json!({}));
     // The player is live: a third of the clip goes by before recording starts.
@@ -111,12 +120,8 @@ fn recorder_stop_and_wait_finalises_an_mp4_and_drops_frames_before_record() {
 #[test]
 fn releasing_a_recording_pipeline_finalises_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    let clip = make_clip(dir.path());
-    let recording = dir.path().join("released.mp4");
-    let served = Served::start();
-    let (mut client, pipeline, player) = served.client_with_player(&clip);
-    let recorder = client.recorder(&pipeline, &recording, json!({"mediaProfile": "MP4"}));
-    client.invoke(&player, "connect", json!({"sink": recorder}));
+    let (_served, mut client, pipeline, player, recorder, recording) =
+        clip_into_mp4(dir.path(), "released.mp4");
     client.invoke(&recorder, "record", json!({}));
     client.invoke(&player, "play", json!({}));
     std::thread::sleep(Duration::from_millis(500));
@@ -469,11 +474,7 @@ fn players_play_a_live_rtsp_stream_into_a_recording() {
         let off = luma_difference(&bars, frame);
         assert!(off < 8.0, "frame {index} is {off:.1} from the bars");
     }
-    let errors: Vec<_> = client
-        .notifications
-        .iter()
-        .filter(|n| n.pointer("/params/value/type") == Some(&json!("Error")))
-        .collect();
+    let errors = client.take_events("Error");
     assert!(errors.is_empty(), "{errors:?}");
     client.ok("release", json!({"object": pipeline}));
 }
