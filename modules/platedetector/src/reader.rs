@@ -53,6 +53,10 @@ const MAX_INK_CHROMA: f64 = 60.0;
 /// less): nothing lies there, or the dark car does, where beside a character the plate's
 /// border lines go on.
 const SIDE_OPEN: f32 = 0.15;
+/// Farthest a character beyond the candidate's part may start from it, in band heights:
+/// the part already holds a margin beyond its last character, and a second character beyond
+/// would start a character's width farther.
+const NEXT: f32 = 0.4;
 /// White border around the strip: Tesseract misreads characters touching the image edge.
 const BORDER: i32 = 12;
 /// Extra height of the warped strip beyond the candidate's margin, in character heights:
@@ -461,10 +465,14 @@ impl Reader {
             if grey > (ink + 255.0) / 2.0 || chroma > MAX_INK_CHROMA {
                 continue;
             }
-            // Beyond the candidate's ends (the EU band's edge, the car) only ink as dark and
-            // of the same hue as the characters' counts.
+            // Beyond the candidate's ends (the EU band's edge, the car, text beside the
+            // plate) only one character counts, the one run into the side: next to the
+            // candidate's part, as dark and of the same hue as the characters.
+            let apart = (r.x - (ext + core_w)).max(ext - (r.x + r.width)) as f32;
             if beyond
-                && (grey > ink + (255.0 - ink) / 4.0 || chroma > ink_chroma + MAX_INK_CHROMA / 4.0)
+                && (apart > NEXT * band
+                    || grey > ink + (255.0 - ink) / 4.0
+                    || chroma > ink_chroma + MAX_INK_CHROMA / 4.0)
             {
                 continue;
             }

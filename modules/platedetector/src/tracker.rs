@@ -56,6 +56,10 @@ const THUMB: Size = Size {
 pub const LIGHT_EVERY: u64 = 6;
 /// Agreeing reads a decision needs.
 const MIN_VOTES: usize = 2;
+/// Length under which a read needs one agreeing view more: four characters are likelier a
+/// word on a sign (`EXIT`, whose `T` Tesseract weighs as `1`) than a plate, which mostly
+/// has six to eight.
+const SHORT: usize = 5;
 
 /// A plate read and decided.
 #[derive(Debug, Clone, PartialEq)]
@@ -206,7 +210,7 @@ fn majority(reads: &[(String, f32, usize)]) -> Option<(String, f64)> {
     let mut views: Vec<usize> = agreeing.iter().map(|r| r.2).collect();
     views.sort_unstable();
     views.dedup();
-    if views.len() < MIN_VOTES {
+    if views.len() < MIN_VOTES + usize::from(length < SHORT) {
         return None;
     }
     let confidence = agreeing.iter().map(|r| r.1).sum::<f32>() / agreeing.len() as f32 / 100.0;
@@ -451,6 +455,13 @@ mod tests {
         // Croatian `LL NNN LL` against misreads of the rarer Polish `LL NNNNN`.
         let (plate, _) = vote(&reads(&["BA36907", "BA302OZ", "BA36207", "BA302OZ"])).unwrap();
         assert_eq!(plate, "BA302OZ");
+    }
+
+    #[test]
+    fn four_characters_need_three_views() {
+        assert_eq!(vote(&reads(&["EXI1", "EXI1"])), None);
+        let (plate, _) = vote(&reads(&["EXI1", "EXI1", "EXI1"])).unwrap();
+        assert_eq!(plate, "EXI1");
     }
 
     #[test]

@@ -35,7 +35,8 @@ pub fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/plates-eu")
 }
 
-/// Every photo of the set, by name.
+/// Every photo of the set, by name; only those `PLATES_ONLY` names (`test_008,test_046`), if
+/// set.
 pub fn photos() -> Vec<Photo> {
     let mut photos: Vec<Photo> = std::fs::read_dir(dir())
         .expect("tests/data/plates-eu exists")
@@ -81,6 +82,11 @@ pub fn same_plate(read: &str, truth: &str) -> bool {
 pub fn decode(path: &Path) -> (Vec<u8>, i32, i32) {
     let bgr = imgcodecs::imread(path.to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
     assert!(!bgr.empty(), "cannot decode {}", path.display());
+    bgrx(&scaled(bgr))
+}
+
+/// `bgr` scaled by `PLATES_SCALE`, if set.
+pub fn scaled(bgr: Mat) -> Mat {
     match std::env::var("PLATES_SCALE")
         .ok()
         .and_then(|s| s.parse::<f64>().ok())
@@ -92,9 +98,9 @@ pub fn decode(path: &Path) -> (Vec<u8>, i32, i32) {
                 (f64::from(bgr.rows()) * scale).round() as i32,
             );
             imgproc::resize(&bgr, &mut scaled, size, 0.0, 0.0, imgproc::INTER_AREA).unwrap();
-            bgrx(&scaled)
+            scaled
         }
-        None => bgrx(&bgr),
+        None => bgr,
     }
 }
 
@@ -218,7 +224,7 @@ impl Still {
 
 /// Plate-free real pictures: from each photo, the part above its plate and the part below
 /// it (each kept when at least a quarter of the photo's height), cut a plate's height away
-/// from the plate so that no piece of it shows.
+/// from the plate so that no piece of it shows; scaled by `PLATES_SCALE` too.
 pub fn plate_free_crops() -> Vec<(String, Mat)> {
     let mut crops = Vec::new();
     for photo in photos() {
@@ -234,7 +240,7 @@ pub fn plate_free_crops() -> Vec<(String, Mat)> {
         ] {
             if rect.height >= h / 4 && rect.y >= 0 && rect.y + rect.height <= h {
                 let crop = Mat::roi(&picture, rect).unwrap().try_clone().unwrap();
-                crops.push((format!("{} {part}", photo.name), crop));
+                crops.push((format!("{} {part}", photo.name), scaled(crop)));
             }
         }
     }
