@@ -253,6 +253,24 @@ pub fn make_clip(dir: &Path) -> PathBuf {
     clip
 }
 
+/// Writes a `seconds` long WebM of SMPTE colour bars (VP8, `width`x`height` at 30 fps) with a
+/// 440 Hz tone (Opus, 48 kHz stereo) to `dir/bars.webm`: what players send to browsers.
+pub fn bars_clip(dir: &Path, (width, height): (usize, usize), seconds: u32) -> PathBuf {
+    let clip = dir.join("bars.webm");
+    // 480-sample buffers at 48 kHz: 100 a second.
+    gst_launch(&format!(
+        "videotestsrc pattern=smpte num-buffers={} \
+         ! video/x-raw,width={width},height={height},framerate=30/1 ! vp8enc deadline=1 \
+         ! webmmux name=mux ! filesink location={} \
+         audiotestsrc wave=sine freq=440 samplesperbuffer=480 num-buffers={} \
+         ! audio/x-raw,rate=48000,channels=2 ! audioconvert ! opusenc ! mux.",
+        seconds * 30,
+        clip.display(),
+        seconds * 100,
+    ));
+    clip
+}
+
 /// Decodes a [`WIDTH`]x[`HEIGHT`] video file into its frames' luma planes.
 pub fn decode_luma(video: &Path) -> Vec<Vec<u8>> {
     decode_luma_sized(video, WIDTH, HEIGHT)

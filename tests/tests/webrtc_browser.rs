@@ -18,7 +18,7 @@
 use filmstrip_tests::browser::{browser_modules, drive, face_camera, kurento_bundle, number};
 use filmstrip_tests::decode::play_to_end;
 use filmstrip_tests::serve::is_kurento_object;
-use filmstrip_tests::{gst_launch, profile_dir, workspace_root};
+use filmstrip_tests::{profile_dir, workspace_root};
 use serde_json::{Value as Json, json};
 use std::path::{Path, PathBuf};
 
@@ -28,19 +28,9 @@ fn hat_png(dir: &Path) -> PathBuf {
     filmstrip_tests::green_png(dir)
 }
 
-/// A 10-second 640x480 WebM of SMPTE colour bars (VP8) with a 440 Hz tone (Opus), for
-/// the PlayerEndpoint scenarios.
+/// The PlayerEndpoint scenarios' clip: 10 s of 640x480 bars with a tone.
 fn bars_clip(dir: &Path) -> PathBuf {
-    let clip = dir.join("bars.webm");
-    gst_launch(&format!(
-        "videotestsrc pattern=smpte num-buffers=300 \
-         ! video/x-raw,width=640,height=480,framerate=30/1 ! vp8enc deadline=1 \
-         ! webmmux name=mux ! filesink location={} \
-         audiotestsrc wave=sine freq=440 samplesperbuffer=480 num-buffers=1000 \
-         ! audio/x-raw,rate=48000,channels=2 ! audioconvert ! opusenc ! mux.",
-        clip.display()
-    ));
-    clip
+    filmstrip_tests::bars_clip(dir, (640, 480), 10)
 }
 
 /// Runs `scenario` with the driver inside a fresh network namespace holding only `lo`, with

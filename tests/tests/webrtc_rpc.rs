@@ -10,9 +10,8 @@
 //! check can leave the machine.
 
 use filmstrip_tests::serve::{Client, MANAGER, assert_max_video_send_bandwidth};
-use filmstrip_tests::{Served, gst_launch, in_loopback_namespace, workspace_root};
+use filmstrip_tests::{Served, bars_clip, in_loopback_namespace, workspace_root};
 use serde_json::{Value as Json, json};
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// A real offer from Chromium 156 (kurento-utils `WebRtcPeerSendrecv`, the loopback page).
@@ -600,22 +599,6 @@ fn properties_read_and_write_by_their_kurento_names() {
     );
 }
 
-/// A `seconds` long 320x240 WebM of colour bars (VP8) with a tone (Opus).
-fn bars_clip(dir: &Path, seconds: u32) -> PathBuf {
-    let clip = dir.join("bars.webm");
-    gst_launch(&format!(
-        "videotestsrc pattern=smpte num-buffers={} \
-         ! video/x-raw,width=320,height=240,framerate=30/1 ! vp8enc deadline=1 \
-         ! webmmux name=mux ! filesink location={} \
-         audiotestsrc wave=sine freq=440 samplesperbuffer=480 num-buffers={} \
-         ! audio/x-raw,rate=48000,channels=2 ! audioconvert ! opusenc ! mux.",
-        seconds * 30,
-        clip.display(),
-        seconds * 100,
-    ));
-    clip
-}
-
 /// The `data` of the next event of `event_type` from `source` with `newState` `state`.
 fn state_event(client: &mut Client, event_type: &str, source: &str, state: &str) -> Option<Json> {
     client.event_where(Duration::ZERO, |data| {
@@ -646,7 +629,11 @@ fn a_call_with_media_flowing_stays_media_connected() {
 /// through the client; with `hold`, the call then runs that long, checked all along.
 fn server_to_server_call(hold: Option<Duration>) {
     let dir = tempfile::tempdir().unwrap();
-    let clip = bars_clip(dir.path(), 10 + hold.map_or(0, |h| h.as_secs() as u32));
+    let clip = bars_clip(
+        dir.path(),
+        (320, 240),
+        10 + hold.map_or(0, |h| h.as_secs() as u32),
+    );
     let served = Served::start();
     let (mut client, pipeline, player) = served.client_with_player(&clip);
     let caller = client.create("WebRtcEndpoint", Some(&pipeline));
