@@ -115,8 +115,6 @@ struct Level {
     image: Mat,
     /// The largest window searched.
     top: i32,
-    /// Whether a level finer than `detectWidth`, for faces too small for the coarse ones.
-    fine: bool,
 }
 
 /// The face search; keeps the cascades and which band of the fine levels comes next.
@@ -232,10 +230,7 @@ impl Search {
             if rects.is_empty() {
                 continue;
             }
-            let level = Level {
-                fine: true,
-                ..pad(&grey(picture, &mut full, size)?, s, false)?
-            };
+            let level = pad(&grey(picture, &mut full, size)?, s, false)?;
             let index = levels.len();
             for rect in rects {
                 self.detect(&level, index, rect, &mut found)?;
@@ -341,13 +336,14 @@ impl Search {
             );
             let out_side = hit.x < PAD - out_x || hit.x + hit.width > cols - PAD + out_x;
             let out_end = hit.y < PAD - out_y || hit.y + hit.height > rows - PAD + out_y;
-            // On the fine levels, a single hit cut by the top or bottom border is too little:
-            // the other cascades, on their crops of a small face (under 48 px at 640x480),
-            // agreed with clutter there (measured: the edge of the photo at the top border,
-            // 30 px), and no eye check guards these borders. The coarse levels needed single
-            // hits (faces of 100 to 150 px half out of the top or bottom of 640x480), the
-            // fine ones did not (40 and 60 px).
-            let too_few = level.fine && !out_side && twice < 4;
+            // A single hit cut by the top or bottom border is too little on a face under two
+            // windows wide in the frame, whose visible half is smaller than the cascade's
+            // window: the other cascades, on their crops of it, agreed with clutter there
+            // (measured: the edge of the photo at the top border, a 30 px box at 640x480), and
+            // no eye check guards these borders. Faces of 40 and 60 px half out of the top or
+            // bottom had 2 hits or more; those of 100 to 150 px needed single hits.
+            let small = f64::from(hit.width) / level.scale < f64::from(2 * WINDOW);
+            let too_few = small && !out_side && twice < 4;
             if (out_side || out_end) && !too_few {
                 found.push((level.to_frame(hit), index, Fill::Mirror));
             }
@@ -548,7 +544,6 @@ fn pad(image: &Mat, scale: f64, last: bool) -> Result<Level> {
         scale,
         image: padded,
         top,
-        fine: false,
     })
 }
 
