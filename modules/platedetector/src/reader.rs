@@ -496,7 +496,7 @@ impl Reader {
         Ok(kept > 0)
     }
 
-    /// The plate's sides in [`Self::binary`]: the innermost column left of `inner_left` and
+    /// The plate's sides in the strip with its ends: the innermost column left of `inner_left` and
     /// the innermost right of `inner_right` where the plate ends. Such a column's ink runs
     /// unbroken from row `from` to row `to`, beyond the characters' band (`top` to
     /// `bottom`) both ways, and beyond it, above and below the band, lies no border line:
