@@ -496,8 +496,9 @@ impl Reader {
         Ok(kept > 0)
     }
 
-    /// The plate's sides in the strip with its ends: the innermost column left of `inner_left` and
-    /// the innermost right of `inner_right` where the plate ends. Such a column's ink runs
+    /// The plate's sides in the strip with its ends: the innermost column left of
+    /// `inner_left` and the innermost right of `inner_right` where the plate ends. Such a
+    /// column's ink runs
     /// unbroken from row `from` to row `to`, beyond the characters' band (`top` to
     /// `bottom`) both ways, and beyond it, above and below the band, lies no border line:
     /// either nothing or the dark car. A character run into the plate's top and bottom
