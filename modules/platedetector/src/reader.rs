@@ -498,11 +498,10 @@ impl Reader {
 
     /// The plate's sides in the strip with its ends: the innermost column left of
     /// `inner_left` and the innermost right of `inner_right` where the plate ends. Such a
-    /// column's ink runs
-    /// unbroken from row `from` to row `to`, beyond the characters' band (`top` to
-    /// `bottom`) both ways, and beyond it, above and below the band, lies no border line:
-    /// either nothing or the dark car. A character run into the plate's top and bottom
-    /// border lines has such a column too, but the border lines go on beside it.
+    /// column's ink runs unbroken from row `from` to row `to`, beyond the characters' band
+    /// (`top` to `bottom`) both ways, and beyond it, above and below the band, lies no border
+    /// line: either nothing or the dark car. A character run into the plate's top and
+    /// bottom border lines has such a column too, but the border lines go on beside it.
     fn sides(
         &self,
         (from, top, bottom, to): (i32, i32, i32, i32),
