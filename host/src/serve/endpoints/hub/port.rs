@@ -7,7 +7,8 @@
 //! the port's bin, the port would be upstream and downstream of the hub at once, a loop in
 //! the pipeline's graph that GStreamer warns about whenever the pipeline changes state. The
 //! input queue keeps only the newest half second, so a mix never waits on a port that falls
-//! behind, and what enters is restamped on the pipeline's running time.
+//! behind, and what enters is restamped on the pipeline's running time; what leaves for the
+//! output stays in time order whichever input the hub gives it.
 
 use super::super::super::objects::{self, Behaviour, ElementMedia, MediaKind, Outcome, Port};
 use super::super::super::rpc::RpcError;
@@ -102,6 +103,7 @@ fn kind_port(
     output.sync_state_with_parent()?;
     let feed = output.static_pad("sink").context("tee without sink pad")?;
     boundary(&feed, kind);
+    retime::keep_in_order(&feed);
     Ok((input, feed, Port::new(output, Some(ghost))))
 }
 

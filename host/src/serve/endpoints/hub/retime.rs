@@ -6,6 +6,10 @@
 //! Each input's running times are shifted by the offset that put its first frame at the
 //! moment it arrived, so its own pacing is kept; a jump (a player stopped and played again)
 //! takes a new offset.
+//!
+//! What leaves for a port's output is kept in time order ([`keep_in_order`]): each input's
+//! frames carry their own arrival lag, so a source switched in may start a few milliseconds
+//! behind the one before.
 
 use gst::prelude::*;
 use std::sync::Mutex;
@@ -43,6 +47,25 @@ pub fn restamp(pad: &gst::Pad) {
             gst::PadProbeReturn::Ok
         },
     );
+}
+
+/// Drops what reaches `pad` (where a hub feeds a port's output) stamped at or before what
+/// went through last. A dispatcher switching sources joins two timelines whose lags differ by
+/// a few milliseconds; given a frame earlier than the one before, `vp8enc` in a recorder kept
+/// writing the previous source's picture for the rest of the recording.
+pub fn keep_in_order(pad: &gst::Pad) {
+    let last = Mutex::new(None::<gst::ClockTime>);
+    pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        let Some(pts) = info.buffer().and_then(|buffer| buffer.pts()) else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_some_and(|last| pts <= last) {
+            return gst::PadProbeReturn::Drop;
+        }
+        *last = Some(pts);
+        gst::PadProbeReturn::Ok
+    });
 }
 
 /// One input's timeline and its offset to the pipeline's.
