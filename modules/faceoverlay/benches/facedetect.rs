@@ -240,8 +240,8 @@ fn scene_frames(scene: &Scene) -> usize {
 }
 
 /// The still scenes of the recall table: faces of every bucket at five positions at 640x480,
-/// close-ups filling 640x480 and 1280x720, faces 30% and half out of each border, groups, and
-/// face-free parts of the photo.
+/// close-ups filling 640x480 and 1280x720, faces 30% and half out of each border and 40% and
+/// 45% out of the top one, groups, and face-free parts of the photo.
 fn scenes() -> Vec<Scene> {
     let vga = Scenes::new(640, 480);
     let positions = [
@@ -264,6 +264,11 @@ fn scenes() -> Vec<Scene> {
         for border in ["left", "right", "top", "bottom"] {
             for out in [0.3, 0.5] {
                 all.push(vga.cut(width, border, out));
+            }
+            if border == "top" {
+                for out in [0.4, 0.45] {
+                    all.push(vga.cut(width, border, out));
+                }
             }
         }
     }

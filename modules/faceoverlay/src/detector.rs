@@ -107,6 +107,18 @@ impl FaceBox {
         if union > 0.0 { inter / union } else { 0.0 }
     }
 
+    /// The share of this box's area inside `other`: 1 for a box within it.
+    pub fn inside(&self, other: &FaceBox) -> f64 {
+        let w = (self.x + self.width).min(other.x + other.width) - self.x.max(other.x);
+        let h = (self.y + self.height).min(other.y + other.height) - self.y.max(other.y);
+        let area = self.width * self.height;
+        if area > 0.0 {
+            w.max(0.0) * h.max(0.0) / area
+        } else {
+            0.0
+        }
+    }
+
     /// The box as whole pixels of a `scale`d picture, clipped to its `size`; `None` if empty.
     fn pixels(&self, scale: f64, size: Size) -> Option<Rect> {
         let x0 = ((self.x * scale).round() as i32).clamp(0, size.width);

@@ -15,8 +15,8 @@
 //! (a face 30% out of a side is completed by a distorted mirror image), a single one at some
 //! sizes, so any hit reaching out of the picture is taken when both other cascades agree; one
 //! less than half out of the top shows its eyes but no brows, which the first cascade needs, so
-//! above a repeated top row the second cascade looks for it around the faces followed, and the
-//! third must agree.
+//! in the top band of every part searched the second cascade looks for it above a repeated top
+//! row, and the third must agree, and an LBP cascade too unless the face is followed already.
 //!
 //! Levels at most `detectWidth` wide (the *coarse* levels) are searched whole on every
 //! detection. Finer levels, which only small faces need and which cost several times the
@@ -48,6 +48,11 @@ pub const CHECK_CASCADE: &str = "/usr/share/opencv4/haarcascades/haarcascade_fro
 /// The cascade giving a third opinion on faces cut by the top or bottom border, from the same
 /// package.
 pub const THIRD_CASCADE: &str = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_alt.xml";
+
+/// The cascade giving a fourth opinion on faces found above a repeated top row and not followed
+/// yet, from the same package: trained on other features (local binary patterns), it agrees
+/// with the Haar cascades on faces cut at the eyes and not on the clothing they box there.
+pub const FOURTH_CASCADE: &str = "/usr/share/opencv4/lbpcascades/lbpcascade_frontalface.xml";
 
 /// The eye cascade checking faces cut by a border, from the same package.
 pub const EYE_CASCADE: &str = "/usr/share/opencv4/haarcascades/haarcascade_eye.xml";
@@ -90,6 +95,9 @@ const CENTRE_OUT: f64 = 0.1;
 const GROUP_EPS: f64 = 0.2;
 /// Least overlap of two boxes taken for the same face.
 const SAME_FACE: f64 = 0.3;
+/// Share of a box inside a larger face beyond which it is a part of that face (a face cut by a
+/// border also gathers hits on its eyes and nose, boxed by windows smaller than it).
+const PART_OF_FACE: f64 = 0.5;
 
 /// What fills the padding above the picture.
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -107,6 +115,7 @@ enum Fill {
 enum CheckBy {
     Second,
     Third,
+    Fourth,
 }
 
 /// One level of the pyramid: the grey picture scaled by `scale`, padded by [`PAD`].
@@ -122,18 +131,20 @@ pub struct Search {
     cascade: CascadeClassifier,
     check: CascadeClassifier,
     third: CascadeClassifier,
+    fourth: CascadeClassifier,
     eye: CascadeClassifier,
     /// Counts exploring detections, to choose the band of the fine levels.
     round: usize,
 }
 
 impl Search {
-    /// Loads both cascades.
+    /// Loads the cascades.
     pub fn load() -> Result<Self> {
         Ok(Self {
             cascade: load(CASCADE)?,
             check: load(CHECK_CASCADE)?,
             third: load(THIRD_CASCADE)?,
+            fourth: load(FOURTH_CASCADE)?,
             eye: load(EYE_CASCADE)?,
             round: 0,
         })
@@ -185,8 +196,6 @@ impl Search {
             };
             for rect in rects {
                 self.detect(level, index, rect, &mut found)?;
-            }
-            for rect in near {
                 self.detect_below_repeated_top(level, index, rect, &mut found)?;
             }
         }
@@ -234,8 +243,6 @@ impl Search {
             let index = levels.len();
             for rect in rects {
                 self.detect(&level, index, rect, &mut found)?;
-            }
-            for rect in near {
                 self.detect_below_repeated_top(&level, index, rect, &mut found)?;
             }
             levels.push(level);
@@ -246,7 +253,10 @@ impl Search {
         found.sort_by(|a, b| b.0.width.total_cmp(&a.0.width));
         let mut faces: Vec<FaceBox> = Vec::new();
         for (face, index, fill) in found {
-            if faces.iter().any(|f| f.iou(&face) > SAME_FACE) {
+            if faces
+                .iter()
+                .any(|f| f.iou(&face) > SAME_FACE || face.inside(f) > PART_OF_FACE)
+            {
                 continue;
             }
             let (cx, cy) = (face.x + face.width / 2.0, face.y + face.height / 2.0);
@@ -263,9 +273,9 @@ impl Search {
             let out_end =
                 face.y < -OUT * face.height || face.y + face.height > height + OUT * face.height;
             // A face the first cascade found must be found by the second, and by the third
-            // too when cut by a border; one the second cascade found above a
-            // repeated top row, by the third, and only where a face is followed already (two
-            // cascades alone box clothing there).
+            // too when cut by a border; one the second cascade found above a repeated top row,
+            // by the third, and by the LBP cascade unless a face is followed there already (the
+            // two Haar cascades alone box clothing there: the chest of the photo 480 px high).
             let agreed = match fill {
                 Fill::Mirror => {
                     self.confirm(CheckBy::Second, level, &face, fill)?
@@ -273,8 +283,9 @@ impl Search {
                             || self.confirm(CheckBy::Third, level, &face, fill)?)
                 }
                 Fill::Repeat => {
-                    tracked.iter().any(|t| t.iou(&face) > SAME_FACE)
-                        && self.confirm(CheckBy::Third, level, &face, fill)?
+                    self.confirm(CheckBy::Third, level, &face, fill)?
+                        && (tracked.iter().any(|t| t.iou(&face) > SAME_FACE)
+                            || self.confirm(CheckBy::Fourth, level, &face, fill)?)
                 }
             };
             if (!out_side || self.has_eyes(level, &face, width, height)?) && agreed {
@@ -351,13 +362,14 @@ impl Search {
         Ok(())
     }
 
-    /// Runs the second cascade on `rect` of `level` with its top row repeated above it, and
-    /// adds what reaches out of the top border.
+    /// Runs the second cascade on the top band of `rect` of `level` (none if `rect` does not
+    /// reach the top border) with the picture's top row repeated above it, and adds what
+    /// reaches out of the top border.
     ///
     /// A face with less than half of it out of the top border shows its eyes but not its
     /// brows, which the first cascade needs; above a repeated top row the second cascade finds
-    /// it (measured: faces 40 to 250 px wide, 40% out). Two cascades alone box clothing
-    /// there, so this runs only around the faces followed.
+    /// it (measured: faces 40 to 250 px wide, 40% out). The band is as high as the padding
+    /// and the largest window, a fraction of the level, so this costs little.
     fn detect_below_repeated_top(
         &mut self,
         level: &Level,
@@ -463,6 +475,7 @@ impl Search {
         let cascade = match by {
             CheckBy::Second => &mut self.check,
             CheckBy::Third => &mut self.third,
+            CheckBy::Fourth => &mut self.fourth,
         };
         cascade.detect_multi_scale(
             &crop,

@@ -168,6 +168,18 @@ fn faces_30_percent_out_of_each_border_are_found() {
 }
 
 #[test]
+fn still_faces_40_percent_out_of_the_top_border_are_found() {
+    // Eyes in, brows out: the first cascade misses them whatever the padding above; the second
+    // finds them above a repeated top row, confirmed by the third and the LBP cascade.
+    let scenes = Scenes::new(640, 480);
+    let cut: Vec<Scene> = [100.0, 150.0, 200.0]
+        .iter()
+        .map(|&width| scenes.cut(width, "top", 0.4))
+        .collect();
+    check(&score(&cut), 1.0);
+}
+
+#[test]
 fn nothing_is_boxed_across_a_border() {
     // Parts of the photo without the face half out of each border, and the astronaut with the
     // face just out of the picture (the helmet's rim and the suit at the border): the padding
