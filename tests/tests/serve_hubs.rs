@@ -93,8 +93,8 @@ fn feed(client: &mut Client, pipeline: &str, hub: &str, clips: &[&Path]) -> Vec<
 }
 
 /// `port`'s output recorded into two files by the one-track profiles (`WEBM_VIDEO_ONLY`,
-/// `WEBM_AUDIO_ONLY`), each connected with its media type, as a hub's mixed output is often
-/// recorded.
+/// `WEBM_AUDIO_ONLY`), each connected with its media type: the tests check the picture and
+/// the sound apart, and a hub's port connected by kind is covered on the way.
 struct Tracks {
     recorders: [String; 2],
     video: PathBuf,
