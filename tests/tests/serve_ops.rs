@@ -364,9 +364,10 @@ fn a_client_that_never_reads_is_disconnected_and_others_are_unaffected() {
     eprintln!(
         "stuck client: {cycles} create/release cycles, stuck client disconnected after \
          {disconnected_after:?}, {dropped} events dropped, {read} read by the other subscriber; \
-         {} pings, p50 {:?} p99 {p99:?}; RSS {start_rss} KiB, peak {peak_rss} KiB",
+         {} pings, p50 {:?} p99 {p99:?} slowest {:?}; RSS {start_rss} KiB, peak {peak_rss} KiB",
         times.len(),
         times[times.len() / 2],
+        times[times.len() - 1],
     );
     assert!(
         disconnected_after.is_some(),
@@ -374,7 +375,15 @@ fn a_client_that_never_reads_is_disconnected_and_others_are_unaffected() {
         std::fs::read_to_string(&log).unwrap()
     );
     assert_eq!(read, 2 * cycles, "the reading subscriber got every event");
-    assert!(p99 < Duration::from_millis(5), "ping p99 {p99:?}");
+    // Held up by the stuck client, the server would answer a ping only after that client's
+    // write timeout (1 s). A fixed bound on typical latency would judge the machine's load
+    // instead (p99 went from under 1 ms to 5.7 ms on a loaded machine): the slowest ping must
+    // stay well short of the timeout.
+    let slowest = times[times.len() - 1];
+    assert!(
+        slowest < Duration::from_millis(500),
+        "a ping took {slowest:?}: the stuck client held the server up"
+    );
     assert!(
         peak_rss < start_rss + 64 * 1024,
         "RSS grew from {start_rss} KiB to {peak_rss} KiB"
