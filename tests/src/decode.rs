@@ -130,7 +130,7 @@ fn consume(pipeline: &gst::Pipeline, pad: &gst::Pad, decoded: &Arc<Mutex<Decoded
 }
 
 /// Plays `pipeline`, which reads the file at `path`, to its end of stream; panics naming the
-/// file on an error or after [`LIMIT`].
+/// file on an error or after a minute.
 pub fn play_to_end(pipeline: &gst::Pipeline, path: &Path) {
     pipeline
         .set_state(gst::State::Playing)
