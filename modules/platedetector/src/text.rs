@@ -332,7 +332,7 @@ pub fn known_format(text: &str) -> bool {
 }
 
 /// Whether `text` (in the reported form) is a plate of one of the most widespread formats
-/// (those that cost nothing, see [`PATTERNS`]) as it is.
+/// (those that cost nothing, see `PATTERNS`) as it is.
 pub fn common_format(text: &str) -> bool {
     format_cost(text) == Some(0.0)
 }
