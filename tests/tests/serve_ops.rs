@@ -375,10 +375,9 @@ fn a_client_that_never_reads_is_disconnected_and_others_are_unaffected() {
         std::fs::read_to_string(&log).unwrap()
     );
     assert_eq!(read, 2 * cycles, "the reading subscriber got every event");
-    // Held up by the stuck client, the server would answer a ping only after that client's
-    // write timeout (1 s). A fixed bound on typical latency would judge the machine's load
-    // instead (p99 went from under 1 ms to 5.7 ms on a loaded machine): the slowest ping must
-    // stay well short of the timeout.
+    // Issue 13's bound on the other clients' latency; and, held up by the stuck client, the
+    // server would answer a ping only after that client's write timeout (1 s).
+    assert!(p99 < Duration::from_millis(5), "ping p99 {p99:?}");
     let slowest = times[times.len() - 1];
     assert!(
         slowest < Duration::from_millis(500),
