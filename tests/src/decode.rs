@@ -45,6 +45,22 @@ pub struct Decoded {
 }
 
 impl Decoded {
+    /// The luma planes of the pictures, each checked to be `width`x`height` (`width` a
+    /// multiple of 4: GRAY8 rows of a multiple of 4 bytes carry no padding).
+    pub fn luma(&self, width: usize, height: usize) -> Vec<Vec<u8>> {
+        self.frames
+            .iter()
+            .map(|frame| {
+                assert_eq!(
+                    frame.luma.len(),
+                    width * height,
+                    "a decoded frame is not {width}x{height}"
+                );
+                frame.luma.clone()
+            })
+            .collect()
+    }
+
     /// All the sound's samples, one after the other.
     pub fn samples(&self) -> Vec<f32> {
         self.sound

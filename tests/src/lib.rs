@@ -279,16 +279,7 @@ pub fn decode_luma(video: &Path) -> Vec<Vec<u8>> {
 /// Decodes a `width`x`height` video file (`width` a multiple of 4) into its frames' luma
 /// planes.
 pub fn decode_luma_sized(video: &Path, width: usize, height: usize) -> Vec<Vec<u8>> {
-    let frames = decode(video).frames;
-    for frame in &frames {
-        // GRAY8 rows of a multiple of 4 bytes carry no padding.
-        assert_eq!(
-            frame.luma.len(),
-            width * height,
-            "a decoded frame is not {width}x{height}"
-        );
-    }
-    frames.into_iter().map(|frame| frame.luma).collect()
+    decode(video).luma(width, height)
 }
 
 /// Decodes the sound of a media file into [`AUDIO_RATE`] mono samples (full scale 1.0).

@@ -11,8 +11,8 @@
 use filmstrip_tests::kurento_js::run_script;
 use filmstrip_tests::serve::{Client, MANAGER, assert_max_video_send_bandwidth, is_kurento_object};
 use filmstrip_tests::{
-    HEIGHT, Served, WIDTH, decode_audio, decode_luma, f32_samples, gst_launch,
-    in_loopback_namespace, luma_difference, rms,
+    HEIGHT, Served, WIDTH, decode, decode_luma, f32_samples, gst_launch, in_loopback_namespace,
+    luma_difference, rms,
 };
 use gst::prelude::*;
 use serde_json::{Value as Json, json};
@@ -291,8 +291,9 @@ fn a_peers_vp8_and_opus_are_recorded_as_they_came() {
 
     // 15 frames a second for about three seconds, the bars as the peer sent them, from
     // within a few frames of the recorder's start.
-    assert_bars(&decode_luma(&recording), &smpte_luma(dir.path()), 35);
-    let voice = rms(&decode_audio(&recording));
+    let decoded = decode(&recording);
+    assert_bars(&decoded.luma(WIDTH, HEIGHT), &smpte_luma(dir.path()), 35);
+    let voice = rms(&decoded.samples());
     assert!(voice > 0.2, "the tone at half scale recorded at {voice:.3}");
 }
 

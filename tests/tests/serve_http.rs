@@ -4,9 +4,10 @@
 //! second `release`. The tests that move media over HTTP run in their own network namespace
 //! with only loopback (`unshare -n`).
 
+use filmstrip_tests::decode::Decoded;
 use filmstrip_tests::serve::Client;
 use filmstrip_tests::{
-    AUDIO_RATE, FRAMES, HEIGHT, Served, WIDTH, decode_audio, decode_luma, gst_launch,
+    AUDIO_RATE, FRAMES, HEIGHT, Served, WIDTH, decode, decode_luma, gst_launch,
     in_loopback_namespace, luma_difference, make_clip, rms,
 };
 use serde_json::{Value as Json, json};
@@ -45,16 +46,11 @@ fn av_clip(dir: &Path, mp4: bool) -> PathBuf {
     clip
 }
 
-/// Seconds of sound in `path` and its RMS level (full scale 1.0).
-fn sound(path: &Path) -> (f64, f64) {
-    let samples = decode_audio(path);
-    (samples.len() as f64 / AUDIO_RATE as f64, rms(&samples))
-}
-
 /// Asserts that `recording` holds the frames of `clip`, one each, and its tone.
 fn assert_recorded(clip: &Path, recording: &Path) {
     let source = decode_luma(clip);
-    let recorded = decode_luma(recording);
+    let decoded = decode(recording);
+    let recorded = decoded.luma(WIDTH, HEIGHT);
     assert!(
         recorded.len().abs_diff(FRAMES) <= 1,
         "{} frames recorded of {FRAMES}",
@@ -64,14 +60,16 @@ fn assert_recorded(clip: &Path, recording: &Path) {
         let off = luma_difference(original, copy);
         assert!(off < 4.0, "frame {index} differs by {off:.1}");
     }
-    assert_recorded_sound(recording);
+    assert_recorded_sound(&decoded);
 }
 
-/// Asserts that `recording` holds about the clip's second of its loud tone.
-fn assert_recorded_sound(recording: &Path) {
-    let (seconds, level) = sound(recording);
+/// Asserts that a decoded recording holds about the clip's second of its loud tone.
+fn assert_recorded_sound(decoded: &Decoded) {
+    let samples = decoded.samples();
+    let seconds = samples.len() as f64 / AUDIO_RATE as f64;
     assert!((0.8..1.3).contains(&seconds), "{seconds:.2} s of sound");
     // A full-scale-0.8 sine has an RMS of 0.57; lossy codecs keep it near.
+    let level = rms(&samples);
     assert!(level > 0.3, "sound level {level:.2}");
 }
 
@@ -287,7 +285,8 @@ fn with_use_encoded_media_the_posted_frames_are_recorded_as_they_are() {
     // VP8 and Opus in, WebM out: the frames are stored as they came, not encoded again, so
     // they decode to exactly the clip's pixels.
     let source = decode_luma(&clip);
-    let recorded = decode_luma(&recording);
+    let decoded = decode(&recording);
+    let recorded = decoded.luma(WIDTH, HEIGHT);
     assert_eq!(recorded.len(), source.len(), "every frame recorded once");
     for (index, (original, copy)) in source.iter().zip(&recorded).enumerate() {
         assert_eq!(
@@ -296,7 +295,7 @@ fn with_use_encoded_media_the_posted_frames_are_recorded_as_they_are() {
             "frame {index} was encoded again"
         );
     }
-    assert_recorded_sound(&recording);
+    assert_recorded_sound(&decoded);
     client.ok("release", json!({"object": pipeline}));
 }
 
