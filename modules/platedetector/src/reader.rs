@@ -43,7 +43,7 @@ pub const SCALES: [f32; 3] = [1.0, 0.85, 1.15];
 pub const INKIER: f64 = 15.0;
 /// Different views of a candidate: each of the [`SCALES`] with Otsu's threshold and with
 /// [`INKIER`].
-pub const VIEWS: usize = 6;
+pub const VIEWS: usize = 2 * SCALES.len();
 /// Extra length of the warped strip at each end, in character heights.
 const REACH: f32 = 1.0;
 /// Largest spread between the channels of a character's mean ink colour: black and grey
@@ -389,24 +389,15 @@ impl Reader {
         }
         // Cut away everything off the band and beyond the sides, then take the blobs again.
         let (cut_top, cut_bottom) = ((top - pad).max(0), (bottom + pad).min(h));
-        if left > 0 {
+        let outside = [
+            Rect::new(0, 0, left, h),
+            Rect::new(right, 0, w - right, h),
+            Rect::new(0, 0, w, cut_top),
+            Rect::new(0, cut_bottom, w, h - cut_bottom),
+        ];
+        for part in outside.into_iter().filter(|r| r.width > 0 && r.height > 0) {
             self.binary
-                .roi_mut(Rect::new(0, 0, left, h))?
-                .set_to(&Scalar::all(0.0), &core::no_array())?;
-        }
-        if right < w {
-            self.binary
-                .roi_mut(Rect::new(right, 0, w - right, h))?
-                .set_to(&Scalar::all(0.0), &core::no_array())?;
-        }
-        if cut_top > 0 {
-            self.binary
-                .roi_mut(Rect::new(0, 0, w, cut_top))?
-                .set_to(&Scalar::all(0.0), &core::no_array())?;
-        }
-        if cut_bottom < h {
-            self.binary
-                .roi_mut(Rect::new(0, cut_bottom, w, h - cut_bottom))?
+                .roi_mut(part)?
                 .set_to(&Scalar::all(0.0), &core::no_array())?;
         }
         let blobs = self.blobs()?;

@@ -13,9 +13,9 @@
 //! * A read counts when Tesseract's confidence reaches [`MIN_CONFIDENCE`] and the text is a
 //!   plausible plate (see [`crate::text`]). Reads of the most widespread formats, then
 //!   reads of a known format, if any, else all reads, of the most common length vote
-//!   position by position; the track is decided when at
-//!   least two reads in different views (scale and threshold, see
-//!   [`crate::reader::VIEWS`]) agree and every position has a strict majority.
+//!   position by position; the track is decided when at least two reads in different views
+//!   (scale and threshold, see [`crate::reader::VIEWS`]) agree and every position has a
+//!   strict majority.
 
 use crate::candidates::{Candidate, Finder};
 use crate::reader::{Read, Reader, VIEWS};
